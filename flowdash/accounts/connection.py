@@ -1,0 +1,61 @@
+"""Which API flowdash talks to, with which token: the real service or the sandbox simulator."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+from django.conf import settings
+
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+@dataclass(frozen=True)
+class Connection:
+    base_url: str
+    token: str | None
+    token_source: str  # "environment", "settings page", "sandbox" or "none"
+    sandbox: bool
+
+    @property
+    def is_simulator(self) -> bool:
+        """True when the API base URL is the simulator (sandbox mode, or a loopback URL)."""
+        return self.sandbox or urlparse(self.base_url).hostname in LOOPBACK_HOSTS
+
+
+def stored_token() -> str | None:
+    from flowdash.accounts.models import ApiToken
+
+    row = ApiToken.objects.filter(pk=1).first()
+    return row.reveal() if row else None
+
+
+def current_connection() -> Connection:
+    token, source = settings.USEAPI_TOKEN, "environment"
+    if not token:
+        token, source = stored_token(), "settings page"
+    sandbox = settings.FLOWDASH_SANDBOX
+    if sandbox is None:
+        sandbox = not token
+    if sandbox:
+        return Connection(settings.SANDBOX_BASE_URL, settings.FLOWDASH_SIM_TOKEN, "sandbox", True)
+    if not token:
+        return Connection(settings.USEAPI_BASE_URL, None, "none", False)
+    return Connection(settings.USEAPI_BASE_URL, token, source, False)
+
+
+_clients: dict[tuple[str, str], object] = {}
+
+
+def build_client(connection: Connection | None = None):
+    """The API client for the current connection (one pooled client per base URL and token)."""
+    from flowdash.useapi.client import UseapiClient
+
+    connection = connection or current_connection()
+    if not connection.token:
+        return None
+    key = (connection.base_url, connection.token)
+    client = _clients.get(key)
+    if client is None:
+        client = _clients[key] = UseapiClient(connection.base_url, connection.token)
+    return client

@@ -1,0 +1,51 @@
+"""`make run`: migrate, make sure there is an admin, then start every process with honcho."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from flowdash.accounts.connection import current_connection
+from flowdash.team.bootstrap import ensure_first_admin
+
+
+class Command(BaseCommand):
+    help = "Prepare the database and start web, worker, beat, Redis and (sandbox) the simulator."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--no-start", action="store_true", help="prepare only, start nothing")
+
+    def handle(self, *args, no_start: bool = False, **options):
+        call_command("migrate", interactive=False, verbosity=0)
+        password = ensure_first_admin(settings.FLOWDASH_ADMIN_PASSWORD)
+        if password:
+            self.stdout.write("The first admin user was created. Sign in with:")
+            self.stdout.write(f"login: admin / {password}")
+        processes = ["web", "worker", "beat"]
+        if not settings.REDIS_URL:
+            processes.append("redis")
+        connection = current_connection()
+        if connection.sandbox:
+            processes.append("simulator")
+            self.stdout.write(
+                "Sandbox mode: no API token is configured, so the simulator answers at "
+                f"{connection.base_url}."
+            )
+        else:
+            self.stdout.write(f"Using the API at {connection.base_url}.")
+        self.stdout.write("flowdash: http://127.0.0.1:8000  (Ctrl-C stops everything)")
+        self.stdout.flush()
+        if no_start:
+            return
+        procfile = Path(settings.BASE_DIR) / "Procfile"
+        honcho = shutil.which("honcho", path=str(Path(sys.executable).parent)) or "honcho"
+        os.environ["FLOWDASH_DATA_DIR"] = str(settings.DATA_DIR)
+        os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+        os.environ.setdefault("DEBUG", "1" if settings.DEBUG else "0")
+        os.execvp(honcho, [honcho, "-f", str(procfile), "start", *processes])

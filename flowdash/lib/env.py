@@ -1,0 +1,128 @@
+"""Reading configuration from the environment, with one clear line when a value is wrong.
+
+Every name read goes through :class:`EnvReader`, which records it, so a test can check that
+docker-compose.yml sets only variables the settings actually read.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import urlparse
+
+
+class ConfigError(SystemExit):
+    """A configuration value is unusable. Raised as SystemExit so commands stop with one line."""
+
+    def __init__(self, name: str, problem: str) -> None:
+        self.name = name
+        super().__init__(f"flowdash: configuration error: {name} {problem}")
+
+
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off", ""}
+
+
+class EnvReader:
+    def __init__(self, environ: os._Environ | dict | None = None) -> None:
+        self.environ = os.environ if environ is None else environ
+        self.names: set[str] = set()
+
+    def str(self, name: str, default: str | None = None) -> str | None:
+        self.names.add(name)
+        value = self.environ.get(name)
+        return default if value is None or value == "" else value
+
+    def bool(self, name: str, default: bool) -> bool:
+        raw = self.str(name)
+        if raw is None:
+            return default
+        word = raw.strip().lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+        raise ConfigError(name, f"must be on/off (true/false, 1/0), not {raw!r}")
+
+    def int(self, name: str, default: int) -> int:
+        raw = self.str(name)
+        if raw is None:
+            return default
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(name, f"must be a whole number, not {raw!r}") from None
+
+    def float(self, name: str, default: float) -> float:
+        raw = self.str(name)
+        if raw is None:
+            return default
+        try:
+            return float(raw)
+        except ValueError:
+            raise ConfigError(name, f"must be a number, not {raw!r}") from None
+
+    def list(self, name: str, default: list[str]) -> list[str]:
+        raw = self.str(name)
+        if raw is None:
+            return list(default)
+        return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def database_config(url: str, name: str = "DATABASE_URL") -> dict:
+    """Turn a database URL into Django's DATABASES entry, or stop with one line naming it."""
+    import dj_database_url
+
+    parsed = urlparse(url)
+    if parsed.scheme not in {"sqlite", "postgres", "postgresql", "pgsql", "postgis"}:
+        raise ConfigError(
+            name, f"must be sqlite:///path or postgres://user@host:port/db, not {url!r}"
+        )
+    try:
+        config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    except Exception as exc:  # dj-database-url raises several kinds
+        raise ConfigError(name, f"cannot be parsed ({exc})") from None
+    if config["ENGINE"].endswith("sqlite3"):
+        config["CONN_MAX_AGE"] = 0
+        config.setdefault("OPTIONS", {})["timeout"] = 20
+    elif not config.get("NAME"):
+        raise ConfigError(name, "names no database (add /dbname at the end)")
+    return config
+
+
+def check_redis_url(url: str, name: str = "REDIS_URL") -> str:
+    parsed = urlparse(url)
+    if parsed.scheme in {"redis", "rediss"}:
+        if not parsed.hostname:
+            raise ConfigError(name, f"has no host: {url!r}")
+        try:
+            parsed.port  # noqa: B018 - raises ValueError on a bad port
+        except ValueError:
+            raise ConfigError(name, f"has an invalid port: {url!r}") from None
+        return url
+    if parsed.scheme in {"unix", "redis+socket"} and parsed.path:
+        return url
+    raise ConfigError(
+        name, f"must look like redis://host:port/0 or redis+socket:///path, not {url!r}"
+    )
+
+
+def secret_key_from_data_dir(data_dir: Path) -> str:
+    """The generated SECRET_KEY, made once and kept in the data folder (mode 0600)."""
+    path = data_dir / "secret_key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        tmp = data_dir / f".secret_key.{os.getpid()}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, secrets.token_urlsafe(64).encode())
+        finally:
+            os.close(fd)
+        try:
+            os.link(tmp, path)  # atomic: the first process to get here wins
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text().strip()

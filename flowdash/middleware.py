@@ -1,0 +1,45 @@
+"""htmx plumbing in one place: redirects become HX-Location, messages ride along out of band."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib.messages import get_messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import resolve_url
+from django.template.loader import render_to_string
+from django.conf import settings
+from django.utils.cache import patch_vary_headers
+
+
+class HtmxMessagesMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        patch_vary_headers(response, ("HX-Request",))
+        if not getattr(request, "htmx", False):
+            return response
+        if 300 <= response.status_code < 400 and response.has_header("Location"):
+            location = response["Location"]
+            redirect = HttpResponse(status=204)
+            if location.startswith(resolve_url(settings.LOGIN_URL)):
+                redirect["HX-Redirect"] = location  # a full page: the sign-in page has no shell
+            else:
+                redirect["HX-Location"] = json.dumps({"path": location, "target": "#content",
+                                                      "select": "#content", "swap": "outerHTML"})
+            patch_vary_headers(redirect, ("HX-Request",))
+            return redirect
+        content_type = response.get("Content-Type", "")
+        if response.streaming or not content_type.startswith("text/html"):
+            return response
+        storage = get_messages(request)
+        if len(storage) == 0:  # noqa: PLC1802 - the storage has no truthiness
+            return response
+        response.write(
+            render_to_string(
+                "components/messages.html", {"messages": storage, "oob": True}, request=request
+            )
+        )
+        return response

@@ -1,0 +1,217 @@
+"""flowdash settings: one file, driven by the environment, with safe defaults for a laptop.
+
+The variable names are a contract (see design.md and docker-compose.yml). Every name is read
+through ``env`` so ``ENV_NAMES`` lists exactly what this file reads.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlparse
+
+from flowdash.lib.env import (
+    EnvReader,
+    check_redis_url,
+    database_config,
+    secret_key_from_data_dir,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = EnvReader()
+
+TESTING = "pytest" in sys.modules or (len(sys.argv) > 1 and sys.argv[1] == "test")
+
+# --- Folders -----------------------------------------------------------------------------------
+DATA_DIR = Path(env.str("FLOWDASH_DATA_DIR", str(BASE_DIR / "data"))).resolve()
+MEDIA_ROOT = DATA_DIR / "media"
+MEDIA_URL = "/media/"
+
+# --- Core --------------------------------------------------------------------------------------
+DEBUG = env.bool("DEBUG", False)
+SECRET_KEY = env.str("SECRET_KEY") or secret_key_from_data_dir(DATA_DIR)
+FLOWDASH_ENCRYPTION_KEY = env.str("FLOWDASH_ENCRYPTION_KEY")
+
+PUBLIC_URL = (env.str("FLOWDASH_PUBLIC_URL") or "").rstrip("/")
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", [])
+if PUBLIC_URL:
+    public = urlparse(PUBLIC_URL)
+    if public.hostname and public.hostname not in ALLOWED_HOSTS:
+        ALLOWED_HOSTS.append(public.hostname)
+    origin = f"{public.scheme}://{public.netloc}"
+    if origin not in CSRF_TRUSTED_ORIGINS:
+        CSRF_TRUSTED_ORIGINS.append(origin)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "template_partials",
+    "flowdash.team",
+    "flowdash.accounts",
+    "flowdash.jobs",
+    "flowdash.gallery",
+    "flowdash.stats",
+    "flowdash.dashboard",
+    "flowdash.simulator",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "flowdash.middleware.HtmxMessagesMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+]
+
+ROOT_URLCONF = "flowdash.urls"
+WSGI_APPLICATION = "flowdash.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "flowdash.team.context.roles",
+                "flowdash.accounts.context.connection",
+            ],
+            "builtins": ["template_partials.templatetags.partials"],
+            "loaders": [
+                (
+                    "template_partials.loader.Loader",
+                    [
+                        "django.template.loaders.filesystem.Loader",
+                        "django.template.loaders.app_directories.Loader",
+                    ],
+                )
+            ],
+        },
+    }
+]
+
+# --- Database ----------------------------------------------------------------------------------
+DATABASES = {
+    "default": database_config(
+        env.str("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'flowdash.sqlite3'}"
+    )
+}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # A file, not memory, so that a worker process started by a test sees the test database.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-flowdash.sqlite3")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis and Celery --------------------------------------------------------------------------
+REDIS_URL = env.str("REDIS_URL")
+EMBEDDED_REDIS_SOCKET = DATA_DIR / "redis" / "redis.sock"
+if REDIS_URL:
+    CELERY_BROKER_URL = check_redis_url(REDIS_URL)
+else:
+    CELERY_BROKER_URL = f"redis+socket://{EMBEDDED_REDIS_SOCKET}"
+CELERY_CONCURRENCY = env.int("CELERY_CONCURRENCY", 16)
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE: dict = {}
+
+# --- The useapi.net Google Flow API and its simulator ------------------------------------------
+USEAPI_REAL_BASE_URL = "https://api.useapi.net/v1/google-flow"
+USEAPI_TOKEN = env.str("USEAPI_TOKEN")
+USEAPI_BASE_URL = (env.str("USEAPI_BASE_URL") or USEAPI_REAL_BASE_URL).rstrip("/")
+FLOWDASH_SIM_PORT = env.int("FLOWDASH_SIM_PORT", 8765)
+FLOWDASH_SIM_TOKEN = env.str("FLOWDASH_SIM_TOKEN", "user:1000-sandbox")
+FLOWDASH_SIM_SPEED = env.float("FLOWDASH_SIM_SPEED", 20.0)
+SANDBOX_BASE_URL = f"http://127.0.0.1:{FLOWDASH_SIM_PORT}/v1/google-flow"
+# None = decide at run time: on while no token is configured (env or Settings page).
+_sandbox = env.str("FLOWDASH_SANDBOX")
+FLOWDASH_SANDBOX = None if _sandbox is None else env.bool("FLOWDASH_SANDBOX", False)
+
+# --- Static files ------------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT: Path | None = Path(env.str("FLOWDASH_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+SERVE_FROM_FINDERS = DEBUG or TESTING
+if SERVE_FROM_FINDERS and not STATIC_ROOT.exists():
+    STATIC_ROOT = None  # nothing collected: whitenoise serves straight from static/
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if SERVE_FROM_FINDERS
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+WHITENOISE_MANIFEST_STRICT = False
+WHITENOISE_USE_FINDERS = SERVE_FROM_FINDERS
+
+# --- People ------------------------------------------------------------------------------------
+LOGIN_URL = "team:login"
+LOGIN_REDIRECT_URL = "dashboard:home"
+LOGOUT_REDIRECT_URL = "team:login"
+LOGIN_FAILURE_LIMIT = env.int("FLOWDASH_LOGIN_FAILURE_LIMIT", 5)
+LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
+# The first admin's password for `make run` / `manage.py launch`; generated and printed when unset.
+FLOWDASH_ADMIN_PASSWORD = env.str("FLOWDASH_ADMIN_PASSWORD")
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+if TESTING:
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.str("TIME_ZONE", "UTC")
+USE_I18N = False
+USE_TZ = True
+
+# --- Security (check --deploy is clean when DEBUG is off) --------------------------------------
+HTTPS = env.bool("FLOWDASH_HTTPS", not DEBUG)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = HTTPS and not TESTING
+SECURE_HSTS_SECONDS = 60 * 60 * 24 * 30 if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = HTTPS
+SECURE_REFERRER_POLICY = "same-origin"
+if env.bool("FLOWDASH_BEHIND_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    USE_X_FORWARDED_HOST = True
+
+# --- Logging: never the token ------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "flowdash.lib.redact.RedactSecretsFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}
+    },
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
+}
+
+os.environ.setdefault("FLOWDASH_DATA_DIR", str(DATA_DIR))
+ENV_NAMES = frozenset(env.names)

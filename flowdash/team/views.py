@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+import math
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model, login, update_session_auth_hash
+from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.forms import PasswordChangeForm
+from django.contrib.auth.views import LogoutView
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
+
+from flowdash.team.forms import LoginForm, NewUserForm, UserRoleForm, generated_password
+from flowdash.team.roles import ADMIN, ROLES, role_of, role_required, set_role
+from flowdash.team.services import (
+    clear_login_failures,
+    client_ip,
+    login_blocked_for,
+    record_login_failure,
+)
+
+User = get_user_model()
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def login_view(request):
+    if request.user.is_authenticated:
+        return redirect("dashboard:home")
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+        next_url = ""
+    form = LoginForm(request, data=request.POST or None)
+    status = 200
+    if request.method == "POST":
+        username = (request.POST.get("username") or "").strip()
+        ip = client_ip(request)
+        wait = login_blocked_for(username, ip)
+        if wait is not None:
+            minutes = max(1, math.ceil(wait.total_seconds() / 60))
+            form = LoginForm(request, initial={"username": username})
+            messages.error(
+                request,
+                f"Too many failed sign-ins. Wait {minutes} minute{'s' * (minutes != 1)} "
+                "and try again.",
+            )
+            status = 429
+        elif form.is_valid():
+            clear_login_failures(username)
+            login(request, form.get_user())
+            return redirect(next_url or "dashboard:home")
+        else:
+            record_login_failure(username, ip)
+            status = 400
+    return render(request, "team/login.html", {"form": form, "next": next_url}, status=status)
+
+
+class FlowdashLogoutView(LogoutView):
+    http_method_names = ["post", "options"]
+
+
+@require_http_methods(["GET", "POST"])
+def password_view(request):
+    form = PasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        update_session_auth_hash(request, user)
+        messages.success(request, "Your password was changed.")
+        return redirect("dashboard:home")
+    return render(request, "team/password.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@role_required(ADMIN)
+@require_http_methods(["GET", "POST"])
+def users_view(request):
+    form = NewUserForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        password = data["password"] or generated_password()
+        with transaction.atomic():
+            user = User.objects.create_user(data["username"], data["email"], password)
+            set_role(user, data["role"])
+        if data["password"]:
+            messages.success(request, f"{user.username} can now sign in as {data['role']}.")
+        else:
+            messages.success(
+                request,
+                f"{user.username} can now sign in as {data['role']} with the password "
+                f"{password} — pass it on privately; it is not shown again.",
+            )
+        return redirect("team:users")
+    users = User.objects.order_by("username").prefetch_related("groups")
+    rows = [{"user": u, "role": role_of(u)} for u in users]
+    return render(
+        request,
+        "team/users.html",
+        {"form": form, "rows": rows, "roles": ROLES},
+        status=400 if form.errors else 200,
+    )
+
+
+@role_required(ADMIN)
+@require_POST
+def user_update_view(request, user_id: int):
+    target = get_object_or_404(User, pk=user_id)
+    form = UserRoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose one of the roles admin, creator or viewer.")
+        return redirect("team:users")
+    role, active = form.cleaned_data["role"], form.cleaned_data["is_active"]
+    if target == request.user and (role != ADMIN or not active):
+        messages.error(request, "You cannot take away your own admin role or switch yourself off.")
+        return redirect("team:users")
+    with transaction.atomic():
+        set_role(target, role)
+        if target.is_superuser and role != ADMIN:
+            target.is_superuser = False
+        target.is_active = active
+        target.save(update_fields=["is_active", "is_superuser"])
+    state = "active" if active else "switched off"
+    messages.success(request, f"{target.username} is now {role} ({state}).")
+    return redirect("team:users")
+
+
+@role_required(ADMIN)
+@require_POST
+def user_reset_password_view(request, user_id: int):
+    target = get_object_or_404(User, pk=user_id)
+    password = generated_password()
+    target.set_password(password)
+    target.save(update_fields=["password"])
+    messages.success(
+        request,
+        f"New password for {target.username}: {password} — pass it on privately; "
+        "it is not shown again.",
+    )
+    return redirect("team:users")

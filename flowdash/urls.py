@@ -1,0 +1,18 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("flowdash.dashboard.urls")),
+    path("", include("flowdash.team.urls")),
+    path("", include("flowdash.accounts.urls")),
+    path("", include("flowdash.jobs.urls")),
+    path("", include("flowdash.gallery.urls")),
+    path("", include("flowdash.stats.urls")),
+    path("django-admin/", admin.site.urls),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

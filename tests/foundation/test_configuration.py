@@ -1,0 +1,70 @@
+"""Configuration comes from the environment, fails with one clear line, and is safe by default."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_manage(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    environ = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL",
+                                                               "SECRET_KEY", "DEBUG",
+                                                               "DJANGO_ALLOW_ASYNC_UNSAFE"}}
+    environ.update({"FLOWDASH_DATA_DIR": str(tmp_path / "data"), **env})
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DATABASE_URL", "mysql://root@localhost/flowdash"),
+        ("DATABASE_URL", "not a url"),
+        ("REDIS_URL", "http://127.0.0.1:6379"),
+        ("REDIS_URL", "redis://127.0.0.1:notaport/0"),
+    ],
+)
+def test_an_invalid_url_stops_with_one_line_naming_the_variable(tmp_path, name, value):
+    result = run_manage(tmp_path, "check", **{name: value})
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert name in lines[0] and "configuration error" in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_secret_key_is_generated_once_into_the_data_folder_and_kept(tmp_path):
+    code = "from django.conf import settings; import hashlib; " \
+           "print(hashlib.sha256(settings.SECRET_KEY.encode()).hexdigest())"
+    first = run_manage(tmp_path, "shell", "-c", code)
+    second = run_manage(tmp_path, "shell", "-c", code)
+    assert first.returncode == 0, first.stderr
+    key_file = tmp_path / "data" / "secret_key"
+    assert key_file.exists()
+    assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+    assert len(key_file.read_text().strip()) >= 50
+    assert first.stdout == second.stdout  # the same key on the second start
+
+
+def test_deploy_checks_are_clean_when_debug_is_off(tmp_path):
+    result = run_manage(tmp_path, "check", "--deploy", "--fail-level", "WARNING", DEBUG="0")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_a_bad_boolean_names_the_variable(tmp_path):
+    result = run_manage(tmp_path, "check", DEBUG="perhaps")
+    assert result.returncode != 0
+    assert "DEBUG" in result.stderr and "on/off" in result.stderr
