@@ -119,3 +119,106 @@ def redis_server():
     server = start_redis()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def simulator(tmp_path_factory):
+    """The API simulator over real HTTP on a spare loopback port, near-instant."""
+    from flowdash.simulator.server import SimulatorServer
+
+    server = SimulatorServer(
+        host="127.0.0.1",
+        port=0,
+        speed=float(os.environ.get("FLOWDASH_TEST_SIM_SPEED", "500")),
+        data_dir=tmp_path_factory.mktemp("simulator"),
+        token=SIM_TOKEN,
+    )
+    server.start()
+    yield server
+    server.stop()
+
+
+SIM_TOKEN = "user:1000-sandbox"
+
+
+@pytest.fixture
+def use_simulator(settings, simulator):
+    """Point this process's API settings at the simulator, as a deployment with a token would."""
+    settings.USEAPI_BASE_URL = simulator.base_url
+    settings.USEAPI_TOKEN = SIM_TOKEN
+    settings.FLOWDASH_SANDBOX = False
+    return simulator
+
+
+def database_url_for_subprocess() -> str:
+    from django.db import connection
+
+    params = connection.settings_dict
+    if params["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{params['NAME']}"
+    user = params.get("USER") or ""
+    password = f":{params['PASSWORD']}" if params.get("PASSWORD") else ""
+    auth = f"{user}{password}@" if user else ""
+    return f"postgres://{auth}{params.get('HOST') or '127.0.0.1'}:{params.get('PORT') or 5432}/" \
+           f"{params['NAME']}"
+
+
+class WorkerProcess:
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        self.env, self.log_path, self.process = env, log_path, None
+
+    def start(self, timeout: float = 60.0) -> None:
+        self.log_path.write_text("")
+        log = self.log_path.open("a")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "flowdash", "worker", "--pool", "threads",
+             "--concurrency", "8", "--loglevel", "INFO", "--without-gossip", "--without-mingle",
+             "--without-heartbeat"],
+            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the worker exited:\n{self.log_path.read_text()[-3000:]}")
+            if " ready." in self.log_path.read_text():
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"the worker did not start:\n{self.log_path.read_text()[-3000:]}")
+
+    def kill(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker, redis_server, simulator,
+                          tmp_path_factory):
+    """A real Celery worker process (threads pool) on the test database, Redis and simulator."""
+    from flowdash.celery import app as celery_app
+
+    with django_db_blocker.unblock():
+        database_url = database_url_for_subprocess()
+    celery_app.conf.broker_url = redis_server.url
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_server.url,
+        "USEAPI_BASE_URL": simulator.base_url,
+        "USEAPI_TOKEN": SIM_TOKEN,
+        "FLOWDASH_SANDBOX": "0",
+        "DJANGO_SETTINGS_MODULE": "flowdash.settings",
+    }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    worker = WorkerProcess(env, tmp_path_factory.mktemp("worker") / "worker.log")
+    worker.start()
+    yield worker
+    worker.stop()
