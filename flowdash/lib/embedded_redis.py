@@ -23,14 +23,22 @@ def server_args(
     data_dir.mkdir(parents=True, exist_ok=True)
     args = [
         redis_server_path(),
-        "--bind", "127.0.0.1",
-        "--port", str(port),
-        "--dir", str(data_dir),
-        "--daemonize", "no",
-        "--appendonly", "no",
-        "--save", "60 1" if persist else "",
-        "--protected-mode", "yes",
-        "--loglevel", "warning",
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--dir",
+        str(data_dir),
+        "--daemonize",
+        "no",
+        "--appendonly",
+        "no",
+        "--save",
+        "60 1" if persist else "",
+        "--protected-mode",
+        "yes",
+        "--loglevel",
+        "warning",
     ]
     if socket is not None:
         args += ["--unixsocket", str(socket), "--unixsocketperm", "700"]

@@ -8,8 +8,10 @@ import re
 _PATTERNS = [
     (re.compile(r"(Bearer\s+)[^\s'\"]+", re.I), r"\1[redacted]"),
     (re.compile(r"user:\d+-[A-Za-z0-9_\-]+"), "user:[redacted]"),
-    (re.compile(r"([?&](?:Signature|sig|token|Expires|X-Goog-Signature)=)[^&\s'\"]+", re.I),
-     r"\1[redacted]"),
+    (
+        re.compile(r"([?&](?:Signature|sig|token|Expires|X-Goog-Signature)=)[^&\s'\"]+", re.I),
+        r"\1[redacted]",
+    ),
 ]
 
 
