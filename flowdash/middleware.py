@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
 from django.contrib.messages import get_messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import resolve_url
 from django.template.loader import render_to_string
-from django.conf import settings
 from django.utils.cache import patch_vary_headers
 
 
@@ -27,8 +27,14 @@ class HtmxMessagesMiddleware:
             if location.startswith(resolve_url(settings.LOGIN_URL)):
                 redirect["HX-Redirect"] = location  # a full page: the sign-in page has no shell
             else:
-                redirect["HX-Location"] = json.dumps({"path": location, "target": "#content",
-                                                      "select": "#content", "swap": "outerHTML"})
+                redirect["HX-Location"] = json.dumps(
+                    {
+                        "path": location,
+                        "target": "#content",
+                        "select": "#content",
+                        "swap": "outerHTML",
+                    }
+                )
             patch_vary_headers(redirect, ("HX-Request",))
             return redirect
         content_type = response.get("Content-Type", "")

@@ -159,8 +159,10 @@ def database_url_for_subprocess() -> str:
     user = params.get("USER") or ""
     password = f":{params['PASSWORD']}" if params.get("PASSWORD") else ""
     auth = f"{user}{password}@" if user else ""
-    return f"postgres://{auth}{params.get('HOST') or '127.0.0.1'}:{params.get('PORT') or 5432}/" \
-           f"{params['NAME']}"
+    return (
+        f"postgres://{auth}{params.get('HOST') or '127.0.0.1'}:{params.get('PORT') or 5432}/"
+        f"{params['NAME']}"
+    )
 
 
 class WorkerProcess:
@@ -171,10 +173,27 @@ class WorkerProcess:
         self.log_path.write_text("")
         log = self.log_path.open("a")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "flowdash", "worker", "--pool", "threads",
-             "--concurrency", "8", "--loglevel", "INFO", "--without-gossip", "--without-mingle",
-             "--without-heartbeat"],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "flowdash",
+                "worker",
+                "--pool",
+                "threads",
+                "--concurrency",
+                "8",
+                "--loglevel",
+                "INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -200,8 +219,9 @@ class WorkerProcess:
 
 
 @pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker, redis_server, simulator,
-                          tmp_path_factory):
+def celery_worker_process(
+    django_db_setup, django_db_blocker, redis_server, simulator, tmp_path_factory
+):
     """A real Celery worker process (threads pool) on the test database, Redis and simulator."""
     from flowdash.celery import app as celery_app
 

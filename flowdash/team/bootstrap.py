@@ -14,9 +14,10 @@ def ensure_first_admin(password: str | None) -> str | None:
     Returns the password when one was generated (to be printed once), else None.
     """
     User = get_user_model()
-    has_admin = User.objects.filter(is_active=True).filter(
-        is_superuser=True
-    ).exists() or User.objects.filter(is_active=True, groups__name=ADMIN).exists()
+    has_admin = (
+        User.objects.filter(is_active=True).filter(is_superuser=True).exists()
+        or User.objects.filter(is_active=True, groups__name=ADMIN).exists()
+    )
     if has_admin:
         return None
     generated = not password

@@ -23,8 +23,9 @@ def login_blocked_for(username: str, ip: str) -> timedelta | None:
     """How long this sign-in must wait, or None when it may go ahead."""
     now = timezone.now()
     failures = LoginFailure.objects.recent(now).for_attempt(username, ip)
-    times = list(failures.order_by("-at").values_list("at", flat=True)[: settings.LOGIN_FAILURE_LIMIT])
-    if len(times) < settings.LOGIN_FAILURE_LIMIT:
+    limit = settings.LOGIN_FAILURE_LIMIT
+    times = list(failures.order_by("-at").values_list("at", flat=True)[:limit])
+    if len(times) < limit:
         return None
     # Blocked until the oldest of the last LIMIT failures leaves the window.
     return times[-1] + settings.LOGIN_FAILURE_WINDOW - now

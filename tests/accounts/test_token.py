@@ -54,7 +54,9 @@ def test_without_a_token_flowdash_is_in_sandbox_mode_with_a_banner(admin_client,
 
 
 @override_settings(
-    USEAPI_TOKEN=None, FLOWDASH_SANDBOX=None, USEAPI_BASE_URL="https://api.useapi.net/v1/google-flow"
+    USEAPI_TOKEN=None,
+    FLOWDASH_SANDBOX=None,
+    USEAPI_BASE_URL="https://api.useapi.net/v1/google-flow",
 )
 def test_a_stored_token_leaves_sandbox_mode(admin_client):
     ApiToken.store(TOKEN)
@@ -64,8 +66,11 @@ def test_a_stored_token_leaves_sandbox_mode(admin_client):
     assert 'id="sandbox-banner"' not in page
 
 
-@override_settings(USEAPI_TOKEN="user:1-fromtheenvironment", FLOWDASH_SANDBOX=None,
-                   USEAPI_BASE_URL="http://127.0.0.1:9/v1/google-flow")
+@override_settings(
+    USEAPI_TOKEN="user:1-fromtheenvironment",
+    FLOWDASH_SANDBOX=None,
+    USEAPI_BASE_URL="http://127.0.0.1:9/v1/google-flow",
+)
 def test_a_loopback_base_url_is_the_simulator_and_shows_the_banner(admin_client):
     assert current_connection().is_simulator
     assert 'id="sandbox-banner"' in admin_client.get(reverse("dashboard:home")).content.decode()

@@ -17,8 +17,16 @@ def test_an_admin_signs_in_with_chromium_and_sees_every_section(page, make_user)
     sign_in(page, "alice", "a-long-password-1")
     expect(page.get_by_role("heading", name="Welcome, alice")).to_be_visible()
     nav = page.get_by_role("navigation")
-    for section in ["Studio", "Gallery", "Jobs", "Accounts", "Load balancing", "Captcha",
-                    "Settings", "Users"]:
+    for section in [
+        "Studio",
+        "Gallery",
+        "Jobs",
+        "Accounts",
+        "Load balancing",
+        "Captcha",
+        "Settings",
+        "Users",
+    ]:
         expect(nav.get_by_role("link", name=section, exact=True)).to_be_visible()
     page.get_by_role("link", name="Settings", exact=True).click()
     expect(page.get_by_role("heading", name="Settings", exact=True)).to_be_visible()

@@ -81,8 +81,10 @@ def test_urls_point_at_the_compose_services_and_data_lives_on_the_volume():
         postgres_env = environment_of(services["postgres"])
         assert database.path.lstrip("/") == postgres_env["POSTGRES_DB"]
         assert urlparse(env["REDIS_URL"]).hostname == "redis"
-        mounts = [v.split(":")[1] if isinstance(v, str) else v["target"]
-                  for v in services[name].get("volumes", [])]
+        mounts = [
+            v.split(":")[1] if isinstance(v, str) else v["target"]
+            for v in services[name].get("volumes", [])
+        ]
         assert env["FLOWDASH_DATA_DIR"] in mounts, f"{name} keeps its data off the volume"
         assert env.get("DEBUG", "0").lower() in {"0", "false", "off", "no"}
     assert set(compose.get("volumes", {})) >= {"flowdash-data"}

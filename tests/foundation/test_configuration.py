@@ -13,9 +13,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_manage(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
-    environ = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL",
-                                                               "SECRET_KEY", "DEBUG",
-                                                               "DJANGO_ALLOW_ASYNC_UNSAFE"}}
+    environ = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    }
     environ.update({"FLOWDASH_DATA_DIR": str(tmp_path / "data"), **env})
     return subprocess.run(
         [sys.executable, "manage.py", *args],
@@ -46,8 +49,10 @@ def test_an_invalid_url_stops_with_one_line_naming_the_variable(tmp_path, name, 
 
 
 def test_secret_key_is_generated_once_into_the_data_folder_and_kept(tmp_path):
-    code = "from django.conf import settings; import hashlib; " \
-           "print(hashlib.sha256(settings.SECRET_KEY.encode()).hexdigest())"
+    code = (
+        "from django.conf import settings; import hashlib; "
+        "print(hashlib.sha256(settings.SECRET_KEY.encode()).hexdigest())"
+    )
     first = run_manage(tmp_path, "shell", "-c", code)
     second = run_manage(tmp_path, "shell", "-c", code)
     assert first.returncode == 0, first.stderr

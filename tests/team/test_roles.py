@@ -48,7 +48,8 @@ def test_the_menu_shows_admin_links_only_to_admins(client, creator_user, admin_u
 
 def test_an_admin_creates_a_user_with_a_role_and_a_generated_password(admin_client):
     response = admin_client.post(
-        reverse("team:users"), {"username": "dora", "email": "", "role": "viewer", "password": ""},
+        reverse("team:users"),
+        {"username": "dora", "email": "", "role": "viewer", "password": ""},
         follow=True,
     )
     page = response.content.decode()

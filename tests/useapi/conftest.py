@@ -201,7 +201,7 @@ def fake_api() -> Iterator[FakeApi]:
 
 
 @pytest.fixture
-def client(fake_api: FakeApi) -> Iterator[UseapiClient]:
+def api_client(fake_api: FakeApi) -> Iterator[UseapiClient]:
     with UseapiClient(
         fake_api.base_url, TOKEN, user_agent=USER_AGENT, timeouts=Timeouts.uniform(5)
     ) as api_client:

@@ -217,7 +217,7 @@ def _status_of(fixture: str) -> int:
 )
 def test_error_fixture_raises_its_class(
     fake_api: FakeApi,
-    client: UseapiClient,
+    api_client: UseapiClient,
     fixture: str,
     call: str,
     cls: type[errors.UseapiError],
@@ -227,7 +227,7 @@ def test_error_fixture_raises_its_class(
     status = _status_of(fixture)
     fake_api.reply(status, fixture=fixture)
     with pytest.raises(errors.UseapiError) as caught:
-        CALLS[call](client)
+        CALLS[call](api_client)
     error = caught.value
     assert type(error) is cls
     assert error.status == status
@@ -243,11 +243,11 @@ def test_error_fixture_raises_its_class(
 
 
 def test_captcha_rejection_exposes_attempts_and_job(
-    fake_api: FakeApi, client: UseapiClient
+    fake_api: FakeApi, api_client: UseapiClient
 ) -> None:
     fake_api.reply(403, fixture="post-images-403-captcha")
     with pytest.raises(errors.CaptchaRejected) as caught:
-        client.generate_images("A serene mountain landscape at sunset")
+        api_client.generate_images("A serene mountain landscape at sunset")
     error = caught.value
     assert [a.task_id for a in error.attempts] == [
         "14af1dbb-885c-4e25-8121-7a79489dfd0e",
@@ -264,71 +264,71 @@ def test_captcha_rejection_exposes_attempts_and_job(
     assert isinstance(error, errors.Forbidden)
 
 
-def test_content_policy_user_sentence(fake_api: FakeApi, client: UseapiClient) -> None:
+def test_content_policy_user_sentence(fake_api: FakeApi, api_client: UseapiClient) -> None:
     fake_api.reply(400, fixture="post-images-400-content-policy")
     with pytest.raises(errors.ContentPolicy) as caught:
-        client.generate_images("something unsafe")
+        api_client.generate_images("something unsafe")
     assert caught.value.user_message == (
         "Google refused the prompt under its content policy (PUBLIC_ERROR_UNSAFE_GENERATION)."
     )
     assert isinstance(caught.value, errors.BadRequest)
 
 
-def test_session_expired_user_sentence(fake_api: FakeApi, client: UseapiClient) -> None:
+def test_session_expired_user_sentence(fake_api: FakeApi, api_client: UseapiClient) -> None:
     fake_api.reply(596, fixture="post-assets-596")
     with pytest.raises(errors.SessionExpired) as caught:
-        client.upload_asset(PNG_BYTES, "image/png")
+        api_client.upload_asset(PNG_BYTES, "image/png")
     assert caught.value.user_message == (
         "The Google account's session expired; re-add its cookies on the Accounts page."
     )
 
 
-def test_rate_limit_retry_after_header_wins(fake_api: FakeApi, client: UseapiClient) -> None:
+def test_rate_limit_retry_after_header_wins(fake_api: FakeApi, api_client: UseapiClient) -> None:
     fake_api.reply(
         429, fixture="post-videos-429-no-eligible-account", headers={"Retry-After": "30"}
     )
     with pytest.raises(errors.RateLimited) as caught:
-        client.generate_videos("a fox")
+        api_client.generate_videos("a fox")
     assert caught.value.retry_after == 30
     assert caught.value.reason == "no_eligible_account"
     assert "30 seconds" in caught.value.user_message
 
 
-def test_rate_limit_retry_after_from_body(fake_api: FakeApi, client: UseapiClient) -> None:
+def test_rate_limit_retry_after_from_body(fake_api: FakeApi, api_client: UseapiClient) -> None:
     fake_api.reply(429, fixture="post-videos-429-no-eligible-account")
     with pytest.raises(errors.RateLimited) as caught:
-        client.generate_videos("a fox")
+        api_client.generate_videos("a fox")
     assert caught.value.retry_after == 1180
 
 
-def test_rate_limit_retry_after_http_date(fake_api: FakeApi, client: UseapiClient) -> None:
+def test_rate_limit_retry_after_http_date(fake_api: FakeApi, api_client: UseapiClient) -> None:
     fake_api.reply(
         429,
         fixture="post-images-429-throttled",
         headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"},
     )
     with pytest.raises(errors.RateLimited) as caught:
-        client.generate_images("a fox")
+        api_client.generate_images("a fox")
     assert caught.value.retry_after == 0  # a date in the past: retry now
     assert caught.value.reason == "PUBLIC_ERROR_USER_REQUESTS_THROTTLED"
 
 
-def test_unexpected_and_gateway_statuses(fake_api: FakeApi, client: UseapiClient) -> None:
+def test_unexpected_and_gateway_statuses(fake_api: FakeApi, api_client: UseapiClient) -> None:
     fake_api.reply(409, {"error": "Conflict"})
     with pytest.raises(errors.UnexpectedStatus) as caught:
-        client.get_job(JOB_ID)
+        api_client.get_job(JOB_ID)
     assert caught.value.status == 409
     fake_api.reply(504, raw=b"<html>gateway timeout</html>", headers={"Content-Type": "text/html"})
     with pytest.raises(errors.GatewayError) as gateway:
-        client.generate_images("a fox")
+        api_client.generate_images("a fox")
     assert isinstance(gateway.value, errors.ResponseLost)  # outcome unknown: never re-POST blindly
     assert gateway.value.payload is None
 
 
-def test_cloudflare_block_is_named(fake_api: FakeApi, client: UseapiClient) -> None:
+def test_cloudflare_block_is_named(fake_api: FakeApi, api_client: UseapiClient) -> None:
     fake_api.reply(403, raw=b"error code: 1010", headers={"Content-Type": "text/plain"})
     with pytest.raises(errors.Forbidden) as caught:
-        client.list_accounts()
+        api_client.list_accounts()
     assert type(caught.value) is errors.Forbidden
     assert caught.value.reason == "cloudflare_1010"
 
@@ -670,14 +670,14 @@ SUCCESS_CASES: list[tuple[str, str, type, Callable[[Any], None]]] = [
 )
 def test_success_fixture_parses(
     fake_api: FakeApi,
-    client: UseapiClient,
+    api_client: UseapiClient,
     fixture: str,
     call: str,
     expected: type,
     check: Callable[[Any], Any],
 ) -> None:
     fake_api.reply(_status_of(fixture), fixture=fixture)
-    result = CALLS[call](client)
+    result = CALLS[call](api_client)
     assert type(result) is expected
     assert check(result) is not False
     if hasattr(result, "payload") and not isinstance(result, Account | AccountSaved):
@@ -685,31 +685,31 @@ def test_success_fixture_parses(
 
 
 def test_inline_files_are_decoded_into_the_destination(
-    fake_api: FakeApi, client: UseapiClient, tmp_path: Any
+    fake_api: FakeApi, api_client: UseapiClient, tmp_path: Any
 ) -> None:
     fake_api.reply(200, fixture="post-videos-gif-200")
     gif_path = tmp_path / "preview.gif"
-    client.make_gif(MGID_VIDEO, dest=gif_path)
+    api_client.make_gif(MGID_VIDEO, dest=gif_path)
     assert Image.open(gif_path).format == "GIF"
 
     fake_api.reply(200, fixture="post-images-upscale-200")
     out = io.BytesIO()
-    client.upscale_image(MGID_IMAGE, dest=out)
+    api_client.upscale_image(MGID_IMAGE, dest=out)
     assert out.getvalue().startswith(b"\xff\xd8\xff\xe0\x00\x10JFIF")
 
     fake_api.reply(200, fixture="post-videos-concatenate-200")
     video_path = tmp_path / "joined.mp4"
-    client.concatenate_videos([MGID_VIDEO, MGID_VIDEO], dest=video_path)
+    api_client.concatenate_videos([MGID_VIDEO, MGID_VIDEO], dest=video_path)
     assert video_path.read_bytes() == b"\x00\x00\x00 ftypisom"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["joined.mp4", "preview.gif"]
 
 
 def test_cached_video_upscale_streams_raw_bytes_to_dest(
-    fake_api: FakeApi, client: UseapiClient, tmp_path: Any
+    fake_api: FakeApi, api_client: UseapiClient, tmp_path: Any
 ) -> None:
     fake_api.reply(200, fixture="post-videos-upscale-200-rawbytes")
     target = tmp_path / "upscaled.mp4"
-    result = client.upscale_video(MGID_VIDEO, async_=False, dest=target)
+    result = api_client.upscale_video(MGID_VIDEO, async_=False, dest=target)
     assert isinstance(result, GenerationResult)
     assert result.raw_bytes_written == target.stat().st_size == 32
     assert target.read_bytes().startswith(b"\x00\x00\x00 ftypisom")
@@ -717,29 +717,29 @@ def test_cached_video_upscale_streams_raw_bytes_to_dest(
 
 
 def test_url_upscale_with_dest_leaves_no_file(
-    fake_api: FakeApi, client: UseapiClient, tmp_path: Any
+    fake_api: FakeApi, api_client: UseapiClient, tmp_path: Any
 ) -> None:
     fake_api.reply(200, fixture="post-videos-upscale-200")
     target = tmp_path / "upscaled.mp4"
-    result = client.upscale_video(MGID_VIDEO, async_=False, dest=target)
+    result = api_client.upscale_video(MGID_VIDEO, async_=False, dest=target)
     assert result.raw_bytes_written == 0 and result.media[0].url
     assert list(tmp_path.iterdir()) == []
 
 
-def test_success_that_is_not_json_is_malformed(fake_api: FakeApi, client: UseapiClient) -> None:
+def test_success_that_is_not_json_is_malformed(fake_api: FakeApi, api_client: UseapiClient) -> None:
     fake_api.reply(200, raw=b"<html>maintenance</html>", headers={"Content-Type": "text/html"})
     with pytest.raises(errors.MalformedResponse) as caught:
-        client.get_job(JOB_ID)
+        api_client.get_job(JOB_ID)
     assert caught.value.status == 200
     fake_api.reply(200, raw=b'{"jobid": "j1", "status": "comp')
     with pytest.raises(errors.MalformedResponse):
-        client.get_job(JOB_ID)
+        api_client.get_job(JOB_ID)
     fake_api.reply(200, raw=b"[1, 2]")
     with pytest.raises(errors.MalformedResponse):
-        client.list_accounts()
+        api_client.list_accounts()
     fake_api.reply(200, {"unexpected": True})
     with pytest.raises(errors.MalformedResponse):
-        client.upload_asset(PNG_BYTES, "image/png")
+        api_client.upload_asset(PNG_BYTES, "image/png")
 
 
 def test_every_fixture_is_replayed() -> None:

@@ -48,9 +48,9 @@ def _assert_json_post(fake_api: FakeApi, path: str) -> dict[str, Any]:
 # --- accounts ---------------------------------------------------------------------------------
 
 
-def test_list_accounts_request(fake_api: FakeApi, client: UseapiClient) -> None:
+def test_list_accounts_request(fake_api: FakeApi, api_client: UseapiClient) -> None:
     fake_api.reply(200, fixture="get-accounts-200")
-    client.list_accounts()
+    api_client.list_accounts()
     recorded = fake_api.last
     assert (recorded.method, fake_api.api_path(recorded), recorded.query) == (
         "GET",
@@ -66,70 +66,72 @@ def test_list_accounts_request(fake_api: FakeApi, client: UseapiClient) -> None:
     [("john@gmail.com", "john%40gmail.com"), ("a.b+flow@x.co", "a.b%2Bflow%40x.co")],
 )
 def test_account_paths_url_encode_the_email(
-    fake_api: FakeApi, client: UseapiClient, email: str, encoded: str
+    fake_api: FakeApi, api_client: UseapiClient, email: str, encoded: str
 ) -> None:
     fake_api.reply(200, fixture="get-accounts-email-200")
-    client.get_account(email)
+    api_client.get_account(email)
     assert fake_api.last.method == "GET"
     assert fake_api.last.target.endswith(f"/accounts/{encoded}")
     fake_api.reply(200, fixture="delete-accounts-email-200")
-    client.delete_account(email)
+    api_client.delete_account(email)
     assert fake_api.last.method == "DELETE"
     assert fake_api.last.target.endswith(f"/accounts/{encoded}")
     assert fake_api.last.body == b""
     _assert_common_headers(fake_api.last)
 
 
-def test_add_account_body_is_the_documented_one(fake_api: FakeApi, client: UseapiClient) -> None:
+def test_add_account_body_is_the_documented_one(
+    fake_api: FakeApi, api_client: UseapiClient
+) -> None:
     documented = fixture_json("request-post-accounts")
     fake_api.reply(201, fixture="post-accounts-201")
-    client.add_account(documented["cookies"])
+    api_client.add_account(documented["cookies"])
     assert _assert_json_post(fake_api, "/accounts") == documented
 
 
-def test_captcha_provider_requests(fake_api: FakeApi, client: UseapiClient) -> None:
+def test_captcha_provider_requests(fake_api: FakeApi, api_client: UseapiClient) -> None:
     fake_api.reply(200, fixture="get-accounts-captcha-providers-200")
-    client.get_captcha_providers()
+    api_client.get_captcha_providers()
     assert (fake_api.last.method, fake_api.api_path(fake_api.last)) == (
         "GET",
         "/accounts/captcha-providers",
     )
     documented = fixture_json("request-post-accounts-captcha-providers")
     fake_api.reply(200, fixture="post-accounts-captcha-providers-200")
-    client.set_captcha_providers(documented)
+    api_client.set_captcha_providers(documented)
     assert _assert_json_post(fake_api, "/accounts/captcha-providers") == documented
     # an empty string removes a provider and must be sent as such
     fake_api.reply(200, fixture="post-accounts-captcha-providers-200")
-    client.set_captcha_providers({"EzCaptcha": ""})
+    api_client.set_captcha_providers({"EzCaptcha": ""})
     assert fake_api.last.json() == {"EzCaptcha": ""}
 
 
-def test_captcha_stats_query(fake_api: FakeApi, client: UseapiClient) -> None:
+def test_captcha_stats_query(fake_api: FakeApi, api_client: UseapiClient) -> None:
     import datetime as dt
 
     fake_api.reply(200, fixture="get-accounts-captcha-stats-200")
-    client.get_captcha_stats()
+    api_client.get_captcha_stats()
     assert fake_api.api_path(fake_api.last) == "/accounts/captcha-stats"
     assert fake_api.last.query == {}  # nothing unset is sent
     fake_api.reply(200, fixture="get-accounts-captcha-stats-200")
-    client.get_captcha_stats(date=dt.date(2026, 2, 4), limit=500, provider="CapSolver")
+    api_client.get_captcha_stats(date=dt.date(2026, 2, 4), limit=500, provider="CapSolver")
     assert fake_api.last.query == {
         "date": ["2026-02-04"],
         "limit": ["500"],
         "provider": ["CapSolver"],
     }
     fake_api.reply(200, fixture="get-accounts-captcha-stats-200-anonymized")
-    client.get_captcha_stats(anonymized=True)
+    api_client.get_captcha_stats(anonymized=True)
     assert fake_api.last.query == {"anonymized": ["true"]}
 
 
 # --- assets -----------------------------------------------------------------------------------
 
 
-def test_upload_asset_sends_raw_bytes(fake_api: FakeApi, client: UseapiClient) -> None:
+def test_upload_asset_sends_raw_bytes(fake_api: FakeApi, api_client: UseapiClient) -> None:
     data = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 4
     fake_api.reply(200, fixture="post-assets-200")
-    client.upload_asset(data, "image/jpeg", email="john@gmail.com")
+    api_client.upload_asset(data, "image/jpeg", email="john@gmail.com")
     recorded = fake_api.last
     assert recorded.method == "POST"
     assert recorded.target.endswith("/assets/john%40gmail.com")
@@ -137,26 +139,28 @@ def test_upload_asset_sends_raw_bytes(fake_api: FakeApi, client: UseapiClient) -
     assert recorded.body == data
     _assert_common_headers(recorded)
     fake_api.reply(200, fixture="post-assets-200")
-    client.upload_asset(data, "image/png")
+    api_client.upload_asset(data, "image/png")
     assert fake_api.api_path(fake_api.last) == "/assets"
 
 
 def test_upload_asset_streams_a_file(
-    fake_api: FakeApi, client: UseapiClient, tmp_path: Any
+    fake_api: FakeApi, api_client: UseapiClient, tmp_path: Any
 ) -> None:
     path = tmp_path / "big.png"
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x07" * 300_000)
     fake_api.reply(200, fixture="post-assets-200")
     with path.open("rb") as handle:
-        client.upload_asset(handle, "image/png")
+        api_client.upload_asset(handle, "image/png")
     assert fake_api.last.body == path.read_bytes()
     assert fake_api.last.headers["content-length"] == str(path.stat().st_size)
     fake_api.reply(200, fixture="post-assets-200")
-    client.upload_asset(path, "image/png")  # a path is opened and streamed too
+    api_client.upload_asset(path, "image/png")  # a path is opened and streamed too
     assert fake_api.last.body == path.read_bytes()
 
 
-def test_upload_asset_streams_an_unsized_reader(fake_api: FakeApi, client: UseapiClient) -> None:
+def test_upload_asset_streams_an_unsized_reader(
+    fake_api: FakeApi, api_client: UseapiClient
+) -> None:
     class Reader:  # no len, no seek, no fileno: size unknowable, sent chunked
         def __init__(self, data: bytes) -> None:
             self._data = io.BytesIO(data)
@@ -166,17 +170,17 @@ def test_upload_asset_streams_an_unsized_reader(fake_api: FakeApi, client: Useap
 
     data = b"\x89PNG" + b"\x01" * 50_000
     fake_api.reply(200, fixture="post-assets-200")
-    client.upload_asset(Reader(data), "image/png")  # type: ignore[arg-type]
+    api_client.upload_asset(Reader(data), "image/png")  # type: ignore[arg-type]
     assert fake_api.last.chunked and fake_api.last.body == data
 
 
 # --- images -----------------------------------------------------------------------------------
 
 
-def test_generate_images_documented_body(fake_api: FakeApi, client: UseapiClient) -> None:
+def test_generate_images_documented_body(fake_api: FakeApi, api_client: UseapiClient) -> None:
     documented = fixture_json("request-post-images")
     fake_api.reply(200, fixture="post-images-200")
-    client.generate_images(
+    api_client.generate_images(
         documented["prompt"],
         model=documented["model"],
         aspect_ratio=documented["aspectRatio"],
@@ -186,16 +190,18 @@ def test_generate_images_documented_body(fake_api: FakeApi, client: UseapiClient
     assert _assert_json_post(fake_api, "/images") == documented
 
 
-def test_generate_images_sends_only_what_is_set(fake_api: FakeApi, client: UseapiClient) -> None:
+def test_generate_images_sends_only_what_is_set(
+    fake_api: FakeApi, api_client: UseapiClient
+) -> None:
     fake_api.reply(200, fixture="post-images-200")
-    client.generate_images("just a prompt")
+    api_client.generate_images("just a prompt")
     assert _assert_json_post(fake_api, "/images") == {"prompt": "just a prompt"}
 
 
-def test_generate_images_every_parameter(fake_api: FakeApi, client: UseapiClient) -> None:
+def test_generate_images_every_parameter(fake_api: FakeApi, api_client: UseapiClient) -> None:
     refs = [f"user:1-email:aa-image:{i}" for i in range(1, 6)]
     fake_api.reply(200, fixture="post-images-200")
-    client.generate_images(
+    api_client.generate_images(
         "a cat",
         email="john@gmail.com",
         model="nano-banana-pro",
@@ -224,25 +230,25 @@ def test_generate_images_every_parameter(fake_api: FakeApi, client: UseapiClient
 
 
 def test_captcha_order_and_token_are_sent_as_documented(
-    fake_api: FakeApi, client: UseapiClient
+    fake_api: FakeApi, api_client: UseapiClient
 ) -> None:
     fake_api.reply(200, fixture="post-images-200")
-    client.generate_images("a", captcha_order=["EzCaptcha", "EzCaptcha", "CapSolver"])
+    api_client.generate_images("a", captcha_order=["EzCaptcha", "EzCaptcha", "CapSolver"])
     assert fake_api.last.json()["captchaOrder"] == "EzCaptcha,EzCaptcha,CapSolver"
     fake_api.reply(200, fixture="post-images-200")
-    client.generate_images("a", captcha_token="03AFcWeA" + "x" * 40)
+    api_client.generate_images("a", captcha_token="03AFcWeA" + "x" * 40)
     assert fake_api.last.json() == {"prompt": "a", "captchaToken": "03AFcWeA" + "x" * 40}
 
 
-def test_upscale_image_documented_body(fake_api: FakeApi, client: UseapiClient) -> None:
+def test_upscale_image_documented_body(fake_api: FakeApi, api_client: UseapiClient) -> None:
     documented = fixture_json("request-post-images-upscale")
     fake_api.reply(200, fixture="post-images-upscale-200")
-    client.upscale_image(
+    api_client.upscale_image(
         documented["mediaGenerationId"], resolution=documented["resolution"], dest=io.BytesIO()
     )
     assert _assert_json_post(fake_api, "/images/upscale") == documented
     fake_api.reply(200, fixture="post-images-upscale-200")
-    client.upscale_image("m", resolution="4k", captcha_order="CapSolver", dest=io.BytesIO())
+    api_client.upscale_image("m", resolution="4k", captcha_order="CapSolver", dest=io.BytesIO())
     assert fake_api.last.json() == {
         "mediaGenerationId": "m",
         "resolution": "4k",
@@ -253,18 +259,18 @@ def test_upscale_image_documented_body(fake_api: FakeApi, client: UseapiClient) 
 # --- videos -----------------------------------------------------------------------------------
 
 
-def test_generate_videos_minimal_is_async(fake_api: FakeApi, client: UseapiClient) -> None:
+def test_generate_videos_minimal_is_async(fake_api: FakeApi, api_client: UseapiClient) -> None:
     fake_api.reply(201, fixture="post-videos-201-async")
-    client.generate_videos("a fox")
+    api_client.generate_videos("a fox")
     assert _assert_json_post(fake_api, "/videos") == {"prompt": "a fox", "async": True}
     fake_api.reply(200, fixture="post-videos-200-sync")
-    client.generate_videos("a fox", async_=False)
+    api_client.generate_videos("a fox", async_=False)
     assert fake_api.last.json() == {"prompt": "a fox"}  # async defaults to false in the API
 
 
-def test_generate_videos_frames_and_references(fake_api: FakeApi, client: UseapiClient) -> None:
+def test_generate_videos_frames_and_references(fake_api: FakeApi, api_client: UseapiClient) -> None:
     fake_api.reply(201, fixture="post-videos-201-async")
-    client.generate_videos(
+    api_client.generate_videos(
         "a fox",
         email="john@gmail.com",
         model="veo-3.1-quality",
@@ -292,7 +298,9 @@ def test_generate_videos_frames_and_references(fake_api: FakeApi, client: Useapi
         "captchaOrder": "CapSolver,EzCaptcha",
     }
     fake_api.reply(201, fixture="post-videos-201-async")
-    client.generate_videos("a fox", reference_images=["r:1", "r:2", "r:3"], extra={"duration": 8})
+    api_client.generate_videos(
+        "a fox", reference_images=["r:1", "r:2", "r:3"], extra={"duration": 8}
+    )
     assert fake_api.last.json() == {
         "prompt": "a fox",
         "referenceImage_1": "r:1",
@@ -303,13 +311,13 @@ def test_generate_videos_frames_and_references(fake_api: FakeApi, client: Useapi
     }
 
 
-def test_extend_video_documented_body(fake_api: FakeApi, client: UseapiClient) -> None:
+def test_extend_video_documented_body(fake_api: FakeApi, api_client: UseapiClient) -> None:
     documented = fixture_json("request-post-videos-extend")
     fake_api.reply(200, fixture="post-videos-extend-200")
-    client.extend_video(documented["mediaGenerationId"], documented["prompt"], async_=False)
+    api_client.extend_video(documented["mediaGenerationId"], documented["prompt"], async_=False)
     assert _assert_json_post(fake_api, "/videos/extend") == documented
     fake_api.reply(201, fixture="post-videos-extend-201-async")
-    client.extend_video("m", "p", model="veo-3.1-quality", count=2, seed=7, reply_ref="x")
+    api_client.extend_video("m", "p", model="veo-3.1-quality", count=2, seed=7, reply_ref="x")
     assert fake_api.last.json() == {
         "mediaGenerationId": "m",
         "prompt": "p",
@@ -321,15 +329,15 @@ def test_extend_video_documented_body(fake_api: FakeApi, client: UseapiClient) -
     }
 
 
-def test_upscale_video_documented_body(fake_api: FakeApi, client: UseapiClient) -> None:
+def test_upscale_video_documented_body(fake_api: FakeApi, api_client: UseapiClient) -> None:
     documented = fixture_json("request-post-videos-upscale")
     fake_api.reply(200, fixture="post-videos-upscale-200")
-    client.upscale_video(
+    api_client.upscale_video(
         documented["mediaGenerationId"], resolution=documented["resolution"], async_=False
     )
     assert _assert_json_post(fake_api, "/videos/upscale") == documented
     fake_api.reply(201, fixture="post-videos-upscale-201-async")
-    client.upscale_video("m", resolution="4k", captcha_retry=1)
+    api_client.upscale_video("m", resolution="4k", captcha_retry=1)
     assert fake_api.last.json() == {
         "mediaGenerationId": "m",
         "resolution": "4K",  # the documented spelling
@@ -338,50 +346,50 @@ def test_upscale_video_documented_body(fake_api: FakeApi, client: UseapiClient) 
     }
 
 
-def test_gif_documented_body(fake_api: FakeApi, client: UseapiClient) -> None:
+def test_gif_documented_body(fake_api: FakeApi, api_client: UseapiClient) -> None:
     documented = fixture_json("request-post-videos-gif")
     fake_api.reply(200, fixture="post-videos-gif-200")
-    client.make_gif(documented["mediaGenerationId"], dest=io.BytesIO())
+    api_client.make_gif(documented["mediaGenerationId"], dest=io.BytesIO())
     assert _assert_json_post(fake_api, "/videos/gif") == documented
 
 
-def test_concatenate_documented_body(fake_api: FakeApi, client: UseapiClient) -> None:
+def test_concatenate_documented_body(fake_api: FakeApi, api_client: UseapiClient) -> None:
     documented = fixture_json("request-post-videos-concatenate")
     items = [
         ConcatItem(m["mediaGenerationId"], m.get("trimStart"), m.get("trimEnd"))
         for m in documented["media"]
     ]
     fake_api.reply(200, fixture="post-videos-concatenate-200")
-    client.concatenate_videos(items, dest=io.BytesIO())
+    api_client.concatenate_videos(items, dest=io.BytesIO())
     body = _assert_json_post(fake_api, "/videos/concatenate")
     assert body == documented
     assert type(body["media"][2]["trimEnd"]) is int
     fake_api.reply(200, fixture="post-videos-concatenate-200")
-    client.concatenate_videos(documented["media"], dest=io.BytesIO())  # API-shaped dicts
+    api_client.concatenate_videos(documented["media"], dest=io.BytesIO())  # API-shaped dicts
     assert fake_api.last.json() == documented
 
 
 # --- jobs -------------------------------------------------------------------------------------
 
 
-def test_get_jobs_query(fake_api: FakeApi, client: UseapiClient) -> None:
+def test_get_jobs_query(fake_api: FakeApi, api_client: UseapiClient) -> None:
     fake_api.reply(200, fixture="get-jobs-200-summary")
-    client.get_jobs()
+    api_client.get_jobs()
     recorded = fake_api.last
     assert (recorded.method, fake_api.api_path(recorded)) == ("GET", "/jobs")
     assert recorded.query == {"options": ["summary"]}
     fake_api.reply(200, fixture="get-jobs-200-history")
-    client.get_jobs("history")
+    api_client.get_jobs("history")
     assert fake_api.last.query == {"options": ["history"]}
 
 
-def test_get_job_path_keeps_the_documented_id(fake_api: FakeApi, client: UseapiClient) -> None:
+def test_get_job_path_keeps_the_documented_id(fake_api: FakeApi, api_client: UseapiClient) -> None:
     fake_api.reply(200, fixture="get-jobs-jobid-200-video-completed")
-    client.get_job(JOB_ID)
+    api_client.get_job(JOB_ID)
     assert fake_api.last.method == "GET"
     assert fake_api.api_path(fake_api.last) == f"/jobs/{JOB_ID}"
     fake_api.reply(200, fixture="get-jobs-jobid-200-video-completed")
-    client.get_job("odd/id?x#y")  # path-breaking characters are escaped, not interpreted
+    api_client.get_job("odd/id?x#y")  # path-breaking characters are escaped, not interpreted
     assert fake_api.api_path(fake_api.last) == "/jobs/odd%2Fid%3Fx%23y"
     assert fake_api.last.query == {}
 
@@ -431,10 +439,10 @@ def test_each_endpoint_has_its_timeouts(fake_api: FakeApi) -> None:
     assert session.adapters  # a caller's session is not closed by the client
 
 
-def test_one_pooled_session_is_reused(fake_api: FakeApi, client: UseapiClient) -> None:
-    session = client.session
+def test_one_pooled_session_is_reused(fake_api: FakeApi, api_client: UseapiClient) -> None:
+    session = api_client.session
     for _ in range(3):
         fake_api.reply(200, fixture="get-accounts-200")
-        client.list_accounts()
-    assert client.session is session
+        api_client.list_accounts()
+    assert api_client.session is session
     assert len(fake_api.requests) == 3

@@ -145,10 +145,10 @@ INVALID: list[tuple[str, Callable[[UseapiClient], Any], str]] = [
 
 @pytest.mark.parametrize(("case", "call", "param"), INVALID, ids=[c[0] for c in INVALID])
 def test_invalid_request_is_not_sent(
-    fake_api: FakeApi, client: UseapiClient, case: str, call: Any, param: str
+    fake_api: FakeApi, api_client: UseapiClient, case: str, call: Any, param: str
 ) -> None:
     with pytest.raises(RequestValidationError) as caught:
-        call(client)
+        call(api_client)
     assert caught.value.param == param
     assert param in str(caught.value) and caught.value.user_message
     assert caught.value.may_have_reached_service is False
@@ -157,36 +157,38 @@ def test_invalid_request_is_not_sent(
 
 
 def test_oversized_file_is_refused_by_its_size(
-    fake_api: FakeApi, client: UseapiClient, tmp_path: Any
+    fake_api: FakeApi, api_client: UseapiClient, tmp_path: Any
 ) -> None:
     path = tmp_path / "huge.png"
     with path.open("wb") as handle:
         handle.truncate(BIG)  # sparse: the size is known without reading it
     with path.open("rb") as handle, pytest.raises(RequestValidationError) as caught:
-        client.upload_asset(handle, "image/png")
+        api_client.upload_asset(handle, "image/png")
     assert caught.value.param == "body"
     with pytest.raises(RequestValidationError):
-        client.upload_asset(path, "image/png")
+        api_client.upload_asset(path, "image/png")
     assert fake_api.requests == []
 
 
 def test_limits_the_reference_leaves_to_the_api_are_sent(
-    fake_api: FakeApi, client: UseapiClient
+    fake_api: FakeApi, api_client: UseapiClient
 ) -> None:
     # unknown (newer) models: the client does not guess their reference limits
     fake_api.reply(200, fixture="post-images-200")
-    client.generate_images("a", model="nano-banana-2", references=REFS[:10], aspect_ratio="1:1")
+    api_client.generate_images("a", model="nano-banana-2", references=REFS[:10], aspect_ratio="1:1")
     assert fake_api.last.json()["reference_10"] == REFS[9]
     fake_api.reply(201, fixture="post-videos-201-async")
-    client.generate_videos("a", model="omni-flash", reference_images=REFS[:7], aspect_ratio="4:3")
+    api_client.generate_videos(
+        "a", model="omni-flash", reference_images=REFS[:7], aspect_ratio="4:3"
+    )
     assert fake_api.last.json()["referenceImage_7"] == REFS[6]
     fake_api.reply(200, fixture="post-images-200")
-    client.generate_images("a", references=REFS[:10])  # auto model choice picks pro for >3
+    api_client.generate_images("a", references=REFS[:10])  # auto model choice picks pro for >3
     fake_api.reply(200, fixture="post-videos-concatenate-200")
-    client.concatenate_videos(
+    api_client.concatenate_videos(
         [ConcatItem(M, trim_start=0, trim_end=8)] + [M] * 9, dest=io.BytesIO()
     )
     assert len(fake_api.last.json()["media"]) == 10
     fake_api.reply(200, fixture="get-accounts-captcha-stats-200")
-    client.get_captcha_stats(limit=50_000, date="2024-02-29")
+    api_client.get_captcha_stats(limit=50_000, date="2024-02-29")
     assert len(fake_api.requests) == 5

@@ -46,6 +46,8 @@ class Command(BaseCommand):
         procfile = Path(settings.BASE_DIR) / "Procfile"
         honcho = shutil.which("honcho", path=str(Path(sys.executable).parent)) or "honcho"
         os.environ["FLOWDASH_DATA_DIR"] = str(settings.DATA_DIR)
-        os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+        venv_bin = Path(sys.executable).parent
+        os.environ["PATH"] = f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}"
         os.environ.setdefault("DEBUG", "1" if settings.DEBUG else "0")
-        os.execvp(honcho, [honcho, "-f", str(procfile), "start", *processes])
+        # Replace this process, so Ctrl-C and SIGTERM reach honcho, which stops every child.
+        os.execvp(honcho, [honcho, "-f", str(procfile), "start", *processes])  # noqa: S606
