@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from typing import Any
@@ -19,7 +20,15 @@ from .accounts import (
 from .captcha import CaptchaError
 from .faults import SERVICE_KINDS, Fault
 from .jobs import Job, image_success_body, job_record, video_success_body
-from .service import Ctx, Service, fault_answer, not_found_account, quota_error, throttled_error
+from .service import (
+    Ctx,
+    Service,
+    fault_answer,
+    moderated_error,
+    not_found_account,
+    quota_error,
+    throttled_error,
+)
 from .state import JOB_ID_RE, SimState
 from .store import MediaRecord
 from .web import (
@@ -32,6 +41,8 @@ from .web import (
     get_number,
     get_str,
 )
+
+log = logging.getLogger(__name__)
 
 IMAGE_MODELS = ("imagen-4", "nano-banana", "nano-banana-pro")
 IMAGE_MODEL_NAMES = {
@@ -105,7 +116,12 @@ class FlowApi:
             status, google, message, _, _ = fault_answer(self.state, late)
             self.svc.fail(job, status, google=google, message=message)
             return
-        make(job)
+        try:
+            make(job)
+        except Exception:  # never leave a job (and a waiting request) hanging
+            log.exception("finishing %s failed", job.job_id)
+            self.svc.fail(job, 500, google=moderated_error())
+            return
         self.svc.complete(job)
 
     def _run_video_job(
@@ -784,6 +800,10 @@ class FlowApi:
         job = svc.start_job(ctx, kind="concatenate", account=account, request=echo, category=None)
         job.extra["inputsCount"] = len(parts)
         st.sleep_nominal(st.nominal("concatenate"))
+        late = job.extra.get("late_fault")
+        if late is not None:
+            status, google, message, _, _ = fault_answer(st, late)
+            raise svc.reject(ctx, job, status, google=google, message=message)
         data, _ = media.concatenate_videos(
             [(st.store.ensure(record), start, end) for record, start, end in parts]
         )

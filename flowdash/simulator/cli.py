@@ -49,11 +49,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=4,
         help="parallel image generations per account before 429 (default 4)",
     )
+    parser.add_argument(
+        "--url-lifetime",
+        type=float,
+        default=None,
+        help="seconds of simulated time a signed media URL stays valid (default 86400)",
+    )
     parser.add_argument("--seed", type=int, default=None, help="random seed (reproducible runs)")
 
 
-def serve(options: dict[str, Any], out: TextIO | None = None) -> int:
-    """Run until SIGINT/SIGTERM; print one ready line with the base URL and token."""
+def serve(
+    options: dict[str, Any],
+    out: TextIO | None = None,
+    stop_event: threading.Event | None = None,
+) -> int:
+    """Run until SIGINT/SIGTERM (or ``stop_event``); print one ready line with the base URL
+    and token: ``flowdash simulator ready base_url=… token=… speed=…``."""
     out = out or sys.stdout
     speed = options.get("speed")
     server = SimulatorServer(
@@ -65,12 +76,16 @@ def serve(options: dict[str, Any], out: TextIO | None = None) -> int:
         image_concurrency=int(options.get("image_concurrency") or 4),
         seed=options.get("seed"),
     )
-    stop = threading.Event()
+    if options.get("url_lifetime"):
+        server.state.update_settings({"urlLifetime": float(options["url_lifetime"])})
+    stop = stop_event or threading.Event()
 
     def on_signal(signum: int, frame: Any) -> None:
         stop.set()
 
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         server.start()
         out.write(

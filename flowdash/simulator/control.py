@@ -21,6 +21,7 @@ GET     /_sim/settings, POST /_sim/settings  speed, newForms, urlLifetime, image
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -32,6 +33,7 @@ from .state import SimState
 from .store import MediaGone
 from .web import ApiError, Request, Response
 
+log = logging.getLogger(__name__)
 MEDIA_NAME = re.compile(r"^([0-9a-f]{32})(-thumb)?\.(jpg|png|mp4)$")
 CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "mp4": "video/mp4"}
 
@@ -68,6 +70,9 @@ def serve_media(state: SimState, req: Request) -> Response:
         path = state.store.ensure_thumb(record) if match.group(2) else state.store.ensure(record)
     except (MediaGone, OSError):
         return _xml_error(404, "NoSuchKey", "The specified key does not exist.")
+    except Exception:  # a broken render must not kill the connection without an answer
+        log.exception("rendering %s failed", name)
+        return _xml_error(500, "InternalError", "We encountered an internal error.")
     ext = "jpg" if match.group(2) else record.ext
     response = Response(
         200, content_type=CONTENT_TYPES[ext], headers=[("Cache-Control", "private, max-age=0")]

@@ -166,6 +166,8 @@ class FaultBook:
         times = spec.get("times")
         if times == "once":
             times = 1
+        elif times in ("always", "forever", "until_cleared", "until cleared"):
+            times = None
         return self.add(
             spec["kind"],
             endpoint=spec.get("endpoint"),

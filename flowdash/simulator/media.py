@@ -19,11 +19,12 @@ import hashlib
 import io
 import os
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
+from typing import BinaryIO
 
 import av
 from PIL import Image, ImageDraw, ImageFont
@@ -55,8 +56,11 @@ class VideoInfo:
     codec: str
 
 
+Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
+
+
 @lru_cache(maxsize=16)
-def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+def _font(size: int) -> Font:
     try:
         return ImageFont.load_default(size=size)
     except (OSError, TypeError):  # Pillow built without FreeType
@@ -81,7 +85,9 @@ def _gradient(size: tuple[int, int], seed: int) -> Image.Image:
     return column.resize(size, Image.Resampling.BILINEAR)
 
 
-def _wrap(draw: ImageDraw.ImageDraw, text: str, font, width: int, max_lines: int) -> list[str]:
+def _wrap(
+    draw: ImageDraw.ImageDraw, text: str, font: Font, width: int, max_lines: int
+) -> list[str]:
     words = text.split()
     lines: list[str] = []
     line = ""
@@ -302,7 +308,7 @@ def scene_frames(
         yield frame
 
 
-def _atomic_write(path: Path, writer) -> None:
+def _atomic_write(path: Path, writer: Callable[[BinaryIO], object]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
     try:
@@ -324,7 +330,7 @@ def _encode(
 ) -> int:
     """Encode frames to H.264 MP4; returns the number of frames written."""
 
-    def write(target) -> int:
+    def write(target: BinaryIO | io.BytesIO) -> int:
         container = av.open(target, "w", format="mp4")
         try:
             stream = container.add_stream("libx264", rate=FPS)

@@ -362,13 +362,21 @@ class Service:
             job.stat.job_id = job.job_id
         elif category is not None:
             job.stat = state.load.begin(category, account.email, job.job_id)
-        job.webhook_lost = ctx.take(WEBHOOK_KINDS, account.email) is not None
+        if reply_url:
+            job.webhook_lost = ctx.take(WEBHOOK_KINDS, account.email) is not None
         late = ctx.take(JOB_KINDS, account.email)
         if late is not None:
             job.extra["late_fault"] = late
         state.add_job(job)
-        self.notify(job)
         return job
+
+    def announce(self, job: Job) -> None:
+        """Send the 'created' callback once (after captcha, like the 201 answer)."""
+        with self.state.lock:
+            if job.extra.get("announced"):
+                return
+            job.extra["announced"] = True
+        self.notify(job)
 
     def notify(self, job: Job) -> None:
         if not job.reply_url:
@@ -379,6 +387,7 @@ class Service:
         self.state.webhooks.send(job.job_id, job.reply_url, payload, lost=job.webhook_lost)
 
     def set_started(self, job: Job) -> None:
+        self.announce(job)
         with self.state.lock:
             if job.status != "created":
                 return
@@ -389,6 +398,7 @@ class Service:
         self.notify(job)
 
     def complete(self, job: Job) -> None:
+        self.announce(job)
         with self.state.lock:
             if job.final:
                 return
@@ -410,6 +420,8 @@ class Service:
         message: str | None = None,
     ) -> None:
         state = self.state
+        if not job.final:
+            self.announce(job)
         with state.lock:
             if job.final:
                 return
@@ -580,6 +592,7 @@ class Service:
         state.sleep_nominal(total / 1000)
         if not success:
             raise self.reject(ctx, job, 403, google=captcha_error())
+        self.announce(job)
 
     # ---- waiting for scheduled work
     def wait_job(self, ctx: Ctx, job: Job, nominal_limit: float) -> None:

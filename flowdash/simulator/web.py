@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from email import policy
 from email.parser import BytesParser
 from typing import Any
@@ -131,9 +131,49 @@ class Request:
             host = f"{name}:{self.environ.get('SERVER_PORT', '80')}"
         return f"{self.environ.get('wsgi.url_scheme', 'http')}://{host}"
 
+    def _chunks(self) -> Iterator[bytes]:
+        """Decode a ``Transfer-Encoding: chunked`` body (wsgiref leaves it to the app)."""
+        stream = self.environ["wsgi.input"]
+        while True:
+            line = stream.readline(1024)
+            if not line:
+                return
+            try:
+                size = int(line.split(b";")[0].strip() or b"0", 16)
+            except ValueError:
+                return
+            if size == 0:
+                while stream.readline(1024) not in (b"\r\n", b"\n", b""):
+                    pass  # trailers
+                return
+            remaining = size
+            while remaining > 0:
+                data = stream.read(min(remaining, 1 << 20))
+                if not data:
+                    return
+                remaining -= len(data)
+                yield data
+            stream.readline(8)  # the CRLF after each chunk
+
+    def _read_chunked(self) -> bytes:
+        kept = bytearray()
+        total = 0
+        for data in self._chunks():
+            total += len(data)
+            if len(kept) < KEEP_BODY:
+                kept.extend(data[: KEEP_BODY - len(kept)])
+            if total > MAX_BODY:
+                break
+        self.body_size = total
+        return bytes(kept)
+
     @property
     def body(self) -> bytes:
         if self._body is None:
+            chunked = "chunked" in self.environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+            if chunked and not self.environ.get("CONTENT_LENGTH"):
+                self._body = self._read_chunked()
+                return self._body
             try:
                 length = int(self.environ.get("CONTENT_LENGTH") or 0)
             except ValueError:

@@ -137,7 +137,12 @@ def test_captcha_attempts_are_recorded_and_reported(api: Api) -> None:
 
 
 def test_captcha_stats_validation(api: Api) -> None:
-    for params in ({"date": "01/02/2026"}, {"limit": "0"}, {"provider": "Bob"}, {"anonymized": "maybe"}):
+    for params in (
+        {"date": "01/02/2026"},
+        {"limit": "0"},
+        {"provider": "Bob"},
+        {"anonymized": "maybe"},
+    ):
         r = api.get("/accounts/captcha-stats", params=params)
         assert r.status_code == 400, params
         assert "error" in r.json()

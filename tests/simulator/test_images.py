@@ -62,8 +62,11 @@ def test_upload_validation(api: Api) -> None:
         r = api.post("/assets", data=data, headers=headers)
         assert r.status_code == 400, (ctype, r.text)
         assert message in r.json()["error"], r.json()
-    too_big = api.post("/assets", data=b"\xff\xd8\xff" + b"\0" * (25165824 - 3),
-                       headers={"Content-Type": "image/jpeg"})
+    too_big = api.post(
+        "/assets",
+        data=b"\xff\xd8\xff" + b"\0" * (25165824 - 3),
+        headers={"Content-Type": "image/jpeg"},
+    )
     assert too_big.json() == {"error": "File size (25165824) is over 20971520 bytes"}
     r = api.post("/assets/nobody@gmail.com", data=png, headers={"Content-Type": "image/png"})
     assert r.status_code == 404
@@ -76,8 +79,13 @@ def test_upload_validation(api: Api) -> None:
 def test_generate_images_documented_shape_and_real_files(api: Api) -> None:
     r = api.post(
         "/images",
-        json={"prompt": "a serene mountain lake", "email": PRO, "count": 3, "seed": 41,
-              "aspectRatio": "portrait"},
+        json={
+            "prompt": "a serene mountain lake",
+            "email": PRO,
+            "count": 3,
+            "seed": 41,
+            "aspectRatio": "portrait",
+        },
     )
     assert r.status_code == 200, r.text
     body = r.json()
@@ -125,7 +133,12 @@ def test_image_validation_errors(api: Api) -> None:
         r = api.post("/images", json=body)
         assert r.status_code == 400, (body, r.text)
         assert message in r.json()["error"], (body, r.json())
-    assert api.post("/images", data="{not json", headers={"Content-Type": "application/json"}).status_code == 400
+    assert (
+        api.post(
+            "/images", data="{not json", headers={"Content-Type": "application/json"}
+        ).status_code
+        == 400
+    )
     r = api.post("/images", json={"prompt": "x", "email": "nobody@gmail.com"})
     assert r.status_code == 404
     assert r.json() == {"error": "Google Flow account nobody@gmail.com not found"}
@@ -150,7 +163,10 @@ def test_references_limits_and_auto_model(api: Api) -> None:
     assert one["modelNameType"] == "GEM_PIX"
     assert api.image()["media"][0]["image"]["generatedImage"]["modelNameType"] == "IMAGEN_3_5"
     eleven = {f"reference_{i + 1}": refs[0] for i in range(10)}
-    assert api.post("/images", json={"prompt": "x", "model": "nano-banana-pro", **eleven}).status_code == 200
+    assert (
+        api.post("/images", json={"prompt": "x", "model": "nano-banana-pro", **eleven}).status_code
+        == 200
+    )
 
 
 def test_references_route_to_their_account(api: Api) -> None:
@@ -177,8 +193,9 @@ def test_nano_banana_pro_needs_ultra(api: Api) -> None:
 
 
 def test_multipart_form_is_accepted(api: Api) -> None:
-    r = api.post("/images", files={"prompt": (None, "a kite"), "count": (None, "2"),
-                                   "email": (None, PRO)})
+    r = api.post(
+        "/images", files={"prompt": (None, "a kite"), "count": (None, "2"), "email": (None, PRO)}
+    )
     assert r.status_code == 200, r.text
     assert len(r.json()["media"]) == 2
 
@@ -196,9 +213,12 @@ def test_new_forms_return_encoded_images(api: Api) -> None:
 
 def test_upscale_nano_banana_pro_image(api: Api) -> None:
     media_id = api.image(email=ULTRA, model="nano-banana-pro")["media"][0]["image"][
-        "generatedImage"]["mediaGenerationId"]
+        "generatedImage"
+    ]["mediaGenerationId"]
     for resolution, size in (("2k", (1280, 720)), ("4k", (1920, 1080))):
-        r = api.post("/images/upscale", json={"mediaGenerationId": media_id, "resolution": resolution})
+        r = api.post(
+            "/images/upscale", json={"mediaGenerationId": media_id, "resolution": resolution}
+        )
         assert r.status_code == 200, r.text
         assert r.json()["captcha"]["attempts"]
         with Image.open(io.BytesIO(base64.b64decode(r.json()["encodedImage"]))) as image:
@@ -209,11 +229,16 @@ def test_upscale_nano_banana_pro_image(api: Api) -> None:
 
 
 def test_upscale_other_models_gives_the_documented_429(api: Api) -> None:
-    media_id = api.image(model="imagen-4")["media"][0]["image"]["generatedImage"]["mediaGenerationId"]
+    media_id = api.image(model="imagen-4")["media"][0]["image"]["generatedImage"][
+        "mediaGenerationId"
+    ]
     r = api.post("/images/upscale", json={"mediaGenerationId": media_id})
     assert r.status_code == 429
     body = r.json()
-    assert body["error"]["details"][0]["reason"] == "PUBLIC_ERROR_PER_MODEL_DAILY_QUOTA_REACHED_UPGRADEABLE"
+    assert (
+        body["error"]["details"][0]["reason"]
+        == "PUBLIC_ERROR_PER_MODEL_DAILY_QUOTA_REACHED_UPGRADEABLE"
+    )
     assert body["captcha"]["attempts"]
 
 
@@ -227,5 +252,20 @@ def test_upscale_validation(api: Api) -> None:
     missing = "user:1000-email:" + PRO.encode().hex() + "-image:CAMaUNKNOWN"
     assert api.post("/images/upscale", json={"mediaGenerationId": missing}).status_code == 404
     image = api.image(email=ULTRA, model="nano-banana-pro")["media"][0]["image"]["generatedImage"]
-    r = api.post("/images/upscale", json={"mediaGenerationId": image["mediaGenerationId"], "resolution": "8k"})
+    r = api.post(
+        "/images/upscale",
+        json={"mediaGenerationId": image["mediaGenerationId"], "resolution": "8k"},
+    )
     assert r.status_code == 400
+
+
+def test_upload_streamed_with_chunked_encoding(api: Api) -> None:
+    data = image_bytes((100, 50), "JPEG")
+
+    def stream():
+        for i in range(0, len(data), 300):
+            yield data[i : i + 300]
+
+    r = api.post(f"/assets/{PRO}", data=stream(), headers={"Content-Type": "image/jpeg"})
+    assert r.status_code == 200, r.text
+    assert (r.json()["width"], r.json()["height"]) == (100, 50)

@@ -41,8 +41,13 @@ def test_scores_follow_the_documented_formula(api: Api) -> None:
     }
     for email, (executing, completed, failed, limited, score) in expected.items():
         row = images[MASK[email]]
-        assert (row["executing"], row["completed"], row["failed"], row["rateLimited"],
-                row["score"]) == (executing, completed, failed, limited, score), (email, row)
+        assert (
+            row["executing"],
+            row["completed"],
+            row["failed"],
+            row["rateLimited"],
+            row["score"],
+        ) == (executing, completed, failed, limited, score), (email, row)
         assert row["avgResponseTime"] > 0
     assert body["combined"]["summary"] == images  # no video jobs yet
     assert all(row["score"] == 0 for row in body["videos"]["summary"].values())
@@ -79,7 +84,7 @@ def test_executing_jobs_count_in_the_score_and_appear_with_elapsed(api: Api) -> 
         if body["images"]["executing"]:
             break
         time.sleep(0.02)
-    (job_id, running), = body["images"]["executing"].items()
+    ((job_id, running),) = body["images"]["executing"].items()
     assert running["email"] == MASK[ULTRA] and ":" in running["elapsed"]
     assert isinstance(running["timestamp"], int)
     row = body["images"]["summary"][MASK[ULTRA]]

@@ -51,7 +51,10 @@ def test_extension_repeats_the_last_second_then_moves_on(tmp_path: Path) -> None
     media.render_video(source, _scene(), tmp_path / "v.jpg")
     extended = tmp_path / "e.mp4"
     media.extend_video(
-        source, extended, _scene(prompt="the boat reaches the sea", seed=8, t0=7.0), tmp_path / "e.jpg"
+        source,
+        extended,
+        _scene(prompt="the boat reaches the sea", seed=8, t0=7.0),
+        tmp_path / "e.jpg",
     )
     src = [f.to_image() for f in media.decode_frames(source)]
     ext = [f.to_image() for f in media.decode_frames(extended)]

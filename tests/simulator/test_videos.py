@@ -58,8 +58,10 @@ def test_sync_video_documented_shape_real_mp4_and_thumbnail(api: Api) -> None:
 
 
 def test_async_video_201_then_completed_via_get_job(api: Api) -> None:
-    r = api.post("/videos", json={"prompt": "waves", "async": True, "aspectRatio": "portrait",
-                                  "replyRef": "ref-1"})
+    r = api.post(
+        "/videos",
+        json={"prompt": "waves", "async": True, "aspectRatio": "portrait", "replyRef": "ref-1"},
+    )
     assert r.status_code == 201
     created = r.json()
     assert "jobId" not in created and created["jobid"].endswith("-bot:google-flow")
@@ -126,13 +128,21 @@ def test_image_to_video_and_reference_modes(api: Api) -> None:
 def test_extend_continues_the_source(api: Api) -> None:
     source = api.video(email=ULTRA, prompt="a paper boat", seed=5)
     source_id = source["operations"][0]["mediaGenerationId"]
-    r = api.post("/videos/extend", json={"mediaGenerationId": source_id, "prompt": "it reaches the sea"})
+    r = api.post(
+        "/videos/extend", json={"mediaGenerationId": source_id, "prompt": "it reaches the sea"}
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     video = body["operations"][0]["operation"]["metadata"]["video"]
     assert video["model"] == "veo_3_1_t2v" and video["prompt"] == "it reaches the sea"
-    src = [f.to_image() for f in av.open(io.BytesIO(_download(
-        source["operations"][0]["operation"]["metadata"]["video"]["fifeUrl"]))).decode(video=0)]
+    src = [
+        f.to_image()
+        for f in av.open(
+            io.BytesIO(
+                _download(source["operations"][0]["operation"]["metadata"]["video"]["fifeUrl"])
+            )
+        ).decode(video=0)
+    ]
     ext_bytes = _download(video["fifeUrl"])
     assert abs(_probe(ext_bytes).duration - 8.0) < 0.1
     ext = [f.to_image() for f in av.open(io.BytesIO(ext_bytes)).decode(video=0)]
@@ -144,8 +154,9 @@ def test_extend_continues_the_source(api: Api) -> None:
     assert diff(ext[0], src[7 * 24]) < 3  # the first second repeats the source's last second
     assert diff(ext[-1], src[-1]) > 5  # and then it moves on
     # async extend echoes the source id
-    r = api.post("/videos/extend", json={"mediaGenerationId": source_id, "prompt": "more",
-                                         "async": True})
+    r = api.post(
+        "/videos/extend", json={"mediaGenerationId": source_id, "prompt": "more", "async": True}
+    )
     assert r.status_code == 201
     assert r.json()["request"]["mediaGenerationId"] == source_id
 
@@ -158,7 +169,10 @@ def test_extend_validation(api: Api) -> None:
     r = api.post("/videos/extend", json={"mediaGenerationId": image, "prompt": "x"})
     assert r.json()["error"] == "mediaGenerationId type must be 'video', got 'image'"
     missing = video.rsplit(":", 1)[0] + ":CAMaMISSING"
-    assert api.post("/videos/extend", json={"mediaGenerationId": missing, "prompt": "x"}).status_code == 404
+    assert (
+        api.post("/videos/extend", json={"mediaGenerationId": missing, "prompt": "x"}).status_code
+        == 404
+    )
 
 
 def test_upscale_1080p_and_4k_only_on_ultra(api: Api) -> None:
@@ -207,12 +221,18 @@ def test_concatenate_with_trims(api: Api) -> None:
     a = api.video_id(email=ULTRA, seed=1)
     b = api.video_id(email=ULTRA, seed=2)
     c = api.post("/videos/extend", json={"mediaGenerationId": b, "prompt": "next"}).json()[
-        "operations"][0]["mediaGenerationId"]
-    r = api.post("/videos/concatenate", json={"media": [
-        {"mediaGenerationId": a, "trimEnd": 0.5},
-        {"mediaGenerationId": b},
-        {"mediaGenerationId": c, "trimStart": 1, "trimEnd": 2.25},
-    ]})
+        "operations"
+    ][0]["mediaGenerationId"]
+    r = api.post(
+        "/videos/concatenate",
+        json={
+            "media": [
+                {"mediaGenerationId": a, "trimEnd": 0.5},
+                {"mediaGenerationId": b},
+                {"mediaGenerationId": c, "trimStart": 1, "trimEnd": 2.25},
+            ]
+        },
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["status"] == "MEDIA_GENERATION_STATUS_SUCCESSFUL" and body["inputsCount"] == 3
@@ -232,12 +252,28 @@ def test_concatenate_validation(api: Api) -> None:
         ({"media": [{"mediaGenerationId": a}]}, "2 to 10"),
         ({"media": [{"mediaGenerationId": a}] * 11}, "2 to 10"),
         ({"media": [{"mediaGenerationId": a}, {}]}, "media[1].mediaGenerationId is required"),
-        ({"media": [{"mediaGenerationId": a, "trimStart": 9}, {"mediaGenerationId": b}]}, "trimStart"),
+        (
+            {"media": [{"mediaGenerationId": a, "trimStart": 9}, {"mediaGenerationId": b}]},
+            "trimStart",
+        ),
         ({"media": [{"mediaGenerationId": a, "trimEnd": -1}, {"mediaGenerationId": b}]}, "trimEnd"),
-        ({"media": [{"mediaGenerationId": a, "trimStart": 4, "trimEnd": 4},
-                    {"mediaGenerationId": b}]}, "shorter"),
-        ({"media": [{"mediaGenerationId": a}, {"mediaGenerationId": other}]}, "same Google Flow account"),
-        ({"media": [{"mediaGenerationId": a}, {"mediaGenerationId": portrait}]}, "same aspect ratio"),
+        (
+            {
+                "media": [
+                    {"mediaGenerationId": a, "trimStart": 4, "trimEnd": 4},
+                    {"mediaGenerationId": b},
+                ]
+            },
+            "shorter",
+        ),
+        (
+            {"media": [{"mediaGenerationId": a}, {"mediaGenerationId": other}]},
+            "same Google Flow account",
+        ),
+        (
+            {"media": [{"mediaGenerationId": a}, {"mediaGenerationId": portrait}]},
+            "same aspect ratio",
+        ),
     ]
     for body, message in cases:
         r = api.post("/videos/concatenate", json=body)
@@ -251,9 +287,14 @@ def test_new_forms_media_items_for_videos(api: Api) -> None:
     body = api.video(email=PRO)
     assert "operations" not in body
     item = body["media"][0]
-    assert item["mediaGenerationId"] and item["video"]["dimensions"] == {"width": 320, "height": 180}
+    assert item["mediaGenerationId"] and item["video"]["dimensions"] == {
+        "width": 320,
+        "height": 180,
+    }
     assert abs(_probe(_download(item["videoUrl"])).duration - 8.0) < 0.1
     with Image.open(io.BytesIO(_download(item["thumbnailUrl"]))) as thumb:
         assert thumb.format == "JPEG"
-    upscaled = api.post("/videos/upscale", json={"mediaGenerationId": item["mediaGenerationId"]}).json()
+    upscaled = api.post(
+        "/videos/upscale", json={"mediaGenerationId": item["mediaGenerationId"]}
+    ).json()
     assert "operations" in upscaled and "media" in upscaled  # upscales carry both forms
