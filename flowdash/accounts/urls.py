@@ -5,6 +5,16 @@ from flowdash.accounts import views
 app_name = "accounts"
 urlpatterns = [
     path("accounts/", views.accounts_list_view, name="list"),
+    path("accounts/refresh/", views.refresh_accounts_view, name="refresh"),
+    path("accounts/add/", views.add_account_view, name="add"),
+    path("accounts/<int:pk>/address/", views.account_address_view, name="address"),
+    path("accounts/<int:pk>/delete/", views.delete_account_view, name="delete"),
+    path("alerts/", views.alerts_view, name="alerts"),
+    path("alerts/<int:pk>/acknowledge/", views.acknowledge_alert_view, name="alert-acknowledge"),
+    path("alerts/<int:pk>/resolve/", views.resolve_alert_view, name="alert-resolve"),
+    path("captcha/keys/", views.captcha_key_view, name="captcha-keys"),
+    path("captcha/providers/refresh/", views.refresh_captcha_providers_view,
+         name="captcha-providers-refresh"),
     path("settings/", views.settings_view, name="settings"),
     path("settings/token/delete/", views.token_delete_view, name="token-delete"),
     path("settings/test/", views.test_connection_view, name="test-connection"),

@@ -5,5 +5,7 @@ from flowdash.stats import views
 app_name = "stats"
 urlpatterns = [
     path("load-balancing/", views.load_balancing_view, name="load-balancing"),
+    path("load-balancing/refresh/", views.refresh_load_view, name="load-balancing-refresh"),
     path("captcha/", views.captcha_view, name="captcha"),
+    path("captcha/refresh/", views.refresh_captcha_view, name="captcha-refresh"),
 ]

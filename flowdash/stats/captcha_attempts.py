@@ -1,0 +1,137 @@
+"""flowdash's own captcha figures, from the ``captcha`` blocks recorded on its jobs.
+
+A block is the documented ``{service, taskId, durationMs, attempts: [{service, taskId,
+durationMs, success, error}]}``. The cost is an estimate from the documented prices per 1,000
+solves, counting every attempt (a rejected token was still solved and paid for).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+# Documented approximate prices in US dollars per 1,000 solves; None = not documented.
+PRICE_PER_1000: dict[str, float | None] = {
+    "CapSolver": 3.00,
+    "AntiCaptcha": 2.00,
+    "YesCaptcha": None,
+    "CapMonster": None,
+    "SolveCaptcha": 0.80,
+    "2Captcha": 2.99,
+    "EzCaptcha": 2.50,
+    "UserProvided": 0.0,
+}
+
+
+@dataclass
+class ProviderFigures:
+    provider: str
+    attempts: int = 0
+    successes: int = 0
+    total_ms: int = 0
+    timed: int = 0
+    cost: float | None = 0.0
+
+    @property
+    def success_rate(self) -> float | None:
+        return round(100.0 * self.successes / self.attempts, 1) if self.attempts else None
+
+    @property
+    def avg_solve_ms(self) -> float | None:
+        return round(self.total_ms / self.timed) if self.timed else None
+
+
+@dataclass
+class CaptchaSummary:
+    jobs: int = 0
+    attempts: int = 0
+    successes: int = 0
+    total_ms: int = 0
+    cost: float = 0.0
+    cost_unknown_attempts: int = 0
+    providers: dict[str, ProviderFigures] = field(default_factory=dict)
+
+    @property
+    def attempts_per_job(self) -> float | None:
+        return round(self.attempts / self.jobs, 2) if self.jobs else None
+
+    @property
+    def avg_job_ms(self) -> float | None:
+        return round(self.total_ms / self.jobs) if self.jobs else None
+
+    @property
+    def success_rate(self) -> float | None:
+        return round(100.0 * self.successes / self.attempts, 1) if self.attempts else None
+
+    @property
+    def provider_rows(self) -> list[ProviderFigures]:
+        return sorted(self.providers.values(), key=lambda p: (-p.attempts, p.provider))
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return int(value)
+
+
+def summarize_captcha_blocks(blocks: Iterable[Mapping[str, Any] | None]) -> CaptchaSummary:
+    """Attempts per job, solve time per provider and a cost estimate, from captcha blocks.
+
+    A block without ``attempts`` counts as one successful attempt by its ``service``.
+    """
+    summary = CaptchaSummary()
+    for block in blocks:
+        if not isinstance(block, Mapping):
+            continue
+        attempts = block.get("attempts")
+        if not isinstance(attempts, list) or not attempts:
+            attempts = [{"service": block.get("service"), "durationMs": block.get("durationMs"),
+                         "success": True}]
+        summary.jobs += 1
+        job_ms = _int(block.get("durationMs"))
+        if job_ms is None:
+            job_ms = sum(_int(a.get("durationMs")) or 0 for a in attempts if isinstance(a, Mapping))
+        summary.total_ms += job_ms
+        for attempt in attempts:
+            if not isinstance(attempt, Mapping):
+                continue
+            name = str(attempt.get("service") or "unknown")
+            figures = summary.providers.setdefault(name, ProviderFigures(name))
+            figures.attempts += 1
+            summary.attempts += 1
+            if attempt.get("success") is True:
+                figures.successes += 1
+                summary.successes += 1
+            ms = _int(attempt.get("durationMs"))
+            if ms is not None:
+                figures.total_ms += ms
+                figures.timed += 1
+            price = PRICE_PER_1000.get(name)
+            if price is None:
+                figures.cost = None
+                summary.cost_unknown_attempts += 1
+            else:
+                if figures.cost is not None:
+                    figures.cost += price / 1000
+                summary.cost += price / 1000
+    return summary
+
+
+def job_captcha_blocks() -> Iterable[Mapping[str, Any]] | None:
+    """The captcha blocks of flowdash's jobs, or None while the jobs app has no Job model."""
+    from django.apps import apps
+
+    try:
+        job_model = apps.get_model("jobs", "Job")
+    except LookupError:
+        return None
+    names = {f.name for f in job_model._meta.get_fields()}
+    field_name = next((n for n in ("captcha", "captcha_payload") if n in names), None)
+    if field_name is None:
+        return None
+    return (
+        job_model.objects.exclude(**{f"{field_name}__isnull": True})
+        .values_list(field_name, flat=True)
+        .iterator()
+    )

@@ -1,0 +1,161 @@
+"""Server-side SVG charts. Each chart carries the exact numbers it draws, for its table.
+
+A chart is a plain dict the template ``components/line_chart.html`` (or ``bar_chart.html``)
+renders; colours come from CSS classes, so it reads well in light and dark mode.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+WIDTH, HEIGHT = 720, 240
+PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 48, 12, 12, 28
+MAX_POINTS = 60
+PALETTE_SIZE = 8
+
+
+def _nice_max(value: float) -> float:
+    if value <= 0:
+        return 1.0
+    for step in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10_000):
+        if value <= step:
+            return float(step)
+    magnitude = 10 ** (len(str(int(value))) - 1)
+    return float((int(value / magnitude) + 1) * magnitude)
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "—"
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def bucket_points(
+    samples: Iterable[tuple[datetime, str, float | None]],
+    since: datetime,
+    until: datetime,
+    max_points: int = MAX_POINTS,
+) -> tuple[list[datetime], dict[str, list[float | None]]]:
+    """Times and per-series values. Each sample time is its own point while there are at most
+    ``max_points`` of them; beyond that, equal time buckets hold the mean of their samples."""
+    samples = [s for s in samples if since <= s[0] <= until]
+    times = sorted({s[0] for s in samples})
+    names = sorted({s[1] for s in samples})
+    if len(times) <= max_points:
+        index = {t: i for i, t in enumerate(times)}
+        values: dict[str, list[float | None]] = {n: [None] * len(times) for n in names}
+        for at, name, value in samples:
+            values[name][index[at]] = value
+        return times, values
+    span = (until - since) / max_points
+    sums: dict[str, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for at, name, value in samples:
+        if value is None:
+            continue
+        slot = min(int((at - since) / span), max_points - 1)
+        sums[name][slot].append(value)
+    used = sorted({slot for per in sums.values() for slot in per})
+    bucket_times = [since + span * slot for slot in used]
+    values = {
+        name: [
+            round(sum(per[slot]) / len(per[slot]), 2) if per.get(slot) else None for slot in used
+        ]
+        for name, per in ((n, sums[n]) for n in names)
+    }
+    return bucket_times, values
+
+
+def line_chart(
+    times: list[datetime],
+    values: dict[str, list[float | None]],
+    *,
+    title: str,
+    unit: str = "",
+    since: datetime | None = None,
+    until: datetime | None = None,
+    y_max: float | None = None,
+    daily: bool = False,
+) -> dict:
+    """A line chart (one line per series) plus the table of the same numbers.
+
+    ``daily``: one point per day, labelled with dates only.
+    """
+    names = list(values)
+    chart = {"title": title, "unit": unit, "width": WIDTH, "height": HEIGHT, "series": [],
+             "x_ticks": [], "y_ticks": [], "rows": [], "names": names, "empty": not times}
+    if not times:
+        return chart
+    since = since or times[0]
+    until = until or times[-1]
+    if until <= since:
+        until = since + timedelta(seconds=1)
+    top = y_max or _nice_max(
+        max((v for vs in values.values() for v in vs if v is not None), default=0)
+    )
+    plot_w = WIDTH - PAD_LEFT - PAD_RIGHT
+    plot_h = HEIGHT - PAD_TOP - PAD_BOTTOM
+
+    def x_of(at: datetime) -> float:
+        return round(PAD_LEFT + plot_w * (at - since) / (until - since), 1)
+
+    def y_of(value: float) -> float:
+        return round(PAD_TOP + plot_h * (1 - min(value, top) / top), 1)
+
+    for i, name in enumerate(names):
+        points = [(x_of(t), y_of(v)) for t, v in zip(times, values[name], strict=True)
+                  if v is not None]
+        d = " ".join(f"{'M' if j == 0 else 'L'}{x},{y}" for j, (x, y) in enumerate(points))
+        chart["series"].append({
+            "name": name, "color": i % PALETTE_SIZE, "d": d,
+            "dots": points if len(points) <= 40 else [],
+            "last": next((v for v in reversed(values[name]) if v is not None), None),
+        })
+    chart["y_ticks"] = [
+        {"y": y_of(top * f), "label": _fmt(top * f)} for f in (0, 0.25, 0.5, 0.75, 1)
+    ]
+    local_since, local_until = timezone.localtime(since), timezone.localtime(until)
+    long_range = (until - since) > timedelta(days=1)
+    fmt = "%b %d %H:%M" if long_range else "%H:%M:%S" if until - since < timedelta(
+        minutes=10) else "%H:%M"
+    if daily:
+        fmt = "%b %d"
+    chart["x_ticks"] = [
+        {"x": x_of(since + (until - since) * f),
+         "label": timezone.localtime(since + (until - since) * f).strftime(fmt)}
+        for f in (0, 0.25, 0.5, 0.75, 1)
+    ]
+    chart["range_label"] = f"{local_since:%Y-%m-%d %H:%M:%S} – {local_until:%Y-%m-%d %H:%M:%S}"
+    if daily:
+        chart["range_label"] = f"{since:%Y-%m-%d} – {until:%Y-%m-%d} (UTC days)"
+    chart["rows"] = [
+        {"time": t if daily else timezone.localtime(t),
+         "label": t.strftime("%Y-%m-%d") if daily else timezone.localtime(t).strftime(
+             "%Y-%m-%d %H:%M:%S"),
+         "values": [_fmt(values[n][k]) for n in names]}
+        for k, t in enumerate(times)
+    ]
+    chart["plot"] = {"left": PAD_LEFT, "right": WIDTH - PAD_RIGHT, "top": PAD_TOP,
+                     "bottom": HEIGHT - PAD_BOTTOM}
+    return chart
+
+
+def bar_chart(items: list[tuple[str, float | None]], *, title: str, unit: str = "",
+              x_max: float | None = None) -> dict:
+    """Horizontal bars, one per item, plus the table of the same numbers."""
+    row_h, label_w, width = 26, 130, WIDTH
+    top = x_max or _nice_max(max((v for _, v in items if v is not None), default=0))
+    plot_w = width - label_w - 80
+    bars = []
+    for i, (name, value) in enumerate(items):
+        length = 0 if value is None else round(plot_w * min(value, top) / top, 1)
+        bars.append({"name": name, "value": _fmt(value), "y": 6 + i * row_h, "w": length,
+                     "color": i % PALETTE_SIZE, "text_x": label_w + length + 6,
+                     "text_y": 6 + i * row_h + 13})
+    return {"title": title, "unit": unit, "width": width, "height": 12 + row_h * len(items),
+            "label_w": label_w, "bars": bars, "empty": not items}
