@@ -132,7 +132,38 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "sync-accounts": {
+        "task": "flowdash.accounts.tasks.sync_accounts_task",
+        "schedule": 180.0,
+        "options": {"expires": 170},
+    },
+    "load-balancing-snapshot": {
+        "task": "flowdash.stats.tasks.snapshot_load_task",
+        "schedule": 20.0,
+        "options": {"expires": 18},
+    },
+    "captcha-stats-snapshot": {
+        "task": "flowdash.stats.tasks.snapshot_captcha_stats_task",
+        "schedule": 600.0,
+        "options": {"expires": 590},
+    },
+    "captcha-providers": {
+        "task": "flowdash.accounts.tasks.refresh_captcha_providers_task",
+        "schedule": 900.0,
+        "options": {"expires": 890},
+    },
+    "prune-snapshots": {
+        "task": "flowdash.stats.tasks.prune_snapshots_task",
+        "schedule": 3600.0,
+        "options": {"expires": 3500},
+    },
+    "prune-account-history": {
+        "task": "flowdash.accounts.tasks.prune_account_history_task",
+        "schedule": 3600.0,
+        "options": {"expires": 3500},
+    },
+}
 
 # --- The useapi.net Google Flow API and its simulator ------------------------------------------
 USEAPI_REAL_BASE_URL = "https://api.useapi.net/v1/google-flow"

@@ -28,7 +28,11 @@ def raise_alert(kind: str, subject: str, message: str, account: FlowAccount | No
             )
     except IntegrityError:  # someone else opened it a moment ago
         return None
-    transaction.on_commit(lambda: _enqueue_email(alert.pk))
+    if email_configured():
+        from flowdash.accounts.enqueue import enqueue_after_commit
+        from flowdash.accounts.tasks import send_alert_email_task
+
+        enqueue_after_commit(send_alert_email_task, alert.pk, expires=3600)
     return alert
 
 
@@ -132,14 +136,3 @@ def send_alert_email(alert: Alert) -> int:
     except Exception:  # never let email trouble break a sync
         logger.warning("could not send the alert email for alert %s", alert.pk)
         return 0
-
-
-def _enqueue_email(alert_id: int) -> None:
-    if not email_configured():
-        return
-    from flowdash.accounts.tasks import send_alert_email_task
-
-    try:
-        send_alert_email_task.delay(alert_id)
-    except Exception:  # a broker hiccup must not fail the caller
-        logger.warning("could not enqueue the alert email for alert %s", alert_id)

@@ -346,11 +346,10 @@ def set_captcha_keys(client: UseapiClient | None, keys: dict[str, str]) -> tuple
             masked_keys=answer.keys, free_credits=answer.free_captcha_credits
         )
     else:  # an answer without the masked map: have the worker read it back
-        from django.db import transaction
-
+        from flowdash.accounts.enqueue import enqueue_after_commit
         from flowdash.accounts.tasks import refresh_captcha_providers_task
 
-        transaction.on_commit(lambda: refresh_captcha_providers_task.apply_async(expires=60))
+        enqueue_after_commit(refresh_captcha_providers_task, expires=60)
     names = ", ".join(keys)
     removed = [name for name, key in keys.items() if key == ""]
     if removed and len(removed) == len(keys):

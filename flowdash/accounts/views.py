@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from flowdash.accounts import alerts as alert_rules
 from flowdash.accounts import services
 from flowdash.accounts.connection import build_client, current_connection
+from flowdash.accounts.enqueue import enqueue_after_commit
 from flowdash.accounts.forms import AddAccountForm, ApiTokenForm, FullEmailForm
 from flowdash.accounts.models import (
     AccountSample,
@@ -91,7 +92,7 @@ def test_connection_view(request):
 # --- Google accounts ---------------------------------------------------------------------------
 
 
-def _accounts_context(request) -> dict:
+def _accounts_context(request, with_chart: bool = True) -> dict:
     sort = request.GET.get("sort") or "state"
     if sort.lstrip("-") not in FlowAccount.SORTS:
         sort = "state"
@@ -106,7 +107,7 @@ def _accounts_context(request) -> dict:
         account.jobs = account.job_summary()
     range_key = request.GET.get("range") if request.GET.get("range") in CREDIT_RANGES else "7d"
     return {
-        "credits_chart": credits_chart(CREDIT_RANGES[range_key], now),
+        "credits_chart": credits_chart(CREDIT_RANGES[range_key], now) if with_chart else None,
         "range": range_key,
         "ranges": list(CREDIT_RANGES),
         "accounts": accounts,
@@ -134,11 +135,14 @@ def credits_chart(span: timedelta, now) -> dict:
     from flowdash.stats import charts
 
     since = now - span
-    rows = AccountSample.objects.filter(
-        taken_at__gte=since, account__removed_at__isnull=True, credits__isnull=False
-    ).values_list("taken_at", "account__email", "credits")
+    samples = AccountSample.objects.filter(account__removed_at__isnull=True,
+                                           credits__isnull=False)
+    raw = timedelta(hours=24)
+    rows = charts.samples_from(samples, "taken_at", "account__email", "credits", since, now, raw)
     times, values = charts.bucket_points(rows, since, now)
-    return charts.line_chart(times, values, title="Credits per account", since=since, until=now)
+    mode = charts.averaging(span, raw)
+    title = "Credits per account" + charts.AVERAGING_NOTE[mode]
+    return charts.line_chart(times, values, title=title, since=since, until=now)
 
 
 @require_GET
@@ -149,7 +153,7 @@ def accounts_list_view(request):
         RefreshClaim.claim("accounts-sync", auto_sync_after())
     ):
         _enqueue_sync()
-    context = _accounts_context(request)
+    context = _accounts_context(request, with_chart=request.htmx.target != "accounts-table")
     if request.htmx.target in ("accounts-table", "credits-history"):
         return render(request, f"accounts/list.html#{request.htmx.target}", context)
     return render(request, "accounts/list.html", context)
@@ -160,14 +164,15 @@ def accounts_list_view(request):
 def refresh_accounts_view(request):
     _enqueue_sync(request.user)
     if request.htmx:
-        return render(request, "accounts/list.html#accounts-table", _accounts_context(request))
+        context = _accounts_context(request, with_chart=False)
+        return render(request, "accounts/list.html#accounts-table", context)
     return redirect("accounts:list")
 
 
 def _enqueue_sync(user=None) -> AccountSync:
     with transaction.atomic():
         sync = AccountSync.objects.create(requested_by=user)
-        transaction.on_commit(lambda: sync_accounts_task.apply_async((sync.pk,), expires=120))
+        enqueue_after_commit(sync_accounts_task, sync.pk, expires=120)
     return sync
 
 
@@ -191,7 +196,7 @@ def add_account_view(request):
                 messages.success(request, outcome.message)
                 _enqueue_sync(request.user)
                 return redirect("accounts:list")
-            status = 502 if outcome.status is None or outcome.status >= 500 else 400
+            status = 502 if (outcome.status or 0) >= 500 else 400
         else:
             status = 400
         email = request.POST.get("email", "")
@@ -240,7 +245,7 @@ def delete_account_view(request, pk: int):
             delete_requested_at=now
         )
         if claimed:
-            transaction.on_commit(lambda: delete_account_task.delay(pk))
+            enqueue_after_commit(delete_account_task, pk, expires=FlowAccount.DELETE_WAIT_SECONDS)
             messages.success(request, f"Deleting {account.email} on useapi.net…")
         else:
             messages.info(request, f"{account.email} is already being deleted.")
@@ -316,6 +321,6 @@ def captcha_key_view(request):
 def refresh_captcha_providers_view(request):
     from flowdash.accounts.tasks import refresh_captcha_providers_task
 
-    transaction.on_commit(refresh_captcha_providers_task.delay)
+    enqueue_after_commit(refresh_captcha_providers_task, expires=60)
     messages.info(request, "Asking the API for the captcha providers…")
     return redirect(reverse("stats:captcha") + "#captcha-providers")

@@ -71,6 +71,37 @@ def bucket_points(
     return bucket_times, values
 
 
+def averaging(span: timedelta, raw_up_to: timedelta = timedelta(hours=1)) -> str:
+    """How samples_from treats a range: "" (every sample), "minute" or "hour" averages."""
+    if span <= raw_up_to:
+        return ""
+    return "minute" if span <= timedelta(hours=6) else "hour"
+
+
+AVERAGING_NOTE = {"": "", "minute": " (per-minute averages)", "hour": " (hourly averages)"}
+
+
+def samples_from(queryset, time_field: str, name_field: str, value_field: str, since, until,
+                 raw_up_to: timedelta = timedelta(hours=1)):
+    """(time, series, value) triples for a chart. Up to ``raw_up_to`` every stored sample is
+    used as it is; over longer ranges the database averages them per minute or hour first."""
+    from django.db.models import Avg
+    from django.db.models.functions import TruncHour, TruncMinute
+
+    qs = queryset.filter(**{f"{time_field}__gte": since, f"{time_field}__lte": until})
+    mode = averaging(until - since, raw_up_to)
+    if not mode:
+        return list(qs.values_list(time_field, name_field, value_field))
+    trunc = TruncMinute if mode == "minute" else TruncHour
+    rows = (
+        qs.annotate(bucket=trunc(time_field))
+        .values("bucket", name_field)
+        .annotate(value=Avg(value_field))
+        .order_by("bucket")
+    )
+    return [(r["bucket"], r[name_field], r["value"]) for r in rows]
+
+
 def line_chart(
     times: list[datetime],
     values: dict[str, list[float | None]],

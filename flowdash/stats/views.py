@@ -4,11 +4,11 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib import messages
-from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from flowdash.accounts.enqueue import enqueue_after_commit
 from flowdash.accounts.forms import CAPTCHA_PROVIDERS, CaptchaKeyForm
 from flowdash.accounts.models import CaptchaProviderSnapshot, RefreshClaim
 from flowdash.stats import charts
@@ -47,7 +47,7 @@ def lb_refresh_after() -> timedelta:
 def _enqueue(task, *args, expires: float = 60) -> None:
     """After the commit; a message nobody picked up within ``expires`` seconds is dropped (the
     next poll or beat asks again), so a stopped worker does not pile up refreshes."""
-    transaction.on_commit(lambda: task.apply_async(args=args, expires=expires))
+    enqueue_after_commit(task, *args, expires=expires)
 
 
 # --- load balancing ----------------------------------------------------------------------------
@@ -74,18 +74,21 @@ def _summary_rows(snapshot: LoadSnapshot | None) -> dict[str, list]:
 
 def load_chart_data(kind: str, since, until) -> tuple[dict, dict]:
     """Score and executing charts of ``kind`` between two times, from the stored samples."""
-    samples = LoadSample.objects.filter(kind=kind, taken_at__gte=since, taken_at__lte=until)
-    rows = list(samples.values_list("taken_at", "email", "score", "executing"))
-    times, scores = charts.bucket_points(((t, e, s) for t, e, s, _ in rows), since, until)
-    score_chart = charts.line_chart(times, scores, title="Score per account (lower wins)",
+    samples = LoadSample.objects.filter(kind=kind)
+    mode = charts.averaging(until - since)
+    note = charts.AVERAGING_NOTE[mode]
+    rows = charts.samples_from(samples, "taken_at", "email", "score", since, until)
+    times, scores = charts.bucket_points(rows, since, until)
+    score_chart = charts.line_chart(times, scores, title="Score per account (lower wins)" + note,
                                     since=since, until=until)
-    times, load = charts.bucket_points(((t, e, x) for t, e, _, x in rows), since, until)
-    load_chart = charts.line_chart(times, load, title="Executing jobs per account",
+    rows = charts.samples_from(samples, "taken_at", "email", "executing", since, until)
+    times, load = charts.bucket_points(rows, since, until)
+    load_chart = charts.line_chart(times, load, title="Executing jobs per account" + note,
                                    since=since, until=until)
     return score_chart, load_chart
 
 
-def _load_context(request) -> dict:
+def _load_context(request, with_charts: bool = True) -> dict:
     now = timezone.now()
     kind = request.GET.get("kind") if request.GET.get("kind") in dict(LB_KINDS) else "combined"
     range_key = request.GET.get("range") if request.GET.get("range") in RANGES else "1h"
@@ -100,7 +103,9 @@ def _load_context(request) -> dict:
     live = (
         age is None or age < POLL_GIVE_UP or now.timestamp() - opened < POLL_GIVE_UP.total_seconds()
     )
-    score_chart, load_chart = load_chart_data(kind, now - RANGES[range_key], now)
+    score_chart = load_chart = None
+    if with_charts:
+        score_chart, load_chart = load_chart_data(kind, now - RANGES[range_key], now)
     return {
         "snapshot": latest_ok,
         "failure": failure,
@@ -128,7 +133,7 @@ def load_balancing_view(request):
         RefreshClaim.claim("load-balancing", lb_refresh_after())
     ):
         _enqueue(snapshot_load_task, expires=15)
-    context = _load_context(request)
+    context = _load_context(request, with_charts=request.htmx.target != "lb-live")
     if request.htmx.target in ("lb-live", "lb-chart"):
         return render(request, f"stats/load_balancing.html#{request.htmx.target}", context)
     return render(request, "stats/load_balancing.html", context)
@@ -194,10 +199,12 @@ def captcha_history_charts(days: int, now=None) -> tuple[dict, dict, dict]:
     times, values = charts.bucket_points(rate, first_day, last_day, max_points=100)
     rate_chart = charts.line_chart(times, values, title="Your success rate per day (%)",
                                    y_max=100, since=first_day, until=last_day, daily=True)
-    anonymized = CaptchaProviderSample.objects.filter(
-        snapshot__scheduled=True, snapshot__error="", snapshot__query_key="anonymized=True",
-        taken_at__gte=since,
-    ).values_list("taken_at", "provider", "success_rate")
+    anonymized = charts.samples_from(
+        CaptchaProviderSample.objects.filter(
+            snapshot__scheduled=True, snapshot__error="", snapshot__query_key="anonymized=True"
+        ),
+        "taken_at", "provider", "success_rate", since, now,
+    )
     times, values = charts.bucket_points(anonymized, since, now)
     everyone_chart = charts.line_chart(times, values, y_max=100, since=since, until=now,
                                        title="All users' success rate over time (%)")

@@ -187,6 +187,7 @@ def test_the_credits_chart_has_the_numbers_each_sync_read(viewer_client, sim, ap
     page = response.content.decode()
     assert 'id="credits-history"' in page and "<html" not in page
     table = page[page.index('data-chart-table="Credits per account"'):]
+    assert "averages" not in page[:page.index('data-chart-table')]
     rows = table.split("<tbody>")[1].split("</tbody>")[0].split("</tr>")[:2]
     # columns: time, fr***, pr***, ul***
     assert [r.count("<td>") for r in rows] == [3, 3]

@@ -11,6 +11,7 @@ from tests.accounts.conftest import cookie_table
 from tests.browser.conftest import sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
+WORKER = 30_000  # ms: waits that include a task on the worker (generous on a busy machine)
 
 
 @pytest.fixture
@@ -43,8 +44,8 @@ def test_an_admin_adds_an_account_with_cookies_and_sees_it_in_the_list(page, mak
     page.get_by_role("button", name="Add account").click()
     expect(page.get_by_text("Added ne***@gmail.com (201 Created)")).to_be_visible()
     row = page.locator('tr[data-account="ne***@gmail.com"]')
-    expect(row).to_contain_text("new.person@gmail.com")
-    expect(row.locator(".badge").first).to_have_text("OK")
+    expect(row).to_contain_text("new.person@gmail.com", timeout=WORKER)
+    expect(row.locator(".badge").first).to_have_text("OK", timeout=WORKER)
     expect(row).to_contain_text("25000")
     expect(row).to_contain_text("unlimited")
     expect(page.locator('tr[data-account="ul***@gmail.com"]')).to_be_visible()
@@ -56,16 +57,16 @@ def test_a_session_expired_account_shows_its_badge_and_alert_after_a_refresh(pag
     page.goto("/accounts/")
     page.get_by_role("button", name="Refresh now").click()
     pro = page.locator('tr[data-account="pr***@gmail.com"]')
-    expect(pro).to_be_visible()
+    expect(pro).to_be_visible(timeout=WORKER)
     pro.get_by_label("Full address of pr***@gmail.com").fill("pro.studio@gmail.com")
     pro.get_by_role("button", name="Save address").click()
-    expect(pro).to_contain_text("1000")
+    expect(pro).to_contain_text("1000", timeout=WORKER)
     expect(page.locator("#alerts-banner")).to_have_count(0)
 
     sim.state.set_account_state("pro.studio@gmail.com", "session_expired")
     page.get_by_role("button", name="Refresh now").click()
     badge = pro.get_by_role("link", name=re.compile(r"Session expired \(596\)"))
-    expect(badge).to_be_visible()
+    expect(badge).to_be_visible(timeout=WORKER)
     page.reload()
     expect(page.locator("#alerts-banner")).to_contain_text("Session expired: pr***@gmail.com")
 

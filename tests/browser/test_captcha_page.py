@@ -31,7 +31,7 @@ def test_an_admin_sets_captcha_keys_and_sees_them_masked(page, make_user, sim):
     make_user("alice", "admin")
     sign_in(page, "alice", "a-long-password-1")
     page.get_by_role("link", name="Captcha").click()
-    expect(page.locator("#free-credits")).to_contain_text("100")  # read by the worker
+    expect(page.locator("#free-credits")).to_contain_text("100", timeout=30_000)  # by the worker
 
     capsolver = page.locator('tr[data-provider="CapSolver"]')
     capsolver.get_by_label("CapSolver API key").fill("CAP-secret 123")
@@ -64,7 +64,7 @@ def test_a_viewer_filters_the_captcha_statistics(page, make_user, sim):
     sign_in(page, "victor", "a-long-password-1")
     page.goto("/captcha/")
     summary = page.locator("#stats-summary")
-    expect(summary).to_be_visible()  # today's figures, fetched by the worker
+    expect(summary).to_be_visible(timeout=30_000)  # today's figures, fetched by the worker
     total = sim.state.captcha.stats({}, sim.state.now())["total"]
     expect(summary.locator("[data-total]")).to_have_text(str(total))
     expect(page.locator('#captcha-filters')).to_be_visible()
@@ -78,7 +78,8 @@ def test_a_viewer_filters_the_captcha_statistics(page, make_user, sim):
     page.get_by_label("Limit").fill("100")
     page.get_by_label("Provider").select_option("CapSolver")
     page.get_by_role("button", name="Show").click()
-    expect(page.locator("#stats-summary")).to_contain_text("last 100 attempts, CapSolver only")
+    expect(page.locator("#stats-summary")).to_contain_text("last 100 attempts, CapSolver only",
+                                                           timeout=30_000)
     rows = page.locator("#stats-providers tbody tr")
     expect(rows).to_have_count(1)
     expected = sim.state.captcha.stats({"limit": "100", "provider": "CapSolver"},

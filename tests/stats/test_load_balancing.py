@@ -150,4 +150,21 @@ def test_the_chart_region_switches_range_and_kind(viewer_client, sim, api):
     page = response.content.decode()
     assert 'id="lb-chart"' in page and 'id="lb-live"' not in page
     assert "Score per account (lower wins)" in page and "<svg" in page
-    assert 'data-chart-table="Executing jobs per account"' in page
+    assert 'data-chart-table="Executing jobs per account (hourly averages)"' in page
+
+
+def test_long_ranges_are_averaged_by_the_database(db):
+    from flowdash.stats.charts import bucket_points, samples_from
+
+    base = timezone.now().replace(minute=0, second=0, microsecond=0) - timedelta(hours=30)
+    for i, score in enumerate([0, 10, 20, 30]):  # two samples in each of two hours
+        taken = base + timedelta(minutes=20 * (i % 2) + 60 * (i // 2))
+        snap = LoadSnapshot.objects.create(taken_at=taken)
+        LoadSample.objects.create(snapshot=snap, taken_at=taken, kind="videos",
+                                  email="a***@x.com", score=score)
+    rows = samples_from(LoadSample.objects.filter(kind="videos"), "taken_at", "email", "score",
+                        base - timedelta(hours=1), timezone.now())
+    assert [(r[0], r[2]) for r in rows] == [(base, 5.0), (base + timedelta(hours=1), 25.0)]
+    times, values = bucket_points(rows, base - timedelta(hours=1), timezone.now())
+    assert values == {"a***@x.com": [5.0, 25.0]}
+    assert times == [base, base + timedelta(hours=1)]

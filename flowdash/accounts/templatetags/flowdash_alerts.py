@@ -1,4 +1,5 @@
 from django import template
+from django.db import DatabaseError
 
 from flowdash.accounts.models import Alert
 
@@ -7,10 +8,19 @@ register = template.Library()
 
 @register.simple_tag
 def unacknowledged_alerts(limit: int = 5):
-    """Open alerts nobody acknowledged yet, newest first (for the admin banner)."""
-    return list(Alert.objects.unacknowledged().order_by("-raised_at")[:limit])
+    """Open alerts nobody acknowledged yet, newest first (for the admin banner).
+
+    Never breaks a page: an error page rendered while the database is down shows no banner.
+    """
+    try:
+        return list(Alert.objects.unacknowledged().order_by("-raised_at")[:limit])
+    except DatabaseError:
+        return []
 
 
 @register.simple_tag
 def unacknowledged_alert_count() -> int:
-    return Alert.objects.unacknowledged().count()
+    try:
+        return Alert.objects.unacknowledged().count()
+    except DatabaseError:
+        return 0
