@@ -282,9 +282,9 @@ class UseapiClient:
         _put(body, "seed", check.seed(seed))
         for index, ref in enumerate(check.image_references(model, references), start=1):
             body[f"reference_{index}"] = ref
-        body.update(check.reply_params(reply_url, reply_ref))
-        body.update(check.captcha_params(captcha_retry, captcha_order, captcha_token))
-        check.merge_extra(body, extra)
+        _add_common(
+            body, False, reply_url, reply_ref, captcha_retry, captcha_order, captcha_token, extra
+        )
         answer = self._request("POST", "/images", json_body=body, read=self.timeouts.image)
         result = self._generation(answer, "POST /images")
         if isinstance(result, Job):  # a job record instead of the documented result
@@ -357,11 +357,9 @@ class UseapiClient:
         _put(body, "endImage", end)
         for index, ref in enumerate(refs, start=1):
             body[f"referenceImage_{index}"] = ref
-        if async_:
-            body["async"] = True  # the API default is false: omitted then
-        body.update(check.reply_params(reply_url, reply_ref))
-        body.update(check.captcha_params(captcha_retry, captcha_order, captcha_token))
-        check.merge_extra(body, extra)
+        _add_common(
+            body, async_, reply_url, reply_ref, captcha_retry, captcha_order, captcha_token, extra
+        )
         read = self.timeouts.video_async if async_ else self.timeouts.video_sync
         answer = self._request("POST", "/videos", json_body=body, read=read)
         return self._generation(answer, "POST /videos")
@@ -390,11 +388,9 @@ class UseapiClient:
         _put(body, "model", check.optional_text("model", model))
         _put(body, "count", check.count(count))
         _put(body, "seed", check.seed(seed))
-        if async_:
-            body["async"] = True  # the API default is false: omitted then
-        body.update(check.reply_params(reply_url, reply_ref))
-        body.update(check.captcha_params(captcha_retry, captcha_order, captcha_token))
-        check.merge_extra(body, extra)
+        _add_common(
+            body, async_, reply_url, reply_ref, captcha_retry, captcha_order, captcha_token, extra
+        )
         read = self.timeouts.video_async if async_ else self.timeouts.video_sync
         answer = self._request("POST", "/videos/extend", json_body=body, read=read)
         return self._generation(answer, "POST /videos/extend")
@@ -424,11 +420,9 @@ class UseapiClient:
             "mediaGenerationId": check.text("mediaGenerationId", media_generation_id),
             "resolution": check.video_upscale_resolution(resolution),
         }
-        if async_:
-            body["async"] = True
-        body.update(check.reply_params(reply_url, reply_ref))
-        body.update(check.captcha_params(captcha_retry, captcha_order, captcha_token))
-        check.merge_extra(body, extra)
+        _add_common(
+            body, async_, reply_url, reply_ref, captcha_retry, captcha_order, captcha_token, extra
+        )
         read = self.timeouts.video_async if async_ else self.timeouts.video_sync
         if dest is not None and not async_:
             document = self._stream_decode(
@@ -789,3 +783,21 @@ class _DestinationFile:
             os.replace(self._temp, Path(self._dest))  # type: ignore[arg-type]
         else:
             self._temp.unlink(missing_ok=True)
+
+
+def _add_common(
+    body: dict[str, Any],
+    async_: bool,
+    reply_url: str | None,
+    reply_ref: str | None,
+    captcha_retry: int | None,
+    captcha_order: str | Sequence[str] | None,
+    captcha_token: str | None,
+    extra: Mapping[str, Any] | None,
+) -> None:
+    """The parameters every generation POST shares: async, webhook, captcha, extra keys."""
+    if async_:
+        body["async"] = True  # the API default is false: omitted then
+    body.update(check.reply_params(reply_url, reply_ref))
+    body.update(check.captcha_params(captcha_retry, captcha_order, captcha_token))
+    check.merge_extra(body, extra)
