@@ -57,7 +57,9 @@ INSTALLED_APPS = [
     "template_partials",
     "flowdash.team",
     "flowdash.accounts",
+    "flowdash.assets",
     "flowdash.jobs",
+    "flowdash.postprod",
     "flowdash.gallery",
     "flowdash.stats",
     "flowdash.dashboard",
@@ -157,6 +159,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "flowdash.stats.tasks.prune_snapshots_task",
         "schedule": 3600.0,
         "options": {"expires": 3500},
+    },
+    "reconcile-jobs": {
+        "task": "flowdash.jobs.tasks.reconcile_jobs",
+        "schedule": env.float("FLOWDASH_RECONCILE_SECONDS", 15.0),
+        "options": {"expires": 14},
     },
     "prune-account-history": {
         "task": "flowdash.accounts.tasks.prune_account_history_task",

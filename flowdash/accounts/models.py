@@ -259,24 +259,14 @@ class FlowAccount(models.Model):
 
     # --- jobs run in flowdash ------------------------------------------------------------------
 
-    def job_summary(self) -> dict | None:
-        """Counts of this account's flowdash jobs, or None while the jobs app has no Job model."""
-        from django.apps import apps
+    def job_summary(self) -> dict:
+        """Counts of this account's flowdash jobs and the last failure's explanation."""
+        from flowdash.jobs.models import Job
 
-        try:
-            job_model = apps.get_model("jobs", "Job")
-        except LookupError:
-            return None
-        jobs = job_model.objects.filter(account=self)
-        failed = jobs.filter(status="failed")
+        jobs = Job.objects.filter(account=self)
+        failed = jobs.filter(status=Job.Status.FAILED)
         last = failed.order_by("-pk").first()
-        last_error = ""
-        if last is not None:
-            for name in ("error_message", "error", "error_reason"):
-                value = getattr(last, name, "")
-                if value:
-                    last_error = str(value)
-                    break
+        last_error = (last.error_message or last.error_reason) if last else ""
         return {"total": jobs.count(), "failed": failed.count(), "last_error": last_error}
 
 

@@ -104,7 +104,7 @@ def _accounts_context(request, with_chart: bool = True) -> dict:
     last_ok = AccountSync.objects.filter(status="ok").first()
     accounts = list(FlowAccount.objects.present().sorted_by(sort))
     for account in accounts:
-        account.jobs = account.job_summary()
+        account.job_counts = account.job_summary()
     range_key = request.GET.get("range") if request.GET.get("range") in CREDIT_RANGES else "7d"
     return {
         "credits_chart": credits_chart(CREDIT_RANGES[range_key], now) if with_chart else None,

@@ -118,20 +118,8 @@ def summarize_captcha_blocks(blocks: Iterable[Mapping[str, Any] | None]) -> Capt
     return summary
 
 
-def job_captcha_blocks() -> Iterable[Mapping[str, Any]] | None:
-    """The captcha blocks of flowdash's jobs, or None while the jobs app has no Job model."""
-    from django.apps import apps
+def job_captcha_blocks() -> Iterable[Mapping[str, Any]]:
+    """The captcha blocks recorded on flowdash's jobs."""
+    from flowdash.jobs.models import Job
 
-    try:
-        job_model = apps.get_model("jobs", "Job")
-    except LookupError:
-        return None
-    names = {f.name for f in job_model._meta.get_fields()}
-    field_name = next((n for n in ("captcha", "captcha_payload") if n in names), None)
-    if field_name is None:
-        return None
-    return (
-        job_model.objects.exclude(**{f"{field_name}__isnull": True})
-        .values_list(field_name, flat=True)
-        .iterator()
-    )
+    return Job.objects.exclude(captcha={}).values_list("captcha", flat=True).iterator()

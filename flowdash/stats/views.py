@@ -276,7 +276,7 @@ def captcha_context(request, key_form: CaptchaKeyForm | None = None) -> dict:
         "providers_waiting": providers_waiting,
         "key_rows": _provider_rows(providers_ok),
         "key_form": key_form,
-        "own": None if blocks is None else summarize_captcha_blocks(blocks),
+        "own": summarize_captcha_blocks(blocks),
         "now": timezone.now(),
     }
 

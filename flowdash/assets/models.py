@@ -1,0 +1,68 @@
+"""Uploaded originals (Asset) and their copies on Google accounts (AssetUpload).
+
+An asset is stored once, by content (sha256). Using it with a job on an account where it has no
+AssetUpload yet uploads it there first (POST /assets/{email}) and records the mediaGenerationId.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class AssetQuerySet(models.QuerySet):
+    def newest_first(self):
+        return self.order_by("-created_at", "-pk")
+
+
+class Asset(models.Model):
+    PNG = "image/png"
+    JPEG = "image/jpeg"
+    CONTENT_TYPES = [(PNG, "PNG"), (JPEG, "JPEG")]
+
+    sha256 = models.CharField(max_length=64, unique=True)
+    file = models.FileField(upload_to="assets/%Y/%m/", max_length=300)
+    thumbnail = models.FileField(upload_to="assets/thumbs/%Y/%m/", max_length=300, blank=True)
+    content_type = models.CharField(max_length=20, choices=CONTENT_TYPES)
+    size = models.PositiveBigIntegerField(help_text="bytes")
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    original_name = models.CharField(max_length=255, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assets",
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = AssetQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.original_name or f"asset {self.sha256[:12]}"
+
+    def upload_on(self, account) -> AssetUpload | None:
+        return self.uploads.filter(account=account).first()
+
+
+class AssetUpload(models.Model):
+    """The asset on one Google account: the mediaGenerationId POST /assets answered there."""
+
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="uploads")
+    account = models.ForeignKey(
+        "accounts.FlowAccount", on_delete=models.CASCADE, related_name="asset_uploads"
+    )
+    media_generation_id = models.CharField(max_length=300)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["asset", "account"], name="one_upload_per_account")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.asset} on {self.account}"

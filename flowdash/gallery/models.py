@@ -1,0 +1,190 @@
+"""Media: every result file kept on our storage, with lineage, favourites, tags and collections."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class MediaQuerySet(models.QuerySet):
+    def stored(self):
+        return self.filter(download_status=Media.Download.STORED)
+
+    def newest_first(self):
+        return self.order_by("-created_at", "-pk")
+
+
+class Media(models.Model):
+    class Kind(models.TextChoices):
+        IMAGE = "image", "Image"
+        VIDEO = "video", "Video"
+        GIF = "gif", "GIF"
+
+    class Origin(models.TextChoices):
+        GENERATED = "generated", "Generated"
+        UPLOADED = "uploaded", "Uploaded"
+        UPSCALED = "upscaled", "Upscaled"
+        EXTENDED = "extended", "Extended"
+        JOINED = "joined", "Joined"
+        GIF = "gif", "GIF of a video"
+
+    class Download(models.TextChoices):
+        PENDING = "pending", "Downloading"
+        STORED = "stored", "Stored"
+        LOST = "lost", "Lost"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices, db_index=True)
+    origin = models.CharField(max_length=12, choices=Origin.choices, default=Origin.GENERATED)
+    file = models.FileField(upload_to="media/%Y/%m/", max_length=300, blank=True)
+    thumbnail = models.FileField(upload_to="media/thumbs/%Y/%m/", max_length=300, blank=True)
+    content_type = models.CharField(max_length=40, blank=True)
+    file_size = models.PositiveBigIntegerField(null=True, blank=True)
+
+    # The result as the API described it.
+    media_generation_id = models.CharField(max_length=300, blank=True, db_index=True)
+    source_url = models.TextField(blank=True, help_text="signed URL; dies within about a day")
+    thumbnail_url = models.TextField(blank=True)
+    name = models.CharField(max_length=300, blank=True)
+    account = models.ForeignKey(
+        "accounts.FlowAccount",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="media",
+    )
+    account_email = models.CharField(max_length=254, blank=True)
+    prompt = models.TextField(blank=True)
+    model = models.CharField(max_length=60, blank=True, db_index=True)
+    seed = models.BigIntegerField(null=True, blank=True)
+    aspect_ratio = models.CharField(max_length=20, blank=True, db_index=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    duration_seconds = models.FloatField(null=True, blank=True)
+    resolution = models.CharField(
+        max_length=10, blank=True, help_text="upscales: 2k, 4k, 1080p, 4K"
+    )
+    # Extends: the seconds at its start that repeat the end of its source.
+    overlap_seconds = models.FloatField(null=True, blank=True)
+
+    job = models.ForeignKey(
+        "jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="media"
+    )
+    asset = models.OneToOneField(
+        "assets.Asset", null=True, blank=True, on_delete=models.CASCADE, related_name="media"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="media",
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    download_status = models.CharField(
+        max_length=10, choices=Download.choices, default=Download.PENDING
+    )
+    download_attempts = models.PositiveIntegerField(default=0)
+    download_error = models.TextField(blank=True)
+    next_download_at = models.DateTimeField(null=True, blank=True)
+
+    favourited_by = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="favourite_media"
+    )
+    tags = models.ManyToManyField("Tag", blank=True, related_name="media")
+
+    objects = MediaQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name_plural = "media"
+        indexes = [models.Index(fields=["-created_at", "-id"], name="media_newest")]
+
+    def __str__(self) -> str:
+        words = " ".join(self.prompt.split()[:6])
+        return f"{self.get_kind_display()} {self.pk}" + (f": {words}" if words else "")
+
+
+class Lineage(models.Model):
+    """`media` came from `source`: upscaled from, extended from, a GIF of, or joined from
+    (several rows, ordered by `position`, with the trims used)."""
+
+    class Relation(models.TextChoices):
+        UPSCALED_FROM = "upscaled_from", "Upscaled from"
+        EXTENDED_FROM = "extended_from", "Extended from"
+        GIF_OF = "gif_of", "GIF of"
+        JOINED_FROM = "joined_from", "Joined from"
+        REFERENCE = "reference", "Used as reference"
+        START_FRAME = "start_frame", "Start frame"
+        END_FRAME = "end_frame", "End frame"
+
+    media = models.ForeignKey(Media, on_delete=models.CASCADE, related_name="sources")
+    source = models.ForeignKey(Media, on_delete=models.CASCADE, related_name="derived")
+    relation = models.CharField(max_length=20, choices=Relation.choices)
+    position = models.PositiveSmallIntegerField(default=0)
+    trim_start = models.FloatField(null=True, blank=True)
+    trim_end = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["media", "position", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.media_id} {self.relation} {self.source_id}"
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Collection(models.Model):
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    cover = models.ForeignKey(
+        Media, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="collections",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    items = models.ManyToManyField(Media, through="CollectionItem", related_name="collections")
+
+    class Meta:
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CollectionItem(models.Model):
+    collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="entries")
+    media = models.ForeignKey(Media, on_delete=models.CASCADE, related_name="collection_entries")
+    position = models.PositiveIntegerField(default=0)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["collection", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["collection", "media"], name="media_once_per_collection"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.media_id} in {self.collection_id}"

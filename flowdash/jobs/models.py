@@ -1,0 +1,233 @@
+"""Job: one request of one kind, with everything needed to resume it (design.md "Jobs: the rules").
+
+The row is the truth; Celery messages are nudges. Every transition is a conditional update
+(`Job.objects.filter(pk=…, status=OLD).update(…) == 1`), see :meth:`Job.move`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Kind(models.TextChoices):
+    IMAGE = "image", "Image"
+    VIDEO = "video", "Video"
+    IMAGE_UPSCALE = "image_upscale", "Image upscale"
+    VIDEO_UPSCALE = "video_upscale", "Video upscale"
+    EXTEND = "extend", "Extend"
+    GIF = "gif", "GIF"
+    CONCATENATE = "concatenate", "Concatenate"
+    ASSET_UPLOAD = "asset_upload", "Asset upload"
+
+
+# Kinds the API runs as async jobs followed by GET /jobs/{jobId} (design rule 4).
+ASYNC_KINDS = frozenset({Kind.VIDEO, Kind.VIDEO_UPSCALE, Kind.EXTEND})
+
+
+class Status(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SUBMITTING = "submitting", "Submitting"
+    RUNNING = "running", "Running"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+    NEEDS_ATTENTION = "needs_attention", "Needs attention"
+
+
+FINISHED = frozenset({Status.COMPLETED, Status.FAILED, Status.CANCELLED})
+# Statuses in which the pipeline still has work to do (the reconciler's concern).
+ACTIVE = frozenset({Status.QUEUED, Status.SUBMITTING, Status.RUNNING})
+
+
+class JobQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(status__in=ACTIVE)
+
+    def finished(self):
+        return self.filter(status__in=FINISHED)
+
+    def due(self, now=None):
+        """Active jobs whose next step is due and that no live task holds (lease expired)."""
+        now = now or timezone.now()
+        return (
+            self.active()
+            .filter(Q(next_check_at__isnull=True) | Q(next_check_at__lte=now))
+            .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
+        )
+
+    def for_user(self, user):
+        return self.filter(requested_by=user)
+
+
+class Job(models.Model):
+    Kind = Kind
+    Status = Status
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(max_length=20, choices=Kind.choices, db_index=True)
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+    # What the person asked for, as the form cleaned it (model, prompt, count, seed, aspect
+    # ratio, references as asset/media ids, captcha options…): enough to submit and to remix.
+    params = models.JSONField(default=dict, blank=True)
+    # The account chosen in the form; null = auto (the API's load balancing).
+    requested_account = models.ForeignKey(
+        "accounts.FlowAccount",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # The account the job actually runs on, once known (from the API's answer).
+    account = models.ForeignKey(
+        "accounts.FlowAccount",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="jobs",
+    )
+    account_email = models.CharField(max_length=254, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="flow_jobs",
+    )
+    # Post-production: the media item the job works on (upscale / extend / gif).
+    source_media = models.ForeignKey(
+        "gallery.Media",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="derived_jobs",
+    )
+    # Remix / retry: the job this one was copied from.
+    retry_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries"
+    )
+
+    remote_job_id = models.CharField(max_length=300, blank=True, db_index=True)
+    remote_status = models.CharField(max_length=20, blank=True)
+
+    submit_attempts = models.PositiveIntegerField(default=0)
+    check_count = models.PositiveIntegerField(default=0)
+    next_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+
+    captcha = models.JSONField(default=dict, blank=True)
+    captcha_attempts = models.PositiveIntegerField(default=0)
+
+    error_status = models.PositiveIntegerField(null=True, blank=True)
+    error_code = models.CharField(max_length=60, blank=True)
+    error_reason = models.TextField(blank=True, help_text="the API's own words")
+    error_message = models.TextField(blank=True, help_text="our words for people")
+    attention_reason = models.TextField(blank=True)
+
+    webhook_token_hash = models.CharField(max_length=64, blank=True)
+    last_webhook_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = JobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["status", "next_check_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} job {self.pk}"
+
+    # --- state ---------------------------------------------------------------------------------
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in FINISHED
+
+    @property
+    def is_async_kind(self) -> bool:
+        return self.kind in ASYNC_KINDS
+
+    def move(self, expected: str | tuple[str, ...], new: str, **fields) -> bool:
+        """Conditional transition: True when this call moved the row (and refreshes self)."""
+        expected_set = (expected,) if isinstance(expected, str) else tuple(expected)
+        fields["status"] = new
+        fields["updated_at"] = timezone.now()
+        if new in FINISHED and "finished_at" not in fields:
+            fields["finished_at"] = fields["updated_at"]
+        moved = Job.objects.filter(pk=self.pk, status__in=expected_set).update(**fields) == 1
+        self.refresh_from_db()
+        return moved
+
+    # --- webhooks ------------------------------------------------------------------------------
+
+    def webhook_token(self) -> str:
+        """The job's webhook secret (sent as ``replyRef`` and in the ``replyUrl`` path).
+
+        Derived from SECRET_KEY and the job's uuid, so any worker can rebuild it after a
+        restart without it being stored; the row keeps only its sha256 for the comparison.
+        """
+        digest = hmac.new(
+            settings.SECRET_KEY.encode(), f"flowdash-webhook:{self.uuid}".encode(), "sha256"
+        ).digest()
+        return base64.urlsafe_b64encode(digest[:24]).decode().rstrip("=")
+
+    def set_webhook_token_hash(self) -> None:
+        self.webhook_token_hash = hashlib.sha256(self.webhook_token().encode()).hexdigest()
+
+    def webhook_token_matches(self, token: str) -> bool:
+        if not self.webhook_token_hash:
+            return False
+        given = hashlib.sha256(token.encode()).hexdigest()
+        return hmac.compare_digest(given, self.webhook_token_hash)
+
+    # --- display -------------------------------------------------------------------------------
+
+    @property
+    def elapsed(self) -> timedelta:
+        end = self.finished_at or timezone.now()
+        return end - (self.submitted_at or self.created_at)
+
+
+class JobAttempt(models.Model):
+    """One try at a request to the API for a job: what was sent, and what came of it."""
+
+    class Outcome(models.TextChoices):
+        SENT = "sent", "Sent, no answer yet"
+        ACCEPTED = "accepted", "Accepted"
+        NOT_DELIVERED = "not_delivered", "Did not reach the service"
+        REJECTED = "rejected", "Rejected"
+        UNKNOWN = "unknown", "Outcome unknown"
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="attempts")
+    number = models.PositiveIntegerField()
+    action = models.CharField(max_length=40, default="submit")
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.SENT)
+    http_status = models.PositiveIntegerField(null=True, blank=True)
+    message = models.TextField(blank=True)
+    account_email = models.CharField(max_length=254, blank=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["job", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "action", "number"], name="attempt_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job} {self.action} #{self.number}: {self.outcome}"

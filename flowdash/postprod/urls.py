@@ -1,0 +1,2 @@
+app_name = "postprod"
+urlpatterns: list = []
