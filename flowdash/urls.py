@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("flowdash.assets.urls")),
     path("", include("flowdash.jobs.urls")),
     path("", include("flowdash.postprod.urls")),
+    path("", include("flowdash.jobs.hook_urls")),
     path("", include("flowdash.gallery.urls")),
     path("", include("flowdash.stats.urls")),
     path("django-admin/", admin.site.urls),
