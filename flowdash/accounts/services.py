@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from flowdash.accounts import alerts
+from flowdash.accounts.connection import current_connection
 from flowdash.accounts.models import (
     AccountSample,
     AccountSync,
@@ -168,6 +169,7 @@ def sync_one_account(client: UseapiClient, item: Account, now=None) -> FlowAccou
     account.api_created_at = item.created or account.api_created_at
     account.project_title = item.project_title or account.project_title
     account.last_error = ""
+    _learn_sandbox_address(account)
     if item.is_healthy and not account.needs_full_email:
         try:
             detail = client.get_account(account.address)
@@ -197,6 +199,19 @@ def sync_one_account(client: UseapiClient, item: Account, now=None) -> FlowAccou
     )
     alerts.reconcile_account_alerts(account)
     return account
+
+
+def _learn_sandbox_address(account: FlowAccount) -> None:
+    """In sandbox mode the simulator's own accounts are known: fill in their full addresses,
+    so a newcomer's sandbox works without typing them (the real API lists masked addresses)."""
+    if not account.needs_full_email or not current_connection().sandbox:
+        return
+    from flowdash.simulator.accounts import DEFAULT_ACCOUNTS
+
+    for known in DEFAULT_ACCOUNTS:
+        if FlowAccount.mask_matches(account.email, known["email"]):
+            account.full_email = known["email"]
+            return
 
 
 # --- adding and deleting (POST /accounts is made inside the request: cookies never queue) ----

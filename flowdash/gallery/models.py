@@ -2,8 +2,27 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 from django.conf import settings
 from django.db import models
+
+_NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def search_words(text: str) -> list[str]:
+    """Lower-case, accent-free words of ``text``: the same rule for stored text and queries."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    return [w for w in _NOT_WORD.split(plain) if w]
+
+
+def search_text_for(prompt: str, name: str = "") -> str:
+    """The ``search_text`` column: words separated and surrounded by single spaces, so a word
+    prefix is found with ``LIKE '% word%'`` on any database."""
+    words = search_words(f"{prompt} {name}")
+    return f" {' '.join(words)} " if words else ""
 
 
 class MediaQuerySet(models.QuerySet):
@@ -12,6 +31,19 @@ class MediaQuerySet(models.QuerySet):
 
     def newest_first(self):
         return self.order_by("-created_at", "-pk")
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        for obj in objs:
+            obj.search_text = search_text_for(obj.prompt, obj.name)
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def matching(self, query: str, max_words: int = 8):
+        """Items whose prompt (or name) has every word of ``query`` as a word or word start."""
+        qs = self
+        for word in search_words(query)[:max_words]:
+            qs = qs.filter(search_text__contains=f" {word[:60]}")
+        return qs
 
 
 class Media(models.Model):
@@ -88,6 +120,9 @@ class Media(models.Model):
     download_error = models.TextField(blank=True)
     next_download_at = models.DateTimeField(null=True, blank=True)
 
+    # Normalised words of prompt and name (see search_text_for); kept by save() and bulk_create.
+    search_text = models.TextField(blank=True, default="", editable=False)
+
     favourited_by = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="favourite_media"
     )
@@ -98,11 +133,30 @@ class Media(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
         verbose_name_plural = "media"
-        indexes = [models.Index(fields=["-created_at", "-id"], name="media_newest")]
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="media_newest"),
+            # The gallery's filters walk these newest first and stop after one page.
+            models.Index(fields=["kind", "-created_at", "-id"], name="media_kind_newest"),
+            models.Index(fields=["model", "-created_at", "-id"], name="media_model_newest"),
+            models.Index(
+                fields=["aspect_ratio", "-created_at", "-id"], name="media_aspect_newest"
+            ),
+            models.Index(
+                fields=["created_by", "-created_at", "-id"], name="media_creator_newest"
+            ),
+            models.Index(fields=["account", "-created_at", "-id"], name="media_account_newest"),
+        ]
 
     def __str__(self) -> str:
         words = " ".join(self.prompt.split()[:6])
         return f"{self.get_kind_display()} {self.pk}" + (f": {words}" if words else "")
+
+    def save(self, *args, **kwargs):
+        self.search_text = search_text_for(self.prompt, self.name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and ({"prompt", "name"} & set(update_fields)):
+            kwargs["update_fields"] = {*update_fields, "search_text"}
+        super().save(*args, **kwargs)
 
 
 class Lineage(models.Model):

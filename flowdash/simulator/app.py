@@ -21,6 +21,34 @@ PREFIX = "/v1/google-flow"
 UNAUTHORIZED = {"error": "Unauthorized"}
 
 
+# Fields whose values are secrets the real service would hold: cookies, captcha provider keys
+# and tokens. The request log (GET /_sim/requests) keeps only their length.
+SECRET_FIELDS = frozenset(
+    {
+        "cookies",
+        "captchaToken",
+        "CapSolver",
+        "AntiCaptcha",
+        "YesCaptcha",
+        "CapMonster",
+        "SolveCaptcha",
+        "2Captcha",
+        "EzCaptcha",
+    }
+)
+
+
+def redact_secrets(body: Any) -> Any:
+    if not isinstance(body, dict):
+        return body
+    return {
+        key: f"<redacted, {len(value)} characters>"
+        if key in SECRET_FIELDS and isinstance(value, str) and value
+        else value
+        for key, value in body.items()
+    }
+
+
 @dataclass(frozen=True)
 class Route:
     method: str
@@ -174,7 +202,7 @@ class SimulatorApp:
             raise
         finally:
             try:
-                entry["body"] = req.logged_body()
+                entry["body"] = redact_secrets(req.logged_body())
             except Exception:  # never let logging break an answer
                 entry["body"] = None
             if response is not None and entry["status"] is None:
