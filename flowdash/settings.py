@@ -202,6 +202,15 @@ STORAGES = {
 WHITENOISE_MANIFEST_STRICT = False
 WHITENOISE_USE_FINDERS = SERVE_FROM_FINDERS
 
+# --- Email (optional: alert emails to admins) --------------------------------------------------
+EMAIL_URL = env.str("EMAIL_URL")
+if EMAIL_URL:
+    from flowdash.lib.email_url import email_settings
+
+    globals().update(email_settings(EMAIL_URL))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "flowdash <flowdash@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
 # --- People ------------------------------------------------------------------------------------
 LOGIN_URL = "team:login"
 LOGIN_REDIRECT_URL = "dashboard:home"

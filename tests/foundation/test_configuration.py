@@ -37,6 +37,8 @@ def run_manage(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedPr
         ("DATABASE_URL", "not a url"),
         ("REDIS_URL", "http://127.0.0.1:6379"),
         ("REDIS_URL", "redis://127.0.0.1:notaport/0"),
+        ("EMAIL_URL", "mailto:admin@example.com"),
+        ("EMAIL_URL", "smtp://user:pw@mail.example.com:port"),
     ],
 )
 def test_an_invalid_url_stops_with_one_line_naming_the_variable(tmp_path, name, value):
@@ -73,3 +75,14 @@ def test_a_bad_boolean_names_the_variable(tmp_path):
     result = run_manage(tmp_path, "check", DEBUG="perhaps")
     assert result.returncode != 0
     assert "DEBUG" in result.stderr and "on/off" in result.stderr
+
+
+def test_email_url_configures_smtp_for_alert_emails():
+    from flowdash.lib.email_url import email_settings
+
+    got = email_settings("smtp://alerts%40example.com:p%40ss@mail.example.com:2525")
+    assert got["EMAIL_HOST"] == "mail.example.com" and got["EMAIL_PORT"] == 2525
+    assert got["EMAIL_HOST_USER"] == "alerts@example.com" and got["EMAIL_HOST_PASSWORD"] == "p@ss"
+    assert got["EMAIL_USE_TLS"] and not got["EMAIL_USE_SSL"]
+    implicit = email_settings("smtps://mail.example.com")
+    assert implicit["EMAIL_PORT"] == 465 and implicit["EMAIL_USE_SSL"]

@@ -1,0 +1,302 @@
+"""The gallery's filters and its keyset pagination, read from the query string.
+
+Every value comes from a URL someone may have typed, shared or damaged: anything that does not
+parse is dropped with a notice in words, never an error page. The page cursor is signed, so a
+changed cursor is recognised and the first page shown instead.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from urllib.parse import urlencode
+
+from django.contrib.auth import get_user_model
+from django.core import signing
+from django.core.cache import cache
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from flowdash.accounts.models import FlowAccount
+from flowdash.gallery.models import Collection, Media, Tag
+
+PAGE_SIZES = (24, 48, 96)
+DEFAULT_PAGE_SIZE = 48
+MAX_SEARCH_CHARS = 200
+MAX_TAGS = 5
+CURSOR_SALT = "flowdash.gallery.cursor"
+# The keys that make up a shareable view (the cursor is not one of them).
+FILTER_KEYS = (
+    "q",
+    "scope",
+    "kind",
+    "model",
+    "ratio",
+    "account",
+    "creator",
+    "tag",
+    "collection",
+    "fav",
+    "from",
+    "to",
+    "per",
+)
+_PLAIN_VALUE = re.compile(r"^[\w .:/+()-]{1,60}$")
+
+
+@dataclass
+class GalleryFilters:
+    q: str = ""
+    scope: str = "everyone"
+    kind: str = ""
+    model: str = ""
+    ratio: str = ""
+    account: FlowAccount | None = None
+    creator: object | None = None  # a User
+    tags: list[str] = field(default_factory=list)
+    collection: Collection | None = None
+    fav: bool = False
+    date_from: date | None = None
+    date_to: date | None = None
+    per: int = DEFAULT_PAGE_SIZE
+    cursor: tuple[datetime, int] | None = None
+    notices: list[str] = field(default_factory=list)
+
+    # --- reading -------------------------------------------------------------------------------
+
+    @classmethod
+    def from_query(cls, params, user) -> GalleryFilters:
+        f = cls()
+        q = " ".join((params.get("q") or "").split())
+        if len(q) > MAX_SEARCH_CHARS:
+            q = q[:MAX_SEARCH_CHARS].rsplit(" ", 1)[0] or q[:MAX_SEARCH_CHARS]
+            f.notices.append(
+                f"The search was shortened to its first {MAX_SEARCH_CHARS} characters."
+            )
+        f.q = q
+
+        scope = params.get("scope") or "everyone"
+        if scope not in ("everyone", "mine"):
+            f.notices.append(f"“{scope[:40]}” is not a view; showing everyone's items.")
+            scope = "everyone"
+        f.scope = scope
+
+        kind = params.get("kind") or ""
+        if kind and kind not in Media.Kind.values:
+            f.notices.append(f"There is no kind “{kind[:40]}”; the kind filter was ignored.")
+            kind = ""
+        f.kind = kind
+
+        facets = media_facets()
+        f.model = f._pick(params.get("model"), facets["models"], "model")
+        f.ratio = f._pick(params.get("ratio"), facets["ratios"], "aspect ratio")
+
+        account = params.get("account") or ""
+        if account:
+            f.account = FlowAccount.objects.filter(pk=account).first() if account.isdigit() else None
+            if f.account is None:
+                f.notices.append("That account is unknown; the account filter was ignored.")
+
+        creator = params.get("creator") or ""
+        if creator:
+            f.creator = (
+                get_user_model().objects.filter(username=creator).first()
+                if len(creator) <= 150
+                else None
+            )
+            if f.creator is None:
+                f.notices.append("That creator is unknown; the creator filter was ignored.")
+
+        tags = [t.strip() for t in params.getlist("tag") if t.strip()]
+        if len(tags) > MAX_TAGS:
+            f.notices.append(f"Only the first {MAX_TAGS} tags were used.")
+            tags = tags[:MAX_TAGS]
+        if tags:
+            known = set(Tag.objects.filter(name__in=tags).values_list("name", flat=True))
+            unknown = [t for t in tags if t not in known]
+            if unknown:
+                f.notices.append(
+                    "No tag called " + ", ".join(f"“{t[:40]}”" for t in unknown) + "; ignored."
+                )
+            f.tags = [t for t in tags if t in known]
+
+        collection = params.get("collection") or ""
+        if collection:
+            f.collection = (
+                Collection.objects.filter(pk=collection).first() if collection.isdigit() else None
+            )
+            if f.collection is None:
+                f.notices.append("That collection does not exist; the filter was ignored.")
+
+        f.fav = params.get("fav") in ("1", "on", "true", "yes")
+        f.date_from = f._date(params.get("from"), "From")
+        f.date_to = f._date(params.get("to"), "To")
+        if f.date_from and f.date_to and f.date_from > f.date_to:
+            f.date_from, f.date_to = f.date_to, f.date_from
+            f.notices.append("The dates were the wrong way round; they were swapped.")
+
+        per = params.get("per") or ""
+        f.per = int(per) if per.isdigit() and int(per) in PAGE_SIZES else DEFAULT_PAGE_SIZE
+
+        raw_cursor = params.get("cursor") or ""
+        if raw_cursor:
+            f.cursor = read_cursor(raw_cursor)
+            if f.cursor is None:
+                f.notices.append("That page link was damaged or too old; here is the first page.")
+        return f
+
+    def _pick(self, value: str | None, allowed: list[str], label: str) -> str:
+        if not value:
+            return ""
+        if value in allowed:
+            return value
+        shown = value[:40] if _PLAIN_VALUE.match(value[:60]) else "that value"
+        self.notices.append(f"No item has the {label} “{shown}”; that filter was ignored.")
+        return ""
+
+    def _date(self, value: str | None, label: str) -> date | None:
+        if not value:
+            return None
+        try:
+            return date.fromisoformat(value[:10]) if len(value) <= 10 else None
+        except ValueError:
+            pass
+        self.notices.append(
+            f"{label} date “{value[:20]}” is not a date like 2026-01-31; it was ignored."
+        )
+        return None
+
+    # --- applying ------------------------------------------------------------------------------
+
+    def queryset(self, user) -> QuerySet[Media]:
+        qs = Media.objects.all()
+        if self.scope == "mine":
+            qs = qs.filter(created_by=user)
+        if self.kind:
+            qs = qs.filter(kind=self.kind)
+        if self.model:
+            qs = qs.filter(model=self.model)
+        if self.ratio:
+            qs = qs.filter(aspect_ratio=self.ratio)
+        if self.account:
+            qs = qs.filter(account=self.account)
+        if self.creator:
+            qs = qs.filter(created_by=self.creator)
+        for name in self.tags:
+            qs = qs.filter(tags__name=name)
+        if self.collection:
+            qs = qs.filter(collection_entries__collection=self.collection)
+        if self.fav:
+            qs = qs.filter(favourited_by=user)
+        tz = timezone.get_current_timezone()
+        if self.date_from:
+            qs = qs.filter(created_at__gte=datetime.combine(self.date_from, time.min, tz))
+        if self.date_to:
+            end = datetime.combine(self.date_to + timedelta(days=1), time.min, tz)
+            qs = qs.filter(created_at__lt=end)
+        if self.q:
+            qs = qs.matching(self.q)
+        return qs
+
+    def page(self, user) -> tuple[list[Media], str | None]:
+        """One page, newest first, and the cursor of the next page (None on the last one)."""
+        qs = self.queryset(user)
+        if self.cursor:
+            at, pk = self.cursor
+            # The first term is a plain range on the index; the second breaks ties.
+            qs = qs.filter(created_at__lte=at).filter(Q(created_at__lt=at) | Q(pk__lt=pk))
+        favourite = Media.favourited_by.through.objects.filter(
+            media_id=OuterRef("pk"), user_id=user.pk
+        )
+        qs = (
+            qs.select_related("created_by")
+            .annotate(is_favourite=Exists(favourite))
+            .order_by("-created_at", "-pk")
+        )
+        items = list(qs[: self.per + 1])
+        next_cursor = None
+        if len(items) > self.per:
+            items = items[: self.per]
+            last = items[-1]
+            next_cursor = make_cursor(last.created_at, last.pk)
+        return items, next_cursor
+
+    # --- writing back --------------------------------------------------------------------------
+
+    def as_params(self) -> dict[str, str | list[str]]:
+        params: dict[str, str | list[str]] = {}
+        if self.q:
+            params["q"] = self.q
+        if self.scope != "everyone":
+            params["scope"] = self.scope
+        for key in ("kind", "model", "ratio"):
+            if getattr(self, key):
+                params[key] = getattr(self, key)
+        if self.account:
+            params["account"] = str(self.account.pk)
+        if self.creator:
+            params["creator"] = self.creator.get_username()
+        if self.tags:
+            params["tag"] = list(self.tags)
+        if self.collection:
+            params["collection"] = str(self.collection.pk)
+        if self.fav:
+            params["fav"] = "1"
+        if self.date_from:
+            params["from"] = self.date_from.isoformat()
+        if self.date_to:
+            params["to"] = self.date_to.isoformat()
+        if self.per != DEFAULT_PAGE_SIZE:
+            params["per"] = str(self.per)
+        return params
+
+    def querystring(self, **extra: str) -> str:
+        params = {**self.as_params(), **extra}
+        return urlencode(params, doseq=True)
+
+    @property
+    def active(self) -> bool:
+        params = self.as_params()
+        params.pop("per", None)
+        return bool(params)
+
+
+def make_cursor(created_at: datetime, pk: int) -> str:
+    return signing.dumps([created_at.isoformat(), pk], salt=CURSOR_SALT, compress=False)
+
+
+def read_cursor(raw: str) -> tuple[datetime, int] | None:
+    if len(raw) > 200:
+        return None
+    try:
+        at, pk = signing.loads(raw, salt=CURSOR_SALT)
+        moment = datetime.fromisoformat(at)
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+    if not isinstance(pk, int) or moment.tzinfo is None:
+        return None
+    return moment, pk
+
+
+def media_facets() -> dict[str, list[str]]:
+    """The distinct models and aspect ratios in the gallery, for the filter menus.
+
+    Reading them scans an index of every row, so the answer is cached and recomputed when a
+    newer row exists (the highest id changes) or after ten minutes.
+    """
+    newest = Media.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    key = f"gallery:facets:{newest}"
+    facets = cache.get(key)
+    if facets is None:
+        base = Media.objects.order_by()
+        facets = {
+            "models": sorted(
+                m for m in base.values_list("model", flat=True).distinct() if m
+            ),
+            "ratios": sorted(
+                r for r in base.values_list("aspect_ratio", flat=True).distinct() if r
+            ),
+        }
+        cache.set(key, facets, 600)
+    return facets
