@@ -530,31 +530,11 @@ class FlowApi:
             "prompt": prompt,
         }
         echo.update({"model": model, "aspectRatio": aspect, "count": count})
-        if seed is not None:
-            echo["seed"] = seed
         for key, record in refs:
             echo[key] = record.media_id
-        if reply_url:
-            echo["replyUrl"] = reply_url
-        if reply_ref:
-            echo["replyRef"] = reply_ref
-        job = svc.start_job(
-            ctx,
-            kind="video",
-            account=account,
-            request=echo,
-            category="videos",
-            reply_url=reply_url,
-            reply_ref=reply_ref,
-            seeds=self._seeds(seed, count),
+        job = self._start_video_job(
+            ctx, "video", account, echo, model, count, seed, reply_url, reply_ref, plan
         )
-        svc.check_session(ctx, job, account)
-        fault, captcha_fault = self._status_fault(ctx, account)
-        svc.solve_captcha(ctx, job, plan, captcha_fault)
-        if fault is not None:
-            raise svc.fault_error(ctx, job, fault)
-        self._video_plan(ctx, job, account, model, count)
-        self._video_concurrency(ctx, job, account)
         width, height = media.VIDEO_SIZES[aspect]
         ref_ids = [record.media_id for key, record in refs if key.startswith("referenceImage")]
 
@@ -583,6 +563,47 @@ class FlowApi:
 
         return self._run_video_job(ctx, job, st.video_nominal(model), make, is_async)
 
+    def _start_video_job(
+        self,
+        ctx: Ctx,
+        kind: str,
+        account,
+        echo: dict[str, Any],
+        model: str,
+        count: int,
+        seed: int | None,
+        reply_url: str | None,
+        reply_ref: str | None,
+        plan,
+    ) -> Job:
+        """The paid part every video-making request shares: the job record (with the request
+        echo), the session check, faults, captcha solving, credits and concurrency."""
+        svc = self.svc
+        if seed is not None:
+            echo["seed"] = seed
+        if reply_url:
+            echo["replyUrl"] = reply_url
+        if reply_ref:
+            echo["replyRef"] = reply_ref
+        job = svc.start_job(
+            ctx,
+            kind=kind,
+            account=account,
+            request=echo,
+            category="videos",
+            reply_url=reply_url,
+            reply_ref=reply_ref,
+            seeds=self._seeds(seed, count),
+        )
+        svc.check_session(ctx, job, account)
+        fault, captcha_fault = self._status_fault(ctx, account)
+        svc.solve_captcha(ctx, job, plan, captcha_fault)
+        if fault is not None:
+            raise svc.fault_error(ctx, job, fault)
+        self._video_plan(ctx, job, account, model, count)
+        self._video_concurrency(ctx, job, account)
+        return job
+
     def extend(self, ctx: Ctx) -> Response:
         st = self.state
         svc = self.svc
@@ -604,29 +625,9 @@ class FlowApi:
         echo.update(
             {"prompt": prompt, "mediaGenerationId": media_id, "model": model, "count": count}
         )
-        if seed is not None:
-            echo["seed"] = seed
-        if reply_url:
-            echo["replyUrl"] = reply_url
-        if reply_ref:
-            echo["replyRef"] = reply_ref
-        job = svc.start_job(
-            ctx,
-            kind="extend",
-            account=account,
-            request=echo,
-            category="videos",
-            reply_url=reply_url,
-            reply_ref=reply_ref,
-            seeds=self._seeds(seed, count),
+        job = self._start_video_job(
+            ctx, "extend", account, echo, model, count, seed, reply_url, reply_ref, plan
         )
-        svc.check_session(ctx, job, account)
-        fault, captcha_fault = self._status_fault(ctx, account)
-        svc.solve_captcha(ctx, job, plan, captcha_fault)
-        if fault is not None:
-            raise svc.fault_error(ctx, job, fault)
-        self._video_plan(ctx, job, account, model, count)
-        self._video_concurrency(ctx, job, account)
         t0 = source.t0 + (source.duration or media.VIDEO_SECONDS) - media.OVERLAP_SECONDS
 
         def make(job: Job) -> None:
