@@ -228,6 +228,10 @@ def celery_worker_process(
     with django_db_blocker.unblock():
         database_url = database_url_for_subprocess()
     celery_app.conf.broker_url = redis_server.url
+    # Connections made before this fixture (a transactional test that enqueued) still point at
+    # the default broker: drop the pools so the next message goes to this worker's Redis.
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -235,6 +239,8 @@ def celery_worker_process(
         "USEAPI_BASE_URL": simulator.base_url,
         "USEAPI_TOKEN": SIM_TOKEN,
         "FLOWDASH_SANDBOX": "0",
+        # The simulator runs faster than documented: schedule checks on its clock.
+        "FLOWDASH_JOB_TIME_SCALE": str(simulator.state.settings.speed),
         "DJANGO_SETTINGS_MODULE": "flowdash.settings",
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.cache import cache
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from flowdash.accounts.models import FlowAccount
@@ -42,6 +42,18 @@ FILTER_KEYS = (
     "to",
     "per",
 )
+# What a card shows (see gallery/_card.html); loading less makes each row cheaper.
+CARD_FIELDS = (
+    "pk",
+    "kind",
+    "origin",
+    "file",
+    "prompt",
+    "model",
+    "duration_seconds",
+    "created_at",
+    "download_status",
+)
 _PLAIN_VALUE = re.compile(r"^[\w .:/+()-]{1,60}$")
 
 
@@ -61,6 +73,7 @@ class GalleryFilters:
     date_to: date | None = None
     per: int = DEFAULT_PAGE_SIZE
     cursor: tuple[datetime, int] | None = None
+    facets: dict[str, list[str]] = field(default_factory=dict)
     notices: list[str] = field(default_factory=list)
 
     # --- reading -------------------------------------------------------------------------------
@@ -88,13 +101,15 @@ class GalleryFilters:
             kind = ""
         f.kind = kind
 
-        facets = media_facets()
+        f.facets = facets = media_facets()
         f.model = f._pick(params.get("model"), facets["models"], "model")
         f.ratio = f._pick(params.get("ratio"), facets["ratios"], "aspect ratio")
 
         account = params.get("account") or ""
         if account:
-            f.account = FlowAccount.objects.filter(pk=account).first() if account.isdigit() else None
+            f.account = (
+                FlowAccount.objects.filter(pk=account).first() if account.isdigit() else None
+            )
             if f.account is None:
                 f.notices.append("That account is unknown; the account filter was ignored.")
 
@@ -158,10 +173,11 @@ class GalleryFilters:
     def _date(self, value: str | None, label: str) -> date | None:
         if not value:
             return None
-        try:
-            return date.fromisoformat(value[:10]) if len(value) <= 10 else None
-        except ValueError:
-            pass
+        if len(value) == 10:
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                pass
         self.notices.append(
             f"{label} date “{value[:20]}” is not a date like 2026-01-31; it was ignored."
         )
@@ -210,8 +226,8 @@ class GalleryFilters:
             media_id=OuterRef("pk"), user_id=user.pk
         )
         qs = (
-            qs.select_related("created_by")
-            .annotate(is_favourite=Exists(favourite))
+            qs.only(*CARD_FIELDS)
+            .annotate(is_favourite=Exists(favourite), creator_name=F("created_by__username"))
             .order_by("-created_at", "-pk")
         )
         items = list(qs[: self.per + 1])
@@ -221,6 +237,43 @@ class GalleryFilters:
             last = items[-1]
             next_cursor = make_cursor(last.created_at, last.pk)
         return items, next_cursor
+
+    def menus(self) -> list[tuple[str, str, str, list[tuple[object, str, bool]]]]:
+        """The filter menus: (name, label, empty choice, [(value, text, selected)…])."""
+        data = menu_data()
+        tags = set(self.tags)
+        return [
+            ("kind", "Kind", "Any kind", _options(Media.Kind.choices, self.kind)),
+            ("model", "Model", "Any model", _options(_pairs(self.facets["models"]), self.model)),
+            (
+                "ratio",
+                "Aspect ratio",
+                "Any ratio",
+                _options(_pairs(self.facets["ratios"]), self.ratio),
+            ),
+            (
+                "account",
+                "Account",
+                "Any account",
+                _options(data["accounts"], self.account.pk if self.account else None),
+            ),
+            (
+                "creator",
+                "Creator",
+                "Anyone",
+                _options(
+                    _pairs(data["creators"]),
+                    self.creator.get_username() if self.creator else None,
+                ),
+            ),
+            ("tag", "Tag", "Any tag", [(n, n, n in tags) for n in data["tags"]]),
+            (
+                "collection",
+                "Collection",
+                "Any collection",
+                _options(data["collections"], self.collection.pk if self.collection else None),
+            ),
+        ]
 
     # --- writing back --------------------------------------------------------------------------
 
@@ -262,6 +315,14 @@ class GalleryFilters:
         return bool(params)
 
 
+def _pairs(values) -> list[tuple[str, str]]:
+    return [(v, v) for v in values]
+
+
+def _options(pairs, current) -> list[tuple[object, str, bool]]:
+    return [(value, label, value == current) for value, label in pairs]
+
+
 def make_cursor(created_at: datetime, pk: int) -> str:
     return signing.dumps([created_at.isoformat(), pk], salt=CURSOR_SALT, compress=False)
 
@@ -279,6 +340,36 @@ def read_cursor(raw: str) -> tuple[datetime, int] | None:
     return moment, pk
 
 
+MENUS_KEY = "gallery:menus"
+
+
+def menu_data() -> dict[str, list]:
+    """Accounts, people, tags and collections for the filter menus, cached for a minute.
+
+    The gallery's own views call :func:`forget_menus` when they add a tag or change a
+    collection; accounts and people change elsewhere and may show a minute late.
+    """
+    data = cache.get(MENUS_KEY)
+    if data is None:
+        data = {
+            "accounts": list(FlowAccount.objects.order_by("email").values_list("pk", "email")),
+            "creators": list(
+                get_user_model()
+                .objects.filter(is_active=True)
+                .order_by("username")
+                .values_list("username", flat=True)
+            ),
+            "tags": list(Tag.objects.order_by("name").values_list("name", flat=True)),
+            "collections": list(Collection.objects.order_by("name").values_list("pk", "name")),
+        }
+        cache.set(MENUS_KEY, data, 60)
+    return data
+
+
+def forget_menus() -> None:
+    cache.delete(MENUS_KEY)
+
+
 def media_facets() -> dict[str, list[str]]:
     """The distinct models and aspect ratios in the gallery, for the filter menus.
 
@@ -291,9 +382,7 @@ def media_facets() -> dict[str, list[str]]:
     if facets is None:
         base = Media.objects.order_by()
         facets = {
-            "models": sorted(
-                m for m in base.values_list("model", flat=True).distinct() if m
-            ),
+            "models": sorted(m for m in base.values_list("model", flat=True).distinct() if m),
             "ratios": sorted(
                 r for r in base.values_list("aspect_ratio", flat=True).distinct() if r
             ),

@@ -138,12 +138,8 @@ class Media(models.Model):
             # The gallery's filters walk these newest first and stop after one page.
             models.Index(fields=["kind", "-created_at", "-id"], name="media_kind_newest"),
             models.Index(fields=["model", "-created_at", "-id"], name="media_model_newest"),
-            models.Index(
-                fields=["aspect_ratio", "-created_at", "-id"], name="media_aspect_newest"
-            ),
-            models.Index(
-                fields=["created_by", "-created_at", "-id"], name="media_creator_newest"
-            ),
+            models.Index(fields=["aspect_ratio", "-created_at", "-id"], name="media_aspect_newest"),
+            models.Index(fields=["created_by", "-created_at", "-id"], name="media_creator_newest"),
             models.Index(fields=["account", "-created_at", "-id"], name="media_account_newest"),
         ]
 

@@ -3,4 +3,43 @@ from django.urls import path
 from flowdash.gallery import views
 
 app_name = "gallery"
-urlpatterns = [path("gallery/", views.gallery_view, name="index")]
+urlpatterns = [
+    path("gallery/", views.gallery_view, name="index"),
+    path("gallery/<int:pk>/", views.detail_view, name="detail"),
+    path("gallery/<int:pk>/file/", views.file_view, name="file"),
+    path("gallery/<int:pk>/thumbnail/", views.thumbnail_view, name="thumbnail"),
+    path("gallery/<int:pk>/download/", views.download_view, name="download"),
+    path("gallery/<int:pk>/favourite/", views.favourite_view, name="favourite"),
+    path("gallery/<int:pk>/tags/", views.tag_add_view, name="tag-add"),
+    path("gallery/<int:pk>/tags/<int:tag_pk>/remove/", views.tag_remove_view, name="tag-remove"),
+    path("gallery/<int:pk>/collect/", views.collect_view, name="collect"),
+    path("gallery/<int:pk>/delete/", views.delete_view, name="delete"),
+    path("gallery/collections/", views.collections_view, name="collections"),
+    path("gallery/collections/<int:pk>/", views.collection_view, name="collection"),
+    path("gallery/collections/<int:pk>/edit/", views.collection_edit_view, name="collection-edit"),
+    path(
+        "gallery/collections/<int:pk>/delete/",
+        views.collection_delete_view,
+        name="collection-delete",
+    ),
+    path(
+        "gallery/collections/<int:pk>/download/",
+        views.collection_download_view,
+        name="collection-download",
+    ),
+    path(
+        "gallery/collections/<int:pk>/items/<int:entry_pk>/move/",
+        views.collection_move_view,
+        name="collection-move",
+    ),
+    path(
+        "gallery/collections/<int:pk>/items/<int:entry_pk>/remove/",
+        views.collection_remove_view,
+        name="collection-remove",
+    ),
+    path(
+        "gallery/collections/<int:pk>/items/<int:entry_pk>/cover/",
+        views.collection_cover_view,
+        name="collection-cover",
+    ),
+]

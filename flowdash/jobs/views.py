@@ -1,12 +1,607 @@
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+"""Studio, job cards with live progress, the job page and the Jobs list.
+
+Views never call the API: a POST saves a queued Job (``queue.create_job``) and the worker does
+the rest. Needs-attention decisions and retries go through the pipeline's services.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from flowdash.accounts.models import FlowAccount
+from flowdash.assets.models import Asset
+from flowdash.gallery.models import Media
+from flowdash.jobs import queue
+from flowdash.jobs.forms import (
+    IMAGE_SECONDS,
+    ImageForm,
+    VideoForm,
+    auto_image_model,
+    image_reference_limit,
+    parse_ref,
+    ref_token,
+    resolve_ref,
+    video_generation_seconds,
+)
+from flowdash.jobs.models import ACTIVE, Job
+from flowdash.team.roles import ADMIN, CREATOR, has_role, role_required
+
+PAGE_SIZE = 25
+PICKER_SIZE = 24
+RECENT_JOBS = 8
+# Rough figures for kinds the studio does not make (post-production), in seconds.
+KIND_SECONDS = {
+    Job.Kind.ASSET_UPLOAD: 3,
+    Job.Kind.IMAGE_UPSCALE: 20,
+    Job.Kind.VIDEO_UPSCALE: 60,
+    Job.Kind.GIF: 45,
+    Job.Kind.CONCATENATE: 20,
+}
+STATUS_BADGES = {
+    Job.Status.QUEUED: "badge-info",
+    Job.Status.SUBMITTING: "badge-info",
+    Job.Status.RUNNING: "badge-info",
+    Job.Status.COMPLETED: "badge-ok",
+    Job.Status.FAILED: "badge-danger",
+    Job.Status.CANCELLED: "",
+    Job.Status.NEEDS_ATTENTION: "badge-warn",
+}
+STATUS_WORDS = {
+    Job.Status.QUEUED: "Waiting for a worker",
+    Job.Status.SUBMITTING: "Sending to the API",
+    Job.Status.RUNNING: "Generating",
+    Job.Status.COMPLETED: "Done",
+    Job.Status.FAILED: "Failed",
+    Job.Status.CANCELLED: "Cancelled",
+    Job.Status.NEEDS_ATTENTION: "Needs a decision",
+}
+
+
+# --- job cards ---------------------------------------------------------------------------------
+
+
+def estimate_seconds(job: Job, accounts: list[FlowAccount] | None = None) -> int:
+    """The documented (or the account's own) generation time for this job."""
+    params = job.params or {}
+    if job.kind == Job.Kind.IMAGE:
+        return IMAGE_SECONDS
+    if job.kind in (Job.Kind.VIDEO, Job.Kind.EXTEND):
+        return video_generation_seconds(
+            params.get("model"), job.account or job.requested_account, accounts
+        )
+    return KIND_SECONDS.get(job.kind, 30)
+
+
+def can_manage(user, job: Job) -> bool:
+    """Cancel, submit again, give up: admins, and the person who asked for the job."""
+    if has_role(user, ADMIN):
+        return True
+    return has_role(user, CREATOR) and job.requested_by_id == user.pk
+
+
+def decorate(job: Job, user, accounts: list[FlowAccount] | None = None) -> Job:
+    """Attach what the job card shows: progress, words, results, whether it keeps polling."""
+    now = timezone.now()
+    job.results = list(job.media.all()) if job.pk else []
+    job.downloading = any(m.download_status == Media.Download.PENDING for m in job.results)
+    job.polling = job.status in ACTIVE or (job.status == Job.Status.COMPLETED and job.downloading)
+    job.estimate = estimate_seconds(job, accounts)
+    start = job.submitted_at or job.created_at
+    job.elapsed_seconds = max(0, int(((job.finished_at or now) - start).total_seconds()))
+    if job.status == Job.Status.COMPLETED:
+        job.progress = 100
+    elif job.status == Job.Status.QUEUED:
+        job.progress = 2
+    elif job.status in (Job.Status.SUBMITTING, Job.Status.RUNNING):
+        job.progress = min(95, 5 + int(90 * job.elapsed_seconds / max(job.estimate, 1)))
+    else:
+        job.progress = 0
+    job.overdue = job.status in ACTIVE and job.elapsed_seconds > job.estimate
+    job.remaining = max(0, job.estimate - job.elapsed_seconds)
+    job.status_badge = STATUS_BADGES.get(job.status, "")
+    job.status_words = STATUS_WORDS.get(job.status, job.get_status_display())
+    # Back in the queue after a 429/503 that did not reach the service: say when it tries again.
+    job.retrying = (
+        job.status == Job.Status.QUEUED and job.submit_attempts > 0 and bool(job.error_message)
+    )
+    if job.retrying:
+        job.status_words = "Waiting to try again"
+        job.retry_in = (
+            max(0, int((job.next_check_at - now).total_seconds())) if job.next_check_at else 0
+        )
+    job.manageable = can_manage(user, job)
+    params = job.params or {}
+    job.model_shown = params.get("model") or (
+        f"auto → {auto_image_model(len(params.get('references') or []))}"
+        if job.kind == Job.Kind.IMAGE
+        else ""
+    )
+    job.on_account = (
+        job.account_email
+        or (job.account.email if job.account else "")
+        or (f"{job.requested_account.email} (asked)" if job.requested_account else "")
+    )
+    job.studio_kind = job.kind in (Job.Kind.IMAGE, Job.Kind.VIDEO)
+    return job
+
+
+def _job_queryset():
+    return Job.objects.select_related(
+        "account", "requested_account", "requested_by"
+    ).prefetch_related("media")
+
+
+def _card_response(request, job: Job):
+    response = render(request, "jobs/detail.html#job-card", {"job": decorate(job, request.user)})
+    if not job.polling:
+        response.status_code = 286  # htmx: stop polling (the card also renders without a trigger)
+    return response
 
 
 @require_GET
+def detail_view(request, pk: int):
+    polled = bool(request.htmx) and (request.htmx.target or "").startswith("job-card")
+    job = _job_queryset().filter(pk=pk).first()
+    if job is None:
+        if polled:  # the job was deleted: the card goes and the polling stops
+            return HttpResponse("", status=286)
+        raise Http404("No such job.")
+    if polled:
+        return _card_response(request, job)
+    decorate(job, request.user)
+    context = {
+        "job": job,
+        "attempts": job.attempts.all(),
+        "retries": Job.objects.filter(retry_of=job).order_by("created_at"),
+        "params_rows": _params_rows(job),
+    }
+    return render(request, "jobs/detail.html", context)
+
+
+def _ref_chip(ref) -> dict | None:
+    """A picked image as the job page shows it: a thumbnail linking to the file."""
+    token = ref_token(ref)
+    if not token:
+        return None
+    kind, _, number = token.partition(":")
+    pk = int(number)
+    if kind == "asset":
+        exists = Asset.objects.filter(pk=pk).exists()
+        return {
+            "token": token,
+            "label": f"asset {pk}",
+            "exists": exists,
+            "thumb": reverse("assets:thumbnail", args=[pk]) if exists else "",
+            "href": reverse("assets:file", args=[pk]) if exists else "",
+        }
+    exists = Media.objects.filter(pk=pk).exists()
+    return {
+        "token": token,
+        "label": f"result {pk}",
+        "exists": exists,
+        "thumb": reverse("jobs:media-thumbnail", args=[pk]) if exists else "",
+        "href": f"/gallery/{pk}/" if exists else "",
+    }
+
+
+def _params_rows(job: Job) -> list[dict]:
+    """The job's parameters for people: values as text, picked images as thumbnails."""
+    rows = []
+    for name, value in (job.params or {}).items():
+        row = {"name": name, "text": "", "refs": []}
+        if name == "references" and isinstance(value, list):
+            row["refs"] = [c for c in (_ref_chip(v) for v in value) if c]
+            row["text"] = "" if row["refs"] else "none"
+        elif name in ("start", "end", "asset") and value:
+            chip = _ref_chip(value if isinstance(value, dict) else {"asset": value})
+            row["refs"] = [chip] if chip else []
+            row["text"] = "" if chip else str(value)
+        elif value is None or value == "":
+            row["text"] = "—"
+        else:
+            row["text"] = str(value)
+        rows.append(row)
+    return rows
+
+
+def _redirect_back(request, job: Job):
+    nxt = request.POST.get("next") or ""
+    if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
+        return redirect(nxt)
+    return redirect("jobs:detail", pk=job.pk)
+
+
+def _managed_job(request, pk: int) -> Job:
+    job = get_object_or_404(_job_queryset(), pk=pk)
+    if not can_manage(request.user, job):
+        raise PermissionDenied("Only an admin or the person who asked for the job can do this.")
+    return job
+
+
+def _after_action(request, job: Job):
+    if request.htmx and (request.htmx.target or "").startswith("job-card"):
+        job.refresh_from_db()
+        return _card_response(request, job)
+    return _redirect_back(request, job)
+
+
+@require_POST
+def cancel_view(request, pk: int):
+    job = _managed_job(request, pk)
+    if queue.cancel(job):
+        messages.success(request, f"Job #{job.pk} cancelled before it was sent.")
+    else:
+        messages.error(
+            request, f"Job #{job.pk} was already sent to the API; it can no longer be cancelled."
+        )
+    return _after_action(request, job)
+
+
+@require_POST
+def resubmit_view(request, pk: int):
+    """Needs attention → "Submit again": a person accepts the risk of a second paid request."""
+    job = _managed_job(request, pk)
+    from flowdash.jobs import services
+
+    if services.resubmit(job, request.user):
+        messages.success(request, f"Job #{job.pk} will be submitted again.")
+    else:
+        messages.error(request, f"Job #{job.pk} no longer needs a decision.")
+    return _after_action(request, job)
+
+
+@require_POST
+def give_up_view(request, pk: int):
+    job = _managed_job(request, pk)
+    from flowdash.jobs import services
+
+    if services.give_up(job, request.user):
+        messages.success(request, f"Job #{job.pk} was given up; nothing more is sent for it.")
+    else:
+        messages.error(request, f"Job #{job.pk} no longer needs a decision.")
+    return _after_action(request, job)
+
+
+@role_required(CREATOR)
+@require_POST
+def retry_view(request, pk: int):
+    """A new job with the same parameters (``retry_of`` set); the failed one keeps its record."""
+    job = get_object_or_404(Job, pk=pk)
+    from flowdash.jobs import services
+
+    new = services.retry(job, request.user)
+    messages.success(request, f"Retrying as job #{new.pk}.")
+    nxt = request.POST.get("next") or ""
+    if nxt.startswith(reverse("jobs:studio")) and url_has_allowed_host_and_scheme(
+        nxt, allowed_hosts={request.get_host()}
+    ):
+        return redirect(nxt)
+    return redirect("jobs:detail", pk=new.pk)
+
+
+@require_GET
+def media_thumbnail_view(request, pk: int):
+    """A result's thumbnail (or the image itself), for cards and the reference picker."""
+    media = get_object_or_404(Media, pk=pk)
+    field = media.thumbnail if media.thumbnail else media.file
+    if not field or not field.name or (media.kind != Media.Kind.IMAGE and not media.thumbnail):
+        raise Http404("No thumbnail.")
+    try:
+        handle = field.open("rb")
+    except OSError:
+        raise Http404("The file is missing on disk.") from None
+    content_type = "image/jpeg" if media.thumbnail else (media.content_type or "image/jpeg")
+    response = FileResponse(handle, content_type=content_type)
+    response["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
+# --- studio ------------------------------------------------------------------------------------
+
+
+def _normal_aspect(value: str | None) -> str:
+    text = (value or "").lower()
+    for prefix in ("image_aspect_ratio_", "video_aspect_ratio_"):
+        text = text.removeprefix(prefix)
+    return text
+
+
+def _tokens(values) -> list[str]:
+    out = []
+    for value in values:
+        ref = parse_ref(value)
+        resolved = resolve_ref(ref) if ref else None
+        if resolved:
+            token = ref_token(resolved)
+            if token not in out:
+                out.append(token)
+    return out
+
+
+def _initial_from_job(job: Job) -> dict:
+    params = dict(job.params or {})
+    initial = {
+        k: params.get(k)
+        for k in (
+            "prompt",
+            "model",
+            "aspect_ratio",
+            "count",
+            "seed",
+            "mode",
+            "captcha_retry",
+            "captcha_order",
+        )
+    }
+    initial["references"] = _tokens(ref_token(r) for r in params.get("references") or [])
+    initial["start"] = (_tokens([ref_token(params.get("start"))]) or [""])[0]
+    initial["end"] = (_tokens([ref_token(params.get("end"))]) or [""])[0]
+    if (
+        job.requested_account_id
+        and FlowAccount.objects.usable().filter(pk=job.requested_account_id).exists()
+    ):
+        initial["account"] = job.requested_account_id
+    return {k: v for k, v in initial.items() if v not in (None, "", [])}
+
+
+def _prefill(request) -> tuple[str, dict, dict, str, int | None]:
+    """(tab, image initial, video initial, a note saying where the values came from, the
+    failed job being edited and retried)."""
+    q = request.GET
+    tab = q.get("tab") if q.get("tab") in ("image", "video") else "image"
+    image, video, note, retry_of = {}, {}, "", None
+    if q.get("remix", "").isdigit():
+        job = Job.objects.filter(pk=int(q["remix"])).first()
+        if job and job.kind in (Job.Kind.IMAGE, Job.Kind.VIDEO):
+            tab = job.kind
+            (image if tab == "image" else video).update(_initial_from_job(job))
+            note = "" if q.get("queued") else f"Filled in from job #{job.pk}."
+            if job.status == Job.Status.FAILED and not q.get("queued"):
+                retry_of = job.pk
+                note = f"Editing failed job #{job.pk}: the new job will be recorded as its retry."
+    if q.get("from_media", "").isdigit():
+        media = Media.objects.select_related("job").filter(pk=int(q["from_media"])).first()
+        if media is not None and media.asset_id:
+            image["references"] = [f"asset:{media.asset_id}"]  # an upload: use it as a reference
+            note = f"{media} is one of your uploads: it is picked as a reference."
+        elif media is not None:
+            tab = "video" if media.kind == Media.Kind.VIDEO else "image"
+            target = image if tab == "image" else video
+            if media.job and media.job.kind == tab:
+                target.update(_initial_from_job(media.job))  # its references, mode, frames…
+            values = {
+                "prompt": media.prompt,
+                "seed": media.seed,  # this very result's seed
+                "aspect_ratio": _normal_aspect(media.aspect_ratio),
+            }
+            if media.model and not target.get("model"):
+                values["model"] = media.model  # kept only if it is one of the form's choices
+            target.update({k: v for k, v in values.items() if v not in (None, "")})
+            note = f"Filled in from {media}."
+    refs = _tokens(q.getlist("reference"))
+    if refs:
+        if tab == "video":
+            video.update(references=refs, mode="references")
+        else:
+            image["references"] = refs
+    start = _tokens(q.getlist("start"))
+    if start:
+        tab = "video"
+        video.update(start=start[0], mode="frames")
+        end = _tokens(q.getlist("end"))
+        if end:
+            video["end"] = end[0]
+    return tab, image, video, note, retry_of
+
+
+def _keep_known_choices(form, initial: dict) -> None:
+    for name in ("model", "aspect_ratio"):
+        if name in initial:
+            choices = {str(v) for v, _ in form.fields[name].choices}
+            if str(initial[name]) not in choices:
+                initial.pop(name)
+
+
+def _picker(selected: list[str]) -> dict:
+    """Images to pick from: recent assets and image results, plus whatever is already picked."""
+    assets = list(Asset.objects.newest_first()[:PICKER_SIZE])
+    results = list(
+        Media.objects.stored()
+        .newest_first()
+        .filter(kind=Media.Kind.IMAGE, asset__isnull=True)[:PICKER_SIZE]
+    )
+    have = {f"asset:{a.pk}" for a in assets} | {f"media:{m.pk}" for m in results}
+    for token in selected:
+        if token in have:
+            continue
+        ref = parse_ref(token) or {}
+        if "asset" in ref:
+            asset = Asset.objects.filter(pk=ref["asset"]).first()
+            if asset:
+                assets.insert(0, asset)
+        elif "media" in ref:
+            media = Media.objects.filter(pk=ref["media"]).first()
+            if media:
+                results.insert(0, media)
+    items = [
+        {
+            "token": f"asset:{a.pk}",
+            "thumb": reverse("assets:thumbnail", args=[a.pk]),
+            "label": str(a),
+            "group": "asset",
+            "size": f"{a.width}×{a.height}",
+        }
+        for a in assets
+    ] + [
+        {
+            "token": f"media:{m.pk}",
+            "thumb": reverse("jobs:media-thumbnail", args=[m.pk]),
+            "label": (m.prompt or str(m))[:80],
+            "group": "result",
+            "size": f"{m.width}×{m.height}" if m.width else "",
+        }
+        for m in results
+    ]
+    return {"items": items, "assets_count": len(assets), "results_count": len(results)}
+
+
+def _selected(form, name: str) -> list[str]:
+    value = form[name].value()
+    if value in (None, ""):
+        return []
+    values = value if isinstance(value, list | tuple) else [value]
+    return [str(v) for v in values if v]
+
+
+def _studio_context(
+    request,
+    tab: str,
+    image_form: ImageForm,
+    video_form: VideoForm,
+    note: str = "",
+    retry_of: int | None = None,
+) -> dict:
+    selected = {
+        "image_refs": _selected(image_form, "references"),
+        "video_refs": _selected(video_form, "references"),
+        "start": _selected(video_form, "start")[:1],
+        "end": _selected(video_form, "end")[:1],
+    }
+    every = selected["image_refs"] + selected["video_refs"] + selected["start"] + selected["end"]
+    accounts = list(FlowAccount.objects.present())
+    recent = [
+        decorate(job, request.user, accounts)
+        for job in _job_queryset()
+        .filter(requested_by=request.user, kind__in=[Job.Kind.IMAGE, Job.Kind.VIDEO])
+        .order_by("-created_at")[:RECENT_JOBS]
+    ]
+    return {
+        "tab": tab,
+        "image_form": image_form,
+        "video_form": video_form,
+        "picker": _picker([t for t in every if t]),
+        "selected": selected,
+        "recent_jobs": recent,
+        "note": note,
+        "retry_of": retry_of,
+        "offers": video_form.offers,
+        "usable_accounts": video_form.accounts,
+        "image_models": [
+            (value, label, image_reference_limit(value))
+            for value, label in image_form.fields["model"].choices
+        ],
+    }
+
+
+@require_http_methods(["GET", "POST"])
 def studio_view(request):
-    return render(request, "jobs/studio.html")
+    if request.method == "POST":
+        if not has_role(request.user, CREATOR):
+            raise PermissionDenied("Generating needs the creator role.")
+        tab = "video" if request.POST.get("tab") == "video" else "image"
+        image_form = ImageForm(request.POST if tab == "image" else None)
+        video_form = VideoForm(request.POST if tab == "video" else None)
+        form = image_form if tab == "image" else video_form
+        if form.is_valid():
+            retry_of = None
+            if (request.POST.get("retry_of") or "").isdigit():
+                retry_of = Job.objects.filter(pk=int(request.POST["retry_of"])).first()
+            job = queue.create_job(
+                form.kind,
+                form.cleaned_params(),
+                user=request.user,
+                requested_account=form.cleaned_data.get("account"),
+                retry_of=retry_of,  # "Edit and retry" keeps the chain
+            )
+            messages.success(request, f"{job.get_kind_display()} job #{job.pk} queued.")
+            # The form stays filled in for another go; the new card follows the job.
+            query = urlencode({"remix": job.pk, "queued": 1})
+            return redirect(f"{reverse('jobs:studio')}?{query}#job-card-{job.pk}")
+        retry_of = request.POST.get("retry_of")
+        context = _studio_context(
+            request,
+            tab,
+            image_form,
+            video_form,
+            retry_of=int(retry_of) if (retry_of or "").isdigit() else None,
+        )
+        return render(request, "jobs/studio.html", context, status=400)
+
+    tab, image_initial, video_initial, note, retry_of = _prefill(request)
+    image_form = ImageForm(initial=image_initial)
+    video_form = VideoForm(initial=video_initial)
+    _keep_known_choices(image_form, image_form.initial)
+    _keep_known_choices(video_form, video_form.initial)
+    context = _studio_context(request, tab, image_form, video_form, note, retry_of)
+    if request.htmx.target == "recent-jobs":
+        return render(request, "jobs/studio.html#recent-jobs", context)
+    return render(request, "jobs/studio.html", context)
+
+
+# --- the Jobs page -----------------------------------------------------------------------------
+
+
+def _list_filters(request) -> dict:
+    q = request.GET
+    filters = {
+        "status": q.get("status") if q.get("status") in Job.Status.values else "",
+        "kind": q.get("kind") if q.get("kind") in Job.Kind.values else "",
+        "account": q.get("account") if (q.get("account") or "").isdigit() else "",
+        "user": q.get("user") or "",
+    }
+    if filters["user"] not in ("", "me") and not filters["user"].isdigit():
+        filters["user"] = ""
+    return filters
 
 
 @require_GET
 def jobs_list_view(request):
-    return render(request, "jobs/list.html")
+    filters = _list_filters(request)
+    jobs = _job_queryset().order_by("-created_at", "-pk")
+    if filters["status"]:
+        jobs = jobs.filter(status=filters["status"])
+    if filters["kind"]:
+        jobs = jobs.filter(kind=filters["kind"])
+    if filters["account"]:
+        jobs = jobs.filter(account_id=int(filters["account"])) | jobs.filter(
+            account__isnull=True, requested_account_id=int(filters["account"])
+        )
+    if filters["user"] == "me":
+        jobs = jobs.filter(requested_by=request.user)
+    elif filters["user"]:
+        jobs = jobs.filter(requested_by_id=int(filters["user"]))
+    page = Paginator(jobs, PAGE_SIZE).get_page(request.GET.get("page"))
+    accounts = list(FlowAccount.objects.present())
+    rows = [decorate(job, request.user, accounts) for job in page]
+    query = urlencode({k: v for k, v in filters.items() if v})
+    context = {
+        "page": page,
+        "rows": rows,
+        "filters": filters,
+        "query": query,
+        "any_active": any(job.status in ACTIVE for job in rows),
+        "statuses": Job.Status.choices,
+        "kinds": Job.Kind.choices,
+        "accounts": FlowAccount.objects.all().order_by("email"),
+        "users": get_user_model()
+        .objects.filter(flow_jobs__isnull=False)
+        .distinct()
+        .order_by("username"),
+        "filtered": any(filters.values()),
+        "attention_count": Job.objects.filter(status=Job.Status.NEEDS_ATTENTION).count(),
+        "total": page.paginator.count,
+    }
+    if request.htmx.target == "jobs-table":
+        return render(request, "jobs/list.html#jobs-table", context)
+    return render(request, "jobs/list.html", context)

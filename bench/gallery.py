@@ -1,0 +1,397 @@
+"""Gallery benchmark: 100,000 media rows, the real server, p95 of each page vs a static file.
+
+    python bench/gallery.py [--rows 100000] [--requests 200] [--keep]
+
+What it does:
+1. a fresh data folder in /tmp (or $BENCH_DATA_DIR), SQLite there unless DATABASE_URL is set
+   (then that database is filled: point it at a throwaway PostgreSQL database);
+2. fills it with ``--rows`` Media rows (bulk_create, no files) from 8 people, 4 models, 3 kinds,
+   3 aspect ratios, two years of dates, a few tags and favourites; collects static files;
+3. renders each page once in-process to count its SQL queries (CaptureQueriesContext) at two
+   page sizes, and writes a static file of the same byte size as each page;
+4. starts gunicorn (1 sync worker, DEBUG off, whitenoise for static files) on a free port;
+5. requests each page and its same-size static file ``--requests`` times, alternating, over
+   fresh connections, and prints p50/p95, the ratio of the p95s, and each page's p95 divided by
+   the p95 of a "floor" page (the same layout with nothing in it: what the shared session, role,
+   token and layout work costs every signed-in page before the gallery adds anything).
+
+``--cached-templates`` runs the server with bench/settings_cached_templates.py (Django's cached
+template loader, which flowdash's settings leave out).
+
+Targets (issue #7): every ratio <= 3, and a query count that does not change with page size or
+depth.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import random
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORDS = [
+    "lighthouse",
+    "dawn",
+    "waves",
+    "cliffs",
+    "fox",
+    "snow",
+    "neon",
+    "city",
+    "rain",
+    "reflections",
+    "desert",
+    "caravan",
+    "sunset",
+    "ramen",
+    "steam",
+    "astronaut",
+    "earth",
+    "library",
+    "staircase",
+    "balloon",
+    "valley",
+    "forest",
+    "mist",
+    "river",
+    "bridge",
+    "portrait",
+    "studio",
+    "light",
+    "cinematic",
+    "macro",
+    "dew",
+    "fern",
+    "mountain",
+    "lake",
+    "temple",
+    "garden",
+    "robot",
+    "dragon",
+    "castle",
+    "ocean",
+    "whale",
+    "coral",
+    "reef",
+    "market",
+    "lantern",
+    "train",
+    "station",
+    "tokyo",
+    "paris",
+    "cafe",
+    "vintage",
+    "car",
+    "coastal",
+    "road",
+    "golden",
+    "hour",
+    "aerial",
+    "drone",
+    "shot",
+    "slow",
+    "motion",
+    "close",
+    "up",
+    "wide",
+]
+MODELS = ["imagen-4", "nano-banana", "veo-3.1-fast", "veo-3.1-quality"]
+
+
+def slug(name: str) -> str:
+    return re.sub(r"\W+", "-", name).strip("-")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def setup_env(data_dir: Path, settings_module: str) -> dict[str, str]:
+    env = {
+        "FLOWDASH_DATA_DIR": str(data_dir),
+        "FLOWDASH_STATIC_ROOT": str(data_dir / "static"),
+        "DEBUG": "0",
+        "FLOWDASH_HTTPS": "0",
+        "SECRET_KEY": "bench-secret-key-not-for-production-0123456789abcdef",
+        "FLOWDASH_SANDBOX": "1",
+        "LOG_LEVEL": "WARNING",
+    }
+    env["DJANGO_SETTINGS_MODULE"] = settings_module
+    os.environ.update(env)
+    return env
+
+
+def fill(rows: int) -> None:
+    from django.contrib.auth import get_user_model
+
+    from flowdash.gallery.models import Media, Tag
+    from flowdash.team.roles import set_role
+
+    users = []
+    for i in range(8):
+        user = get_user_model().objects.create_user(f"user{i}", f"u{i}@example.com", "bench-pass-1")
+        set_role(user, "creator")
+        users.append(user)
+    rng = random.Random(7)
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    span = 2 * 365 * 24 * 3600
+    moments = sorted(start + timedelta(seconds=rng.randrange(span)) for _ in range(rows))
+    batch = []
+    t0 = time.monotonic()
+    # Keep the spread-out creation times (auto_now_add would stamp every row "now").
+    created_at = Media._meta.get_field("created_at")
+    created_at.auto_now_add = False
+    for n, moment in enumerate(moments):
+        model = rng.choice(MODELS)
+        kind = "video" if model.startswith("veo") else rng.choice(["image", "image", "gif"])
+        batch.append(
+            Media(
+                kind=kind,
+                prompt=" ".join(rng.choice(WORDS) for _ in range(rng.randint(6, 18))),
+                model=model,
+                seed=rng.randrange(1, 2**31),
+                aspect_ratio=rng.choice(["16:9", "9:16", "1:1"]),
+                created_by=rng.choice(users),
+                account_email="studio@example.com",
+                download_status="stored",
+                file=f"media/2026/01/bench-{n}.{'mp4' if kind == 'video' else 'png'}",
+                width=1280,
+                height=720,
+                created_at=moment,
+            )
+        )
+        if len(batch) == 5000:
+            Media.objects.bulk_create(batch)
+            batch = []
+    if batch:
+        Media.objects.bulk_create(batch)
+    created_at.auto_now_add = True
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("ANALYZE")
+        else:
+            cursor.execute("ANALYZE gallery_media")
+    tag = Tag.objects.create(name="hero")
+    ids = list(Media.objects.order_by("?").values_list("pk", flat=True)[: rows // 50])
+    Tag.media.through.objects.bulk_create(Tag.media.through(tag=tag, media_id=i) for i in ids)
+    Media.favourited_by.through.objects.bulk_create(
+        Media.favourited_by.through(user=users[0], media_id=i) for i in ids[: len(ids) // 2]
+    )
+    print(f"filled {rows} rows in {time.monotonic() - t0:.1f}s", flush=True)
+
+
+def session_cookie(user) -> str:
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    store = SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store.create()
+    return store.session_key
+
+
+def pages(user) -> dict[str, str]:
+    """The URLs measured; the deep page starts 90% of the way down."""
+    from flowdash.gallery.filters import make_cursor
+    from flowdash.gallery.models import Media
+
+    count = Media.objects.count()
+    deep = Media.objects.order_by("-created_at", "-pk")[int(count * 0.9)]
+    cursor = make_cursor(deep.created_at, deep.pk)
+    return {
+        # Not a target, measured first: the same layout with almost nothing in it (no
+        # collections exist), i.e. what any signed-in page costs before the gallery adds a thing.
+        "floor: empty page": "/gallery/collections/",
+        "first page": "/gallery/",
+        "filtered page": "/gallery/?kind=video&model=veo-3.1-fast&ratio=16%3A9",
+        "favourites+tag": "/gallery/?fav=1&tag=hero",
+        "search": "/gallery/?q=lighthouse+dawn",
+        "deep page": f"/gallery/?cursor={cursor}",
+        "load more (htmx)": f"/gallery/?cursor={cursor}",
+    }
+
+
+HTMX = {"HX-Request": "true", "HX-Target": "gallery-more"}
+
+
+def count_queries(user, url: str, htmx: bool) -> tuple[int, int, int]:
+    """(queries at 48 per page, queries at 96 per page, bytes of the 48-per-page body)."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(user)
+    headers = HTMX if htmx else {}
+    client.get(url, headers=headers)  # warm caches as a running server has them
+    results = []
+    size = 0
+    for per in (48, 96):
+        joiner = "&" if "?" in url else "?"
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(f"{url}{joiner}per={per}" if per != 48 else url, headers=headers)
+        assert response.status_code == 200, (url, response.status_code)
+        results.append(len(ctx.captured_queries))
+        if per == 48:
+            size = len(response.content)
+    return results[0], results[1], size
+
+
+def fetch(port: int, path: str, cookie: str | None, headers: dict[str, str]) -> tuple[float, int]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    all_headers = dict(headers)
+    if cookie:
+        all_headers["Cookie"] = f"sessionid={cookie}"
+    started = time.perf_counter()
+    conn.request("GET", path, headers=all_headers)
+    response = conn.getresponse()
+    body = response.read()
+    elapsed = time.perf_counter() - started
+    conn.close()
+    if response.status != 200:
+        raise RuntimeError(f"{path}: HTTP {response.status}")
+    return elapsed, len(body)
+
+
+def p(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--keep", action="store_true", help="keep the data folder")
+    parser.add_argument(
+        "--cached-templates",
+        action="store_true",
+        help="run with bench/settings_cached_templates.py (Django's cached template loader)",
+    )
+    args = parser.parse_args()
+
+    data_dir = Path(os.environ.get("BENCH_DATA_DIR") or tempfile.mkdtemp(prefix="fd-bench-"))
+    if data_dir.exists():
+        shutil.rmtree(data_dir)
+    data_dir.mkdir(parents=True)
+    env = setup_env(
+        data_dir,
+        "bench.settings_cached_templates" if args.cached_templates else "flowdash.settings",
+    )
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    fill(args.rows)
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.get(username="user0")
+    urls = pages(user)
+
+    print("\nSQL queries per request (48 / 96 items per page):", flush=True)
+    sizes = {}
+    for name, url in urls.items():
+        at48, at96, size = count_queries(user, url, htmx=name.startswith("load more"))
+        sizes[name] = size
+        print(f"  {name:18s} {at48:3d} / {at96:3d}   {size:7d} bytes")
+
+    blob_dir = data_dir / "static" / "bench"
+    blob_dir.mkdir(parents=True, exist_ok=True)
+    for name, size in sizes.items():
+        (blob_dir / f"{slug(name)}-{size}.html").write_bytes(b"x" * size)
+
+    port = free_port()
+    from django.db import connections
+
+    connections.close_all()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "flowdash.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env={**os.environ, **env},
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError("gunicorn did not start") from None
+                time.sleep(0.1)
+        cookie = session_cookie(user)
+        print(
+            f"\ngunicorn, 1 sync worker, {args.requests} requests each, fresh connections; "
+            f"database: {connections['default'].vendor}, rows: {args.rows}, "
+            f"settings: {env['DJANGO_SETTINGS_MODULE']}",
+            flush=True,
+        )
+        print(
+            f"  {'page':18s} {'p50 ms':>8s} {'p95 ms':>8s} {'static p95':>11s} {'ratio':>6s} "
+            f"{'÷ floor':>8s}"
+        )
+        worst = 0.0
+        floor = None
+        for name, url in urls.items():
+            headers = HTMX if name.startswith("load more") else {}
+            static = f"/static/bench/{slug(name)}-{sizes[name]}.html"
+            for _ in range(10):  # warm up
+                fetch(port, url, cookie, headers)
+                fetch(port, static, None, {})
+            page_times, static_times = [], []
+            for _ in range(args.requests):
+                page_times.append(fetch(port, url, cookie, headers)[0])
+                static_times.append(fetch(port, static, None, {})[0])
+            ratio = p(page_times, 0.95) / p(static_times, 0.95)
+            if name.startswith("floor"):
+                floor = p(page_times, 0.95)
+            else:
+                worst = max(worst, ratio)
+            print(
+                f"  {name:18s} {statistics.median(page_times) * 1000:8.2f} "
+                f"{p(page_times, 0.95) * 1000:8.2f} {p(static_times, 0.95) * 1000:11.2f} "
+                f"{ratio:6.2f} {p(page_times, 0.95) / floor:8.2f}",
+                flush=True,
+            )
+        print(f"\nworst ratio: {worst:.2f} (target <= 3)")
+    finally:
+        server.terminate()
+        server.wait(15)
+        if not args.keep:
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,260 @@
+"""Result files: fetched at once, streamed to storage, thumbnailed; never silently dropped.
+
+A Media row made from a URL starts ``download_status=pending`` with ``next_download_at`` now.
+:func:`download` claims it (conditional update, a lease in ``next_download_at``), streams the
+URL to a temporary file (64 KB at a time, from allowed hosts only — ``lib.safe_download``),
+reads its facts, makes a thumbnail and moves it into storage. A failure schedules another try
+while the signed URL can still work (its ``Expires``, else about a day); after that, or after
+too many tries, the row becomes ``lost`` with the reason in words.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.base import ContentFile
+from django.db.models import F, Q
+from django.utils import timezone
+
+from flowdash.gallery.models import Media
+from flowdash.lib import media_files
+from flowdash.lib.safe_download import (
+    DownloadError,
+    DownloadFailed,
+    DownloadRefused,
+    DownloadTooLarge,
+    download_to,
+)
+
+logger = logging.getLogger(__name__)
+
+Download = Media.Download
+RETRY_DELAYS = (10, 30, 60, 120, 300, 600, 1200, 1800, 3600)
+DOWNLOAD_LEASE = timedelta(minutes=15)
+# A new result is nudged at once; the reconciler steps in only if that message was lost.
+FIRST_TRY_GRACE = timedelta(seconds=60)
+URL_LIFETIME = timedelta(hours=24)
+THUMB_MAX_BYTES = 20 << 20
+EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "video/mp4": "mp4"}
+
+
+def max_attempts() -> int:
+    return int(getattr(settings, "FLOWDASH_DOWNLOAD_MAX_ATTEMPTS", 12))
+
+
+def max_bytes() -> int:
+    return int(getattr(settings, "FLOWDASH_MAX_DOWNLOAD_BYTES", 4 << 30))
+
+
+def _extra_base() -> str | None:
+    from flowdash.accounts.connection import current_connection
+
+    try:
+        return current_connection().base_url
+    except Exception:  # noqa: BLE001
+        return settings.USEAPI_BASE_URL
+
+
+def url_deadline(media: Media) -> datetime:
+    """When the signed URL stops working: its ``Expires`` (GCS v2) or ``X-Goog-Date`` +
+    ``X-Goog-Expires`` (v4) when it says, else a day after the result was recorded."""
+    try:
+        query = parse_qs(urlsplit(media.source_url).query)
+    except ValueError:
+        query = {}
+    try:
+        if "Expires" in query:
+            return datetime.fromtimestamp(int(query["Expires"][0]), tz=UTC)
+        if "X-Goog-Date" in query and "X-Goog-Expires" in query:
+            start = datetime.strptime(query["X-Goog-Date"][0], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+            return start + timedelta(seconds=int(query["X-Goog-Expires"][0]))
+    except (ValueError, OverflowError):
+        pass
+    return (media.created_at or timezone.now()) + URL_LIFETIME
+
+
+def claim(media: Media) -> bool:
+    now = timezone.now()
+    won = (
+        Media.objects.filter(pk=media.pk, download_status=Download.PENDING)
+        .filter(
+            Q(next_download_at__isnull=True)
+            | Q(next_download_at__lte=now)
+            | Q(download_attempts=0)  # the first try, nudged at once, need not wait
+        )
+        .update(next_download_at=now + DOWNLOAD_LEASE, download_attempts=F("download_attempts") + 1)
+        == 1
+    )
+    if won:
+        media.refresh_from_db()
+    return won
+
+
+def due_media_ids(limit: int = 200) -> list[int]:
+    now = timezone.now()
+    return list(
+        Media.objects.filter(download_status=Download.PENDING)
+        .filter(Q(next_download_at__isnull=True) | Q(next_download_at__lte=now))
+        .exclude(source_url="")
+        .order_by("next_download_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def download(media: Media) -> Media:
+    """One try at fetching the media's file (no-op unless it is pending and due)."""
+    if not media.source_url:
+        return media
+    if not claim(media):
+        return media
+    workdir = Path(settings.MEDIA_ROOT) / "tmp"
+    workdir.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(dir=workdir, prefix=f"media-{media.pk}-", suffix=".part")
+    os.close(handle)
+    temp = Path(temp_name)
+    try:
+        return _fetch(media, temp)
+    except Exception as exc:  # a storage or database hiccup: a failed try, not a stuck row
+        logger.exception("download of media %s broke", media.pk)
+        return _failed(media, DownloadFailed(f"flowdash could not store it ({type(exc).__name__})"))
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def _fetch(media: Media, temp: Path) -> Media:
+    try:
+        result = download_to(
+            media.source_url,
+            temp,
+            extra_allowed_base=_extra_base(),
+            max_bytes=max_bytes(),
+        )
+    except DownloadError as exc:
+        return _failed(media, exc)
+    content_type = (result.content_type or "").split(";")[0].strip().lower()
+    if content_type not in EXTENSIONS:
+        content_type = "video/mp4" if media.kind == Media.Kind.VIDEO else "image/jpeg"
+    try:
+        facts = _facts(media, temp)
+    except Exception as exc:  # noqa: BLE001 — a file we cannot read is a failed download
+        return _failed(media, DownloadFailed(f"the file could not be read ({exc})"))
+    name = f"{media.kind}-{media.pk}.{EXTENSIONS[content_type]}"
+    with temp.open("rb") as fh:
+        media.file.save(name, File(fh, name=name), save=False)
+    media.content_type = content_type
+    media.file_size = result.bytes_written
+    media.width, media.height, media.duration_seconds = facts
+    _thumbnail(media, temp)
+    media.download_status = Download.STORED
+    media.download_error = ""
+    media.next_download_at = None
+    media.save()
+    return media
+
+
+def _facts(media: Media, path: Path) -> tuple[int | None, int | None, float | None]:
+    if media.kind == Media.Kind.VIDEO:
+        facts = media_files.video_facts(path)
+        return facts.width, facts.height, facts.duration_seconds
+    width, height = media_files.image_size(path)
+    return width, height, None
+
+
+def _thumbnail(media: Media, path: Path) -> None:
+    data = None
+    if media.kind == Media.Kind.VIDEO:
+        if media.thumbnail_url:
+            data = _thumbnail_from_url(media)
+        if data is None:
+            data = media_files.video_thumbnail(path)
+    else:
+        data = media_files.image_thumbnail(path)
+    if data:
+        media.thumbnail.save(f"thumb-{media.pk}.jpg", ContentFile(data), save=False)
+
+
+def _thumbnail_from_url(media: Media) -> bytes | None:
+    """The API's own thumbnail (``servingBaseUri``), made into our JPEG; None if it fails."""
+    buffer = tempfile.SpooledTemporaryFile(max_size=THUMB_MAX_BYTES)  # noqa: SIM115
+    try:
+        download_to(
+            media.thumbnail_url,
+            buffer,
+            extra_allowed_base=_extra_base(),
+            max_bytes=THUMB_MAX_BYTES,
+            timeout=(10.0, 30.0),
+        )
+        buffer.seek(0)
+        return media_files.image_thumbnail(buffer)
+    except Exception:  # noqa: BLE001 — the first frame of the video will do
+        logger.info("thumbnail of media %s not fetched; using the first frame", media.pk)
+        return None
+    finally:
+        buffer.close()
+
+
+def finish_file(media: Media) -> Media:
+    """A file already in storage (inline bytes): facts, thumbnail, stored."""
+    with media.file.open("rb") as fh:
+        media.file_size = media.file.size
+        if media.kind == Media.Kind.VIDEO:
+            path = media.file.path
+            facts = media_files.video_facts(path)
+            media.width, media.height, media.duration_seconds = (
+                facts.width,
+                facts.height,
+                facts.duration_seconds,
+            )
+            data = media_files.video_thumbnail(path)
+            media.content_type = "video/mp4"
+        else:
+            media.width, media.height = media_files.image_size(fh)
+            fh.seek(0)
+            data = media_files.image_thumbnail(fh)
+            media.content_type = "image/jpeg"
+    if data:
+        media.thumbnail.save(f"thumb-{media.pk}.jpg", ContentFile(data), save=False)
+    media.download_status = Download.STORED
+    media.next_download_at = None
+    media.save()
+    return media
+
+
+def _failed(media: Media, exc: Exception) -> Media:
+    """Schedule another try while the URL lives; else mark the result lost, in words."""
+    reason = str(exc)
+    attempts = media.download_attempts
+    delay = timedelta(seconds=RETRY_DELAYS[min(attempts - 1, len(RETRY_DELAYS) - 1)])
+    now = timezone.now()
+    permanent = isinstance(exc, DownloadRefused | DownloadTooLarge)
+    expired = now + delay > url_deadline(media)
+    if permanent or expired or attempts >= max_attempts():
+        if permanent:
+            why = f"The result could not be downloaded: {reason}."
+        elif expired:
+            why = (
+                f"The result's link expired before it could be downloaded "
+                f"({attempts} tries; last error: {reason})."
+            )
+        else:
+            why = (
+                f"The result could not be downloaded after {attempts} tries (last error: {reason})."
+            )
+        logger.warning("media %s lost: %s", media.pk, why)
+        Media.objects.filter(pk=media.pk, download_status=Download.PENDING).update(
+            download_status=Download.LOST, download_error=why, next_download_at=None
+        )
+    else:
+        Media.objects.filter(pk=media.pk, download_status=Download.PENDING).update(
+            download_error=f"Try {attempts} failed ({reason}); trying again.",
+            next_download_at=now + delay,
+        )
+    media.refresh_from_db()
+    return media

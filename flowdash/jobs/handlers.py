@@ -1,0 +1,224 @@
+"""Kind handlers for the generation kinds: image, video and asset upload (see ``kinds.py``).
+
+Each builds its ONE request from ``job.params`` (references already resolved by the pipeline
+into ``job.resolved_refs``) and turns the answer into Media rows with their lineage.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.files.base import ContentFile
+
+from flowdash.gallery.models import Lineage, Media
+from flowdash.jobs.kinds import register
+from flowdash.jobs.models import Job
+
+
+def job_email(job: Job) -> str | None:
+    """The address to name in the request, or None to let the API balance the load."""
+    return job.account.address if job.account_id and job.account else None
+
+
+def ref_id(job: Job, ref: dict) -> str:
+    from flowdash.jobs.services import ref_key
+
+    return job.resolved_refs[ref_key(ref)]
+
+
+def captcha_options(params: dict) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    if params.get("captcha_order"):
+        options["captcha_order"] = params["captcha_order"]
+    elif params.get("captcha_retry"):
+        options["captcha_retry"] = int(params["captcha_retry"])
+    return options
+
+
+def media_from_item(job: Job, item, kind: str, **fields) -> Media:
+    """One Media row for an API media item: inline bytes saved at once, URLs left pending."""
+    from flowdash.jobs.downloads import finish_file
+
+    params = job.params or {}
+    media = Media(
+        kind=kind,
+        origin=fields.pop("origin", Media.Origin.GENERATED),
+        media_generation_id=item.media_generation_id or "",
+        source_url=item.url or "",
+        thumbnail_url=item.thumbnail_url or "",
+        name=(item.name or "")[:300],
+        account=job.account,
+        account_email=job.account_email,
+        prompt=params.get("prompt") or item.prompt or "",
+        model=(params.get("model") or item.model or "")[:60],
+        seed=item.seed if item.seed is not None else params.get("seed"),
+        aspect_ratio=(params.get("aspect_ratio") or item.aspect_ratio or "")[:20],
+        job=job,
+        created_by=job.requested_by,
+        **fields,
+    )
+    from django.utils import timezone
+
+    from flowdash.jobs.downloads import FIRST_TRY_GRACE
+
+    media.next_download_at = timezone.now() + FIRST_TRY_GRACE
+    media.save()
+    if item.encoded:
+        data = item.decode()
+        ext = "jpg" if kind == Media.Kind.IMAGE else "mp4"
+        media.file.save(f"{kind}-{media.pk}.{ext}", ContentFile(data), save=False)
+        del data
+        finish_file(media)
+    return media
+
+
+def link(media: Media, sources: list[tuple[int, str]]) -> None:
+    """Lineage rows ``media`` ← each (source Media pk, relation), in order."""
+    known = set(Media.objects.filter(pk__in=[pk for pk, _ in sources]).values_list("pk", flat=True))
+    Lineage.objects.bulk_create(
+        Lineage(media=media, source_id=pk, relation=relation, position=index)
+        for index, (pk, relation) in enumerate(sources)
+        if pk in known
+    )
+
+
+class ImageHandler:
+    kind = Job.Kind.IMAGE
+    is_async = False
+
+    def required_account(self, job: Job):
+        return None
+
+    def submit(self, job: Job, client, *, reply_url: str | None, reply_ref: str | None) -> Any:
+        params = job.params or {}
+        refs = [ref_id(job, r) for r in params.get("references") or []]
+        return client.generate_images(
+            params.get("prompt") or "",
+            email=job_email(job),
+            model=params.get("model") or None,
+            aspect_ratio=params.get("aspect_ratio") or None,
+            count=params.get("count") or None,
+            seed=params.get("seed"),
+            references=refs,
+            reply_url=reply_url,
+            reply_ref=reply_ref,
+            **captcha_options(params),
+        )
+
+    def store_results(self, job: Job, answer: Any) -> list[Media]:
+        sources = [
+            (r["media"], Lineage.Relation.REFERENCE)
+            for r in (job.params or {}).get("references") or []
+            if "media" in r
+        ]
+        made = []
+        for item in answer.media:
+            if item.failed or not item.has_content:
+                continue
+            media = media_from_item(job, item, Media.Kind.IMAGE)
+            link(media, sources)
+            made.append(media)
+        return made
+
+
+class VideoHandler:
+    kind = Job.Kind.VIDEO
+    is_async = True
+
+    def required_account(self, job: Job):
+        return None
+
+    def submit(self, job: Job, client, *, reply_url: str | None, reply_ref: str | None) -> Any:
+        params = job.params or {}
+        mode = params.get("mode") or "text"
+        start = end = None
+        refs: list[str] = []
+        if mode == "frames" and params.get("start"):
+            start = ref_id(job, params["start"])
+            if params.get("end"):
+                end = ref_id(job, params["end"])
+        elif mode == "references":
+            refs = [ref_id(job, r) for r in params.get("references") or []]
+        return client.generate_videos(
+            params.get("prompt") or "",
+            email=job_email(job),
+            model=params.get("model") or None,
+            aspect_ratio=params.get("aspect_ratio") or None,
+            count=params.get("count") or None,
+            seed=params.get("seed"),
+            start_image=start,
+            end_image=end,
+            reference_images=refs,
+            async_=True,
+            reply_url=reply_url,
+            reply_ref=reply_ref,
+            **captcha_options(params),
+        )
+
+    def store_results(self, job: Job, answer: Any) -> list[Media]:
+        params = job.params or {}
+        sources: list[tuple[int, str]] = []
+        mode = params.get("mode") or "text"
+        if mode == "frames":
+            for key, relation in (
+                ("start", Lineage.Relation.START_FRAME),
+                ("end", Lineage.Relation.END_FRAME),
+            ):
+                ref = params.get(key)
+                if isinstance(ref, dict) and "media" in ref:
+                    sources.append((ref["media"], relation))
+        elif mode == "references":
+            sources = [
+                (r["media"], Lineage.Relation.REFERENCE)
+                for r in params.get("references") or []
+                if "media" in r
+            ]
+        made = []
+        for item in answer.media:
+            if item.failed or not item.has_content:
+                continue
+            media = media_from_item(job, item, Media.Kind.VIDEO)
+            link(media, sources)
+            made.append(media)
+        return made
+
+
+class AssetUploadHandler:
+    kind = Job.Kind.ASSET_UPLOAD
+    is_async = False
+
+    def required_account(self, job: Job):
+        return job.requested_account
+
+    def _asset(self, job: Job):
+        from flowdash.assets.models import Asset
+
+        return Asset.objects.get(pk=(job.params or {}).get("asset"))
+
+    def submit(self, job: Job, client, *, reply_url: str | None, reply_ref: str | None) -> Any:
+        asset = self._asset(job)
+        with asset.file.open("rb") as fh:
+            return client.upload_asset(fh, asset.content_type, email=job_email(job))
+
+    def store_results(self, job: Job, answer: Any) -> list[Media]:
+        from flowdash.accounts.models import FlowAccount
+        from flowdash.assets.models import AssetUpload
+        from flowdash.jobs.services import account_for_email
+
+        account = job.account or account_for_email(answer.email or "")
+        if account is None and answer.email:
+            account, _ = FlowAccount.objects.get_or_create(email=answer.email)
+        if account is None:
+            return []
+        AssetUpload.objects.update_or_create(
+            asset=self._asset(job),
+            account=account,
+            defaults={"media_generation_id": answer.media_generation_id},
+        )
+        Job.objects.filter(pk=job.pk).update(account=account, account_email=account.address)
+        return []
+
+
+register(ImageHandler())
+register(VideoHandler())
+register(AssetUploadHandler())

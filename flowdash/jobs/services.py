@@ -1,0 +1,1077 @@
+"""The job pipeline: API ⇄ database for every kind of job (design.md "Jobs: the rules").
+
+``drive(job, client)`` advances a job by one step and returns; it is safe to call any number of
+times, from any number of workers, at any moment:
+
+* every step starts with a *claim* — a conditional update of the row (expected status, due,
+  no live lease) that sets ``lease_until``; a worker that loses the claim does nothing;
+* ``queued`` → ``submitting``: the kind's ONE paid request, recorded as a :class:`JobAttempt`
+  whose outcome is written as soon as it is known (sent → accepted / not delivered / rejected /
+  unknown);
+* a request that provably did not reach the service (connection refused, 429, 503) goes back to
+  ``queued`` with ``next_check_at`` in 5-10 s, growing with jitter and honouring ``Retry-After``;
+* an ambiguous one (timeout after sending, a crash while ``submitting``) is looked up: the job's
+  ``replyRef`` (always sent) is searched among the jobs GET /jobs?options=history lists; when it
+  cannot be found the job goes to ``needs_attention`` and a person decides;
+* async kinds are followed by GET /jobs/{jobId} at scheduled times (first check near the
+  model's documented generation time, then growing intervals; a slow fallback when webhooks are
+  on); a webhook only moves the next check forward.
+
+Nothing here sleeps: the next step is a time in ``next_check_at``. A step due now is nudged at
+once (a Celery message); later ones are nudged by the reconciler (beat) when they fall due, and
+it also re-nudges anything whose message was lost (see :func:`schedule`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import re
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from flowdash.jobs.kinds import handler_for
+from flowdash.jobs.models import ACTIVE, Job, JobAttempt
+from flowdash.useapi import errors as api_errors
+
+logger = logging.getLogger(__name__)
+
+Status = Job.Status
+Outcome = JobAttempt.Outcome
+
+# --- tunables (seconds; "nominal" ones are divided by the time scale) ---------------------------
+
+MAX_SUBMIT_ATTEMPTS = 6  # one paid request, plus retries of requests that never arrived
+RETRY_BASE = (5.0, 10.0)  # first retry of a 429 / 503 / refused connection
+RETRY_GROWTH = 1.7
+RETRY_CAP = 120.0
+MAX_RETRY_AFTER = 900.0  # a Retry-After longer than this fails the job instead of waiting
+SUBMIT_LEASE_MARGIN = 60.0  # beyond the client's read timeout
+CHECK_LEASE = 90.0  # a GET /jobs/{jobId} in flight
+LOOKUP_DELAYS = (5.0, 20.0, 45.0)  # nominal: searches for a job whose submission is ambiguous
+CHECK_GROWTH = 1.5
+CHECK_FIRST_STEP = 8.0  # nominal: interval after the first check that found the job unfinished
+CHECK_CAP = 60.0  # nominal
+WEBHOOK_CHECK_CAP = 300.0  # nominal: polling as a slow fallback when webhooks are on
+STEP_ERROR_DELAY = 3.0  # after an unexpected error (e.g. a locked SQLite database)
+MAX_CHECK_ERRORS = 8  # consecutive failed GET /jobs/{jobId} before a person is asked
+
+# Documented generation times (nominal seconds) when an account's model list does not say.
+GENERATION_SECONDS = {
+    "veo-3.1-fast": 100.0,
+    "veo-3.1-fast-relaxed": 150.0,
+    "veo-3.1-quality": 210.0,
+    "veo-3.1-lite": 90.0,
+    "veo-3.1-lite-low-priority": 150.0,
+}
+DEFAULT_GENERATION_SECONDS = {
+    "video": 120.0,
+    "extend": 120.0,
+    "video_upscale": 45.0,
+    "image": 15.0,
+    "image_upscale": 15.0,
+}
+
+
+class PipelineError(Exception):
+    """A step that cannot go on, with words for people (the job fails with them)."""
+
+
+def time_scale() -> float:
+    """How much faster than documented the service runs: 1 for useapi.net; the simulator's
+    speed in sandbox mode (``FLOWDASH_JOB_TIME_SCALE`` overrides, e.g. for tests)."""
+    import os
+
+    value = getattr(settings, "FLOWDASH_JOB_TIME_SCALE", None) or os.environ.get(
+        "FLOWDASH_JOB_TIME_SCALE"
+    )
+    if value:
+        return max(float(value), 0.001)
+    from flowdash.accounts.connection import current_connection
+
+    try:
+        if current_connection().sandbox:
+            return max(float(settings.FLOWDASH_SIM_SPEED), 0.001)
+    except Exception:  # noqa: BLE001 — no database yet: documented times
+        return 1.0
+    return 1.0
+
+
+def webhooks_enabled() -> bool:
+    return bool(getattr(settings, "PUBLIC_URL", ""))
+
+
+def reply_url_for(job: Job) -> str | None:
+    if not webhooks_enabled():
+        return None
+    return f"{settings.PUBLIC_URL}/hooks/useapi/{job.uuid}/{job.webhook_token()}/"
+
+
+# --- claims ------------------------------------------------------------------------------------
+
+
+def _due(now) -> Q:
+    return (Q(next_check_at__isnull=True) | Q(next_check_at__lte=now)) & (
+        Q(lease_until__isnull=True) | Q(lease_until__lte=now)
+    )
+
+
+def claim(job: Job, expected: str, lease_seconds: float, **fields) -> bool:
+    """Take the job for one step: True when this caller won (the row is then refreshed)."""
+    now = timezone.now()
+    won = (
+        Job.objects.filter(pk=job.pk, status=expected)
+        .filter(_due(now))
+        .update(lease_until=now + timedelta(seconds=lease_seconds), updated_at=now, **fields)
+        == 1
+    )
+    if won:
+        job.refresh_from_db()
+    return won
+
+
+def _release(job: Job, status: str, new_status: str | None = None, **fields) -> bool:
+    """End a step: move (or keep) the job, drop the lease. False when someone moved it."""
+    fields.setdefault("lease_until", None)
+    return job.move(status, new_status or status, **fields)
+
+
+def schedule(job: Job, delay: float) -> None:
+    """Nudge a worker now when the next step is due now; later steps are left to the
+    reconciler (beat), which re-sends every due job.
+
+    No countdown (ETA) messages on purpose: a worker holds those unacknowledged in memory, so
+    they die with a killed worker, and with the Redis transport a broker restart while the
+    worker holds any makes kombu's restore of unacked messages crash the worker
+    (``'NoneType' object has no attribute 'hostname'``). Precision of later steps is the
+    reconciler's interval (``FLOWDASH_RECONCILE_SECONDS``).
+    """
+    from flowdash.jobs.queue import nudge
+
+    if delay <= 0:
+        nudge(job.pk)
+
+
+def _at(seconds: float):
+    return timezone.now() + timedelta(seconds=seconds)
+
+
+# --- driving -----------------------------------------------------------------------------------
+
+
+def drive(job: Job, client) -> Job:
+    """Advance ``job`` by one step when it is due. Returns the job as it now is."""
+    job.refresh_from_db()
+    if job.status not in ACTIVE:
+        return job
+    if client is None:
+        # No token configured: nothing can be sent; wait for one (the reconciler retries).
+        Job.objects.filter(pk=job.pk, status__in=ACTIVE).update(
+            next_check_at=_at(60), error_message="Waiting for an API token (Settings page)."
+        )
+        job.refresh_from_db()
+        return job
+    try:
+        return _step(job, client)
+    except Exception:
+        # Let the next step come soon instead of after the lease: the row still says what to do.
+        Job.objects.filter(pk=job.pk, status__in=ACTIVE).update(
+            lease_until=None, next_check_at=_at(STEP_ERROR_DELAY)
+        )
+        raise
+
+
+def _step(job: Job, client) -> Job:
+    if job.status == Status.QUEUED:
+        return _submit(job, client)
+    if job.status == Status.SUBMITTING:
+        return _recover(job, client)
+    if not job.remote_job_id:
+        job.move(
+            Status.RUNNING,
+            Status.NEEDS_ATTENTION,
+            attention_reason="The job runs without a remote job id to follow.",
+        )
+        return job
+    return _check(job, client)
+
+
+# --- submitting --------------------------------------------------------------------------------
+
+
+def _submit(job: Job, client) -> Job:
+    handler = handler_for(job.kind)
+    lease = _submit_lease(client, handler)
+    if not claim(job, Status.QUEUED, lease, status=Status.SUBMITTING):
+        return job
+    try:
+        _choose_account(job, handler)
+        job.resolved_refs = resolve_refs(job, client)
+    except api_errors.UseapiError as exc:
+        # Uploads of references are free and safe to repeat: retry what is transient.
+        return _not_sent(job, exc, action="upload") if _transient(exc) else _fail(job, exc)
+    except PipelineError as exc:
+        return _fail_words(job, str(exc))
+
+    number = job.submit_attempts + 1
+    attempt = JobAttempt.objects.create(
+        job=job, number=number, action="submit", account_email=job.account_email
+    )
+    Job.objects.filter(pk=job.pk).update(
+        submit_attempts=number, submitted_at=job.submitted_at or timezone.now()
+    )
+    job.refresh_from_db()
+    job.resolved_refs = getattr(job, "resolved_refs", {})
+    try:
+        answer = handler.submit(
+            job, client, reply_url=reply_url_for(job), reply_ref=job.webhook_token()
+        )
+    except api_errors.UseapiError as exc:
+        return _submit_failed(job, attempt, exc)
+    except Exception as exc:  # a bug or a storage failure after the request may have gone out
+        logger.exception("job %s: submission raised", job.pk)
+        _finish_attempt(attempt, Outcome.UNKNOWN, message=f"{type(exc).__name__}: {exc}"[:500])
+        return _ambiguous(job, f"flowdash failed while sending the request ({type(exc).__name__}).")
+    return _accepted(job, handler, attempt, answer)
+
+
+def _submit_lease(client, handler) -> float:
+    timeouts = getattr(client, "timeouts", None)
+    read = 180.0
+    if timeouts is not None:
+        read = timeouts.video_async if handler.is_async else max(timeouts.image, timeouts.upload)
+        read += timeouts.connect
+    return read + SUBMIT_LEASE_MARGIN
+
+
+def _finish_attempt(attempt: JobAttempt, outcome: str, *, status=None, message="", email=""):
+    JobAttempt.objects.filter(pk=attempt.pk).update(
+        outcome=outcome,
+        http_status=status,
+        message=message[:2000],
+        account_email=email or attempt.account_email,
+        finished_at=timezone.now(),
+    )
+
+
+def _accepted(job: Job, handler, attempt: JobAttempt, answer: Any) -> Job:
+    remote_id = getattr(answer, "job_id", None) or ""
+    email = _email_in(answer)
+    _finish_attempt(attempt, Outcome.ACCEPTED, status=201 if handler.is_async else 200, email=email)
+    _record_captcha(job, getattr(answer, "captcha", None))
+    _record_account(job, email)
+    if remote_id:
+        Job.objects.filter(pk=job.pk).update(remote_job_id=remote_id)
+        job.refresh_from_db()
+    if handler.is_async and hasattr(answer, "is_finished"):
+        remote_status = getattr(answer, "status", "") or "created"
+        if getattr(answer, "is_finished", False):
+            return _finish_remote(job, handler, answer, Status.SUBMITTING)
+        delay = first_check_delay(job)
+        if _release(
+            job,
+            Status.SUBMITTING,
+            Status.RUNNING,
+            remote_status=remote_status,
+            started_at=timezone.now(),
+            next_check_at=_at(delay),
+            check_count=0,
+        ):
+            schedule(job, delay)
+        return job
+    return _store(job, handler, answer, Status.SUBMITTING)
+
+
+def _store(job: Job, handler, answer: Any, expected: str) -> Job:
+    """Record the results and complete the job, all or nothing."""
+    items = getattr(answer, "media", None)
+    if items is not None and items and all(getattr(i, "failed", False) for i in items):
+        first = items[0]
+        return _fail_words(
+            job,
+            "Google could not produce this result"
+            + (f" ({first.error})" if first.error else "")
+            + "; retrying or changing the prompt may help.",
+            expected=expected,
+            reason=first.error or "",
+        )
+    try:
+        return _store_atomically(job, handler, answer, expected)
+    except api_errors.UseapiError as exc:  # the handler found the answer unusable
+        return _fail(job, exc, expected=expected)
+
+
+def _store_atomically(job: Job, handler, answer: Any, expected: str) -> Job:
+    # The conditional update comes first: it is the claim (someone else may have stored the
+    # results already) and, on SQLite, it makes the transaction a writer from its first
+    # statement, so it waits for the lock instead of failing to upgrade a read.
+    with transaction.atomic():
+        now = timezone.now()
+        won = Job.objects.filter(pk=job.pk, status=expected).update(
+            status=Status.COMPLETED,
+            remote_status="completed",
+            finished_at=now,
+            updated_at=now,
+            lease_until=None,
+            next_check_at=None,
+            error_message="",
+        )
+        if not won:
+            job.refresh_from_db()
+            return job
+        locked = Job.objects.get(pk=job.pk)
+        locked.resolved_refs = getattr(job, "resolved_refs", {})
+        made = handler.store_results(locked, answer)
+        media_ids = [m.pk for m in made if m.download_status == m.Download.PENDING]
+        transaction.on_commit(lambda: _nudge_downloads(media_ids))
+    job.refresh_from_db()
+    return job
+
+
+def _nudge_downloads(media_ids: Iterable[int]) -> None:
+    from flowdash.celery import app
+
+    for media_id in media_ids:
+        try:
+            app.send_task("flowdash.jobs.tasks.download_media", args=[media_id])
+        except Exception:  # noqa: BLE001 — the reconciler downloads it anyway
+            logger.warning("could not enqueue the download of media %s", media_id)
+
+
+def _transient(exc: api_errors.UseapiError) -> bool:
+    """Did the request provably not reach the service (or was turned away unprocessed)?"""
+    return isinstance(
+        exc, api_errors.ConnectionFailed | api_errors.RateLimited | api_errors.Unavailable
+    )
+
+
+def _submit_failed(job: Job, attempt: JobAttempt, exc: api_errors.UseapiError) -> Job:
+    email = _email_in(exc)
+    _record_captcha(job, exc.captcha)
+    if email:
+        _record_account(job, email)
+    if isinstance(exc, api_errors.ConnectionFailed):
+        _finish_attempt(attempt, Outcome.NOT_DELIVERED, message=str(exc))
+        return _not_sent(job, exc)
+    if isinstance(exc, api_errors.RateLimited | api_errors.Unavailable):
+        _finish_attempt(attempt, Outcome.REJECTED, status=exc.status, message=str(exc), email=email)
+        return _not_sent(job, exc)
+    if isinstance(exc, api_errors.RequestValidationError):
+        _finish_attempt(attempt, Outcome.NOT_DELIVERED, message=str(exc))
+        return _fail(job, exc)
+    ambiguous = api_errors.ResponseLost | api_errors.MalformedResponse | api_errors.PollingTimeout
+    if isinstance(exc, ambiguous):
+        _finish_attempt(attempt, Outcome.UNKNOWN, status=exc.status, message=str(exc))
+        if exc.job_id:
+            return _follow_found(job, exc.job_id, Status.SUBMITTING)
+        return _ambiguous(job, exc.user_message)
+    _finish_attempt(attempt, Outcome.REJECTED, status=exc.status, message=str(exc), email=email)
+    return _fail(job, exc)
+
+
+def retry_delay(job: Job, exc: api_errors.UseapiError | None) -> float:
+    tries = max(job.submit_attempts, 1)
+    base = random.uniform(*RETRY_BASE) * (RETRY_GROWTH ** (tries - 1))
+    delay = min(base, RETRY_CAP)
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after:
+        delay = max(delay, float(retry_after) + random.uniform(0, 2))
+    return delay / time_scale()  # the sandbox's simulated time runs faster
+
+
+def _not_sent(job: Job, exc: api_errors.UseapiError, action: str = "submit") -> Job:
+    """The request did not take: back to queued for a later try, or fail past the limit."""
+    retry_after = exc.retry_after or 0
+    if job.submit_attempts >= MAX_SUBMIT_ATTEMPTS or retry_after > MAX_RETRY_AFTER:
+        words = exc.user_message
+        tries = job.submit_attempts
+        if tries:
+            words = f"{words} Gave up after {tries} tries."
+        return _fail(job, exc, words=words)
+    delay = retry_delay(job, exc)
+    if _release(
+        job,
+        Status.SUBMITTING,
+        Status.QUEUED,
+        next_check_at=_at(delay),
+        error_status=exc.status,
+        error_reason=exc.reason or "",
+        error_message=f"{exc.user_message} Trying again in {round(delay)} s.",
+    ):
+        schedule(job, delay)
+    return job
+
+
+# --- failures in words -------------------------------------------------------------------------
+
+
+def explain(exc: api_errors.UseapiError) -> str:
+    """Our words for people about an API error."""
+    if isinstance(exc, api_errors.CaptchaRejected):
+        count = len(exc.attempts)
+        noun = "attempt" if count == 1 else "attempts"
+        return (
+            f"Google rejected the captcha ({count} {noun}); try again later or review the "
+            "captcha providers on the Accounts page."
+        )
+    if isinstance(exc, api_errors.InvalidToken):
+        return "The useapi.net API token was refused (401); an admin must check it on Settings."
+    return exc.user_message
+
+
+def _fail(job: Job, exc: api_errors.UseapiError, words: str | None = None, expected=None) -> Job:
+    if isinstance(exc, api_errors.SessionExpired):
+        _session_expired(job, exc)
+    elif isinstance(exc, api_errors.InvalidToken):
+        from flowdash.accounts.alerts import note_token_rejected
+
+        note_token_rejected()
+    return _fail_words(
+        job,
+        words or explain(exc),
+        expected=expected,
+        status=exc.status,
+        code=type(exc).__name__,
+        reason=exc.reason or exc.api_message or "",
+    )
+
+
+def _fail_words(
+    job: Job, words: str, *, expected=None, status=None, code: str = "", reason: str = ""
+) -> Job:
+    job.move(
+        expected or (Status.QUEUED, Status.SUBMITTING, Status.RUNNING),
+        Status.FAILED,
+        lease_until=None,
+        next_check_at=None,
+        error_status=status,
+        error_code=code[:60],
+        error_reason=reason[:2000],
+        error_message=words,
+    )
+    return job
+
+
+def _session_expired(job: Job, exc: api_errors.UseapiError) -> None:
+    """596: the account's Google session is gone — badge it, alert the admins."""
+    from flowdash.accounts.alerts import raise_alert, reconcile_account_alerts
+    from flowdash.accounts.models import Alert
+
+    account = job.account
+    text = exc.api_message or "Failed to refresh session."
+    if account is None:
+        raise_alert(
+            Alert.Kind.SESSION_EXPIRED,
+            job.account_email or "unknown account",
+            f"{job.account_email or 'A Google account'}: the Google session expired and could "
+            "not be refreshed. Re-add the account with fresh cookies.",
+        )
+        return
+    account.health = text[:300] if "refresh session" in text.lower() else account.health
+    account.last_error = text[:500]
+    account.apply_state()
+    account.save(update_fields=["health", "last_error", "state", "state_rank", "state_reason"])
+    reconcile_account_alerts(account)
+
+
+def _record_captcha(job: Job, captcha) -> None:
+    if captcha is None:
+        return
+    attempts = [
+        {
+            "service": a.service,
+            "success": a.success,
+            "duration_ms": a.duration_ms,
+            "error": a.error,
+        }
+        for a in captcha.attempts
+    ]
+    record = {
+        "service": captcha.service,
+        "duration_ms": captcha.duration_ms,
+        "attempts": attempts,
+    }
+    Job.objects.filter(pk=job.pk).update(
+        captcha=record, captcha_attempts=F("captcha_attempts") + len(attempts)
+    )
+    job.refresh_from_db()
+
+
+# --- accounts ----------------------------------------------------------------------------------
+
+_EMAIL_IN_JOB_ID = re.compile(r"-email:(.+?)-bot:")
+
+
+def _email_in(obj: Any) -> str:
+    """The account email an answer names (job record's request, or inside the job id)."""
+    request = getattr(obj, "request", None)
+    if isinstance(request, dict) and isinstance(request.get("email"), str):
+        return request["email"]
+    payload = getattr(obj, "payload", None)
+    if isinstance(payload, dict):
+        if isinstance(payload.get("email"), str):
+            return payload["email"]
+        inner = payload.get("request")
+        if isinstance(inner, dict) and isinstance(inner.get("email"), str):
+            return inner["email"]
+    job_id = getattr(obj, "job_id", None) or ""
+    match = _EMAIL_IN_JOB_ID.search(job_id)
+    return match.group(1) if match else ""
+
+
+def account_for_email(email: str):
+    """The FlowAccount the API's (possibly masked) address names, or None."""
+    from flowdash.accounts.models import FlowAccount
+
+    if not email:
+        return None
+    email = email.strip()
+    found = FlowAccount.objects.filter(Q(email__iexact=email) | Q(full_email__iexact=email))
+    account = found.first()
+    if account is not None:
+        return account
+    if "***" in email:
+        for candidate in FlowAccount.objects.exclude(full_email=""):
+            if FlowAccount.mask_matches(email, candidate.full_email):
+                return candidate
+    else:
+        for candidate in FlowAccount.objects.filter(email__contains="***"):
+            if FlowAccount.mask_matches(candidate.email, email):
+                return candidate
+    return None
+
+
+def _record_account(job: Job, email: str) -> None:
+    """Record the account the API says the job ran on (it decides for "auto" jobs)."""
+    if not email:
+        return
+    account = account_for_email(email)
+    known = job.account
+    if known is not None and account is None:
+        return  # keep the account we chose; the API only masked its address
+    Job.objects.filter(pk=job.pk).update(
+        account=account or known, account_email=(account.address if account else email)
+    )
+    job.refresh_from_db()
+
+
+def _choose_account(job: Job, handler) -> None:
+    """The account a job runs on, when we must name it; None = the API's load balancing."""
+    account = handler.required_account(job) or job.requested_account or job.account
+    if account is None and reference_list(job):
+        account = choose_account_for_refs(job)
+    if account is not None:
+        Job.objects.filter(pk=job.pk).update(account=account, account_email=account.address)
+        job.refresh_from_db()
+
+
+def choose_account_for_refs(job: Job):
+    """An "auto" job with references must run where its references are (they name their
+    account). Choice: the account of a generated result used as reference; else the usable
+    account where most referenced assets are already uploaded (fewest re-uploads); ties (and
+    nothing uploaded yet) go to the usable account with the fewest active jobs."""
+    from django.db.models import Count
+
+    from flowdash.accounts.models import FlowAccount
+    from flowdash.gallery.models import Media
+
+    usable = FlowAccount.objects.usable()
+    refs = reference_list(job)
+    media_ids = [r["media"] for r in refs if "media" in r]
+    for media in Media.objects.filter(pk__in=media_ids).select_related("account"):
+        if media.account and media.account in usable:
+            return media.account
+    asset_ids = [r["asset"] for r in refs if "asset" in r]
+    ranked = (
+        usable.annotate(
+            uploaded=Count(
+                "asset_uploads", filter=Q(asset_uploads__asset_id__in=asset_ids), distinct=True
+            ),
+            busy=Count("jobs", filter=Q(jobs__status__in=ACTIVE), distinct=True),
+        )
+        .exclude(full_email="", email__contains="***")
+        .order_by("-uploaded", "busy", "pk")
+    )
+    account = ranked.first()
+    if account is None:
+        raise PipelineError(
+            "No usable Google account with a known address to upload the references to; "
+            "check the Accounts page."
+        )
+    return account
+
+
+# --- references --------------------------------------------------------------------------------
+
+
+def ref_key(ref: dict) -> str:
+    return json.dumps(ref, sort_keys=True)
+
+
+def reference_list(job: Job) -> list[dict]:
+    params = job.params or {}
+    refs: list[dict] = []
+    for key in ("start", "end"):
+        if isinstance(params.get(key), dict):
+            refs.append(params[key])
+    refs.extend(r for r in params.get("references") or [] if isinstance(r, dict))
+    return refs
+
+
+def resolve_refs(job: Job, client) -> dict[str, str]:
+    """``{ref_key(ref): mediaGenerationId}`` for every reference of the job, on its account,
+    uploading an asset (or a result's file, kept as an asset) there first when needed."""
+    resolved: dict[str, str] = {}
+    for ref in reference_list(job):
+        resolved[ref_key(ref)] = resolve_ref(job, ref, client)
+    return resolved
+
+
+def resolve_ref(job: Job, ref: dict, client) -> str:
+    from flowdash.assets.models import Asset
+    from flowdash.gallery.models import Media
+
+    account = job.account
+    if "media" in ref:
+        media = Media.objects.filter(pk=ref["media"]).first()
+        if media is None:
+            raise PipelineError("A result used as a reference has been deleted.")
+        if media.media_generation_id and (account is None or media.account_id == account.pk):
+            return media.media_generation_id
+        if account is None and media.media_generation_id:
+            return media.media_generation_id
+        asset = media.asset or asset_from_media(media)
+    else:
+        asset = Asset.objects.filter(pk=ref.get("asset")).first()
+        if asset is None:
+            raise PipelineError("An asset used as a reference has been deleted.")
+    if account is None:
+        raise PipelineError("No account chosen for the references.")
+    return upload_asset(asset, account, client, job=job).media_generation_id
+
+
+def asset_from_media(media):
+    """A generated image kept as an asset, so it can be uploaded to another account."""
+    import hashlib
+
+    from django.core.files import File
+
+    from flowdash.assets.models import Asset
+
+    if not media.file:
+        raise PipelineError("A result used as a reference has no file yet (still downloading).")
+    digest = hashlib.sha256()
+    with media.file.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 16), b""):
+            digest.update(chunk)
+    sha = digest.hexdigest()
+    asset = Asset.objects.filter(sha256=sha).first()
+    if asset is None:
+        content_type = media.content_type or "image/jpeg"
+        if content_type not in (Asset.PNG, Asset.JPEG):
+            raise PipelineError("Only PNG or JPEG results can be used as references elsewhere.")
+        asset = Asset(
+            sha256=sha,
+            content_type=content_type,
+            size=media.file_size or media.file.size,
+            width=media.width or 0,
+            height=media.height or 0,
+            original_name=f"result-{media.pk}",
+            uploaded_by=media.created_by,
+        )
+        # A copy of its own: deleting the asset must not take the result's file with it.
+        ext = "png" if content_type == Asset.PNG else "jpg"
+        with media.file.open("rb") as fh:
+            asset.file.save(f"result-{media.pk}.{ext}", File(fh), save=False)
+        asset.save()
+    return asset
+
+
+def upload_asset(asset, account, client, *, job: Job | None = None):
+    """POST /assets/{email} unless the asset is already on ``account``; records AssetUpload."""
+    from flowdash.assets.models import AssetUpload
+
+    existing = asset.upload_on(account)
+    if existing is not None:
+        return existing
+    attempt = None
+    if job is not None:
+        number = job.attempts.filter(action="upload").count() + 1
+        attempt = JobAttempt.objects.create(
+            job=job, number=number, action="upload", account_email=account.address
+        )
+    try:
+        with asset.file.open("rb") as fh:
+            answer = client.upload_asset(fh, asset.content_type, email=account.address)
+    except api_errors.UseapiError as exc:
+        if attempt is not None:
+            outcome = (
+                Outcome.NOT_DELIVERED if not exc.may_have_reached_service else Outcome.REJECTED
+            )
+            _finish_attempt(attempt, outcome, status=exc.status, message=str(exc))
+        raise
+    if attempt is not None:
+        _finish_attempt(attempt, Outcome.ACCEPTED, status=200)
+    upload, _ = AssetUpload.objects.update_or_create(
+        asset=asset, account=account, defaults={"media_generation_id": answer.media_generation_id}
+    )
+    return upload
+
+
+# --- ambiguous submissions ---------------------------------------------------------------------
+
+
+def _ambiguous(job: Job, why: str) -> Job:
+    """The request may have reached the service: look for it before anything else."""
+    delay = LOOKUP_DELAYS[0] / time_scale()
+    if _release(
+        job,
+        Status.SUBMITTING,
+        next_check_at=_at(delay),
+        error_message=f"{why} Looking for the job on useapi.net…",
+    ):
+        schedule(job, delay)
+    return job
+
+
+def _recover(job: Job, client) -> Job:
+    """A job left in ``submitting`` (ambiguous answer, or a worker died mid-request)."""
+    if not claim(job, Status.SUBMITTING, CHECK_LEASE):
+        return job
+    last = job.attempts.filter(action="submit").order_by("-number").first()
+    if last is None:
+        # Died before the paid request was recorded: nothing was sent.
+        _release(job, Status.SUBMITTING, Status.QUEUED, next_check_at=None)
+        schedule(job, 0)
+        return job
+    if last.outcome == Outcome.SENT:
+        _finish_attempt(
+            last, Outcome.UNKNOWN, message="The worker stopped while waiting for the answer."
+        )
+    if last.outcome in (Outcome.NOT_DELIVERED, Outcome.REJECTED):
+        # A crash after a refusal was recorded: the state was not saved; retry safely.
+        _release(job, Status.SUBMITTING, Status.QUEUED, next_check_at=None)
+        schedule(job, 0)
+        return job
+    if job.remote_job_id:
+        return _follow_found(job, job.remote_job_id, Status.SUBMITTING, client=client)
+    lookups = job.attempts.filter(action="lookup").count()
+    try:
+        found = find_remote_job(job, client)
+    except api_errors.UseapiError as exc:
+        found = None
+        _lookup_attempt(job, lookups + 1, Outcome.REJECTED, str(exc))
+    else:
+        _lookup_attempt(
+            job,
+            lookups + 1,
+            Outcome.ACCEPTED if found else Outcome.UNKNOWN,
+            f"found {found}" if found else "not listed",
+        )
+    if found:
+        return _follow_found(job, found, Status.SUBMITTING, client=client)
+    if lookups + 1 < len(LOOKUP_DELAYS):
+        delay = LOOKUP_DELAYS[lookups + 1] / time_scale()
+        if _release(job, Status.SUBMITTING, next_check_at=_at(delay)):
+            schedule(job, delay)
+        return job
+    _release(
+        job,
+        Status.SUBMITTING,
+        Status.NEEDS_ATTENTION,
+        next_check_at=None,
+        attention_reason=(
+            "The request was sent but no answer came back, and useapi.net does not list the "
+            "job. It may or may not have started (and been charged). Submit it again only if "
+            "you accept that it may run twice; otherwise give up."
+        ),
+    )
+    return job
+
+
+def _lookup_attempt(job: Job, number: int, outcome: str, message: str) -> None:
+    JobAttempt.objects.create(
+        job=job,
+        number=number,
+        action="lookup",
+        outcome=outcome,
+        message=message[:2000],
+        finished_at=timezone.now(),
+    )
+
+
+def find_remote_job(job: Job, client) -> str | None:
+    """Search the jobs useapi lists (executing, and the 10 most recent of the last 15 minutes)
+    for ours, by the ``replyRef`` we sent with it. None when it is not there."""
+    token = job.webhook_token()
+    for hint in job.attempts.filter(action="hint").order_by("-number")[:5]:
+        try:
+            record = client.get_job(hint.message)
+        except api_errors.UseapiError:
+            continue
+        if record.reply_ref == token:
+            return record.job_id or hint.message
+    stats = client.get_jobs("history")
+    section = stats.images if job.kind in ("image", "image_upscale") else stats.videos
+    since = (job.submitted_at or job.created_at) - timedelta(minutes=2)
+    candidates: list[tuple[str, Any]] = []
+    for job_id, entry in list(section.executing.items()) + list(section.history.items()):
+        when = getattr(entry, "started", None) or getattr(entry, "finished", None)
+        if when is not None and when < since:
+            continue
+        candidates.append((job_id, entry))
+    for job_id, _entry in candidates[:20]:
+        try:
+            record = client.get_job(job_id)
+        except api_errors.UseapiError:
+            continue
+        if record.reply_ref == token:
+            return record.job_id or job_id
+    return None
+
+
+def _follow_found(job: Job, remote_id: str, expected: str, client=None) -> Job:
+    """We know the remote job: follow it with GET /jobs/{jobId} from now on."""
+    Job.objects.filter(pk=job.pk).update(remote_job_id=remote_id)
+    job.refresh_from_db()
+    if _release(
+        job,
+        expected,
+        Status.RUNNING,
+        next_check_at=timezone.now(),
+        started_at=job.started_at or timezone.now(),
+        error_message="",
+    ):
+        if client is not None:
+            return _check(job, client)
+        schedule(job, 0)
+    return job
+
+
+# --- following a remote job --------------------------------------------------------------------
+
+
+def expected_seconds(job: Job) -> float:
+    """The documented generation time of the job's model (nominal seconds)."""
+    model = (job.params or {}).get("model") or ""
+    account = job.account
+    for row in (account.video_models if account else None) or []:
+        if not isinstance(row, dict):
+            continue
+        key = row.get("key") or ""
+        seconds = row.get("generation_seconds") or row.get("videoGenerationTimeSeconds")
+        if seconds and model and model.replace("-", "_").replace(".", "_") in key:
+            return float(seconds)
+    if model in GENERATION_SECONDS:
+        return GENERATION_SECONDS[model]
+    return DEFAULT_GENERATION_SECONDS.get(job.kind, 120.0)
+
+
+def first_check_delay(job: Job) -> float:
+    nominal = expected_seconds(job) + 5.0  # created → started takes a few seconds
+    if webhooks_enabled():
+        nominal = nominal * 2 + 30
+    return nominal / time_scale()
+
+
+def next_check_delay(job: Job) -> float:
+    step = CHECK_FIRST_STEP * (CHECK_GROWTH ** max(job.check_count - 1, 0))
+    cap = WEBHOOK_CHECK_CAP if webhooks_enabled() else CHECK_CAP
+    step = min(step, cap) * random.uniform(0.9, 1.1)
+    return step / time_scale()
+
+
+def max_wait_seconds(job: Job) -> float:
+    return max(1800.0, expected_seconds(job) * 10) / time_scale()
+
+
+def _check(job: Job, client) -> Job:
+    if not claim(job, Status.RUNNING, CHECK_LEASE, check_count=F("check_count") + 1):
+        return job
+    handler = handler_for(job.kind)
+    try:
+        record = client.get_job(job.remote_job_id)
+    except api_errors.UseapiError as exc:
+        return _check_failed(job, exc)
+    if not job.captcha:
+        _record_captcha(job, record.captcha)
+    _record_account(job, _email_in(record))
+    Job.objects.filter(pk=job.pk).update(
+        remote_status=record.status or "", error_status=None, error_message=""
+    )
+    job.refresh_from_db()
+    if record.is_finished:
+        return _finish_remote(job, handler, record, Status.RUNNING)
+    started = job.started_at or job.submitted_at or job.created_at
+    if (timezone.now() - started).total_seconds() > max_wait_seconds(job):
+        _release(
+            job,
+            Status.RUNNING,
+            Status.NEEDS_ATTENTION,
+            next_check_at=None,
+            attention_reason=(
+                f"useapi.net still reports the job as {record.status or 'unfinished'} long "
+                "after its expected time. Check again later (jobs are kept 7 days) or give up."
+            ),
+        )
+        return job
+    delay = next_check_delay(job)
+    if _release(job, Status.RUNNING, next_check_at=_at(delay)):
+        schedule(job, delay)
+    return job
+
+
+def _check_failed(job: Job, exc: api_errors.UseapiError) -> Job:
+    if isinstance(exc, api_errors.JobExpired):
+        return _fail(job, exc, expected=Status.RUNNING)
+    if isinstance(exc, api_errors.InvalidToken):
+        from flowdash.accounts.alerts import note_token_rejected
+
+        note_token_rejected()
+    errors = job.attempts.filter(action="check").count() + 1
+    JobAttempt.objects.create(
+        job=job,
+        number=errors,
+        action="check",
+        outcome=Outcome.REJECTED if exc.status else Outcome.NOT_DELIVERED,
+        http_status=exc.status,
+        message=str(exc)[:2000],
+        finished_at=timezone.now(),
+    )
+    if errors >= MAX_CHECK_ERRORS and not _transient(exc):
+        _release(
+            job,
+            Status.RUNNING,
+            Status.NEEDS_ATTENTION,
+            next_check_at=None,
+            attention_reason=f"flowdash could not read the job's status: {explain(exc)}",
+        )
+        return job
+    delay = max(retry_delay(job, exc), next_check_delay(job))
+    if _release(
+        job,
+        Status.RUNNING,
+        next_check_at=_at(delay),
+        error_message=f"Could not read the job's status ({explain(exc)}); trying again.",
+    ):
+        schedule(job, delay)
+    return job
+
+
+def _finish_remote(job: Job, handler, record, expected: str) -> Job:
+    if record.is_completed:
+        return _store(job, handler, record, expected)
+    # failed: Google's or useapi's reason, in words
+    code = record.code or 500
+    payload = record.payload if isinstance(record.payload, dict) else {}
+    exc = api_errors.error_from_response(code, payload)
+    words = explain(exc)
+    if isinstance(exc, api_errors.SessionExpired | api_errors.InvalidToken):
+        return _fail(job, exc, expected=expected)
+    _record_captcha(job, record.captcha)
+    return _fail_words(
+        job,
+        words,
+        expected=expected,
+        status=code,
+        code=type(exc).__name__,
+        reason=record.reason or record.error or record.error_details or "",
+    )
+
+
+# --- webhooks ----------------------------------------------------------------------------------
+
+
+def note_webhook(job: Job, hinted_status: str | None, remote_id: str | None = None) -> bool:
+    """A callback arrived for the job. It is only a hint: when it says the job finished, the
+    next GET /jobs/{jobId} is moved to now; a job id it names for a job whose submission is
+    still being looked for is remembered as a candidate (verified by GET before use).
+    Returns True when a check was scheduled."""
+    now = timezone.now()
+    Job.objects.filter(pk=job.pk).update(last_webhook_at=now)
+    job.refresh_from_db()
+    moved = 0
+    if job.status == Status.SUBMITTING and remote_id and not job.remote_job_id:
+        number = job.attempts.filter(action="hint").count() + 1
+        JobAttempt.objects.create(
+            job=job,
+            number=number,
+            action="hint",
+            outcome=Outcome.UNKNOWN,
+            message=remote_id[:300],
+            finished_at=now,
+        )
+        moved += Job.objects.filter(
+            pk=job.pk, status=Status.SUBMITTING, next_check_at__gt=now, lease_until__isnull=True
+        ).update(next_check_at=now)
+    if hinted_status in ("completed", "failed"):
+        moved += (
+            Job.objects.filter(pk=job.pk, status=Status.RUNNING)
+            .exclude(remote_job_id="")
+            .filter(Q(next_check_at__isnull=True) | Q(next_check_at__gt=now))
+            .update(next_check_at=now)
+        )
+    if moved:
+        schedule(job, 0)
+    return bool(moved)
+
+
+# --- people's decisions ------------------------------------------------------------------------
+
+
+def resubmit(job: Job, user) -> bool:
+    """ "Submit again" on a job that needs attention: the person accepts it may run twice."""
+    moved = job.move(
+        Status.NEEDS_ATTENTION,
+        Status.QUEUED,
+        next_check_at=None,
+        lease_until=None,
+        remote_job_id="",
+        remote_status="",
+        attention_reason="",
+        error_message=f"Submitted again by {getattr(user, 'username', 'someone')}.",
+    )
+    if moved:
+        schedule(job, 0)
+    return moved
+
+
+def give_up(job: Job, user) -> bool:
+    """ "Give up" on a job that needs attention: it fails, its record kept."""
+    return job.move(
+        Status.NEEDS_ATTENTION,
+        Status.FAILED,
+        next_check_at=None,
+        lease_until=None,
+        error_message=(
+            f"Given up by {getattr(user, 'username', 'someone')}: {job.attention_reason}"
+        ).strip(),
+    )
+
+
+def retry(job: Job, user) -> Job:
+    """A new job with the same request (``retry_of`` points back)."""
+    from flowdash.jobs.queue import create_job
+
+    return create_job(
+        job.kind,
+        dict(job.params or {}),
+        user=user,
+        requested_account=job.requested_account,
+        source_media=job.source_media,
+        retry_of=job,
+    )
+
+
+# --- reconciler --------------------------------------------------------------------------------
+
+
+def due_jobs(limit: int = 500) -> list[int]:
+    return list(Job.objects.due().order_by("next_check_at").values_list("pk", flat=True)[:limit])

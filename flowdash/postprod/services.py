@@ -1,0 +1,518 @@
+"""Post-production rules: what the API allows on a media item, and where things came from.
+
+Plain functions over the models. Nothing here talks to the API: the forms use the rules to
+refuse, with the reason in words, before a job is created; the handlers use the storage helpers
+to decode inline bodies straight into files; the pages use the lineage walk.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from django.core.files import File
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from flowdash.gallery.models import Lineage, Media
+from flowdash.jobs.models import Job
+
+if TYPE_CHECKING:
+    from flowdash.accounts.models import FlowAccount
+
+# --- plans (GET /accounts/{email} → credits.userPaygateTier) -----------------------------------
+
+TIER_FREE = "PAYGATE_TIER_NOT_PAID"
+TIER_PRO = "PAYGATE_TIER_ONE"
+TIER_ULTRA = "PAYGATE_TIER_TWO"
+TIER_NAMES = {TIER_FREE: "free", TIER_PRO: "Pro", TIER_ULTRA: "Ultra"}
+
+# Images the API upscales: made with nano-banana-pro (GEM_PIX_2 is its modelNameType).
+UPSCALABLE_IMAGE_MODELS = frozenset({"nano-banana-pro", "gem_pix_2"})
+IMAGE_UPSCALE_RESOLUTIONS = (("2k", "2K"), ("4k", "4K"))
+VIDEO_UPSCALE_RESOLUTIONS = (("1080p", "1080p"), ("4K", "4K"))
+EXTEND_MODELS = (
+    ("veo-3.1-fast", "Veo 3.1 Fast"),
+    ("veo-3.1-quality", "Veo 3.1 Quality"),
+    ("veo-3.1-fast-relaxed", "Veo 3.1 Fast, relaxed (Ultra only)"),
+)
+ULTRA_ONLY_EXTEND_MODELS = frozenset({"veo-3.1-fast-relaxed"})
+MAX_TRIM = 8.0
+MIN_CLIPS, MAX_CLIPS = 2, 10
+DEFAULT_CLIP_SECONDS = 8.0  # every Veo clip and extension is 8 s
+DEFAULT_OVERLAP = 1.0  # an extension repeats about the last second of its source
+
+
+def tier_of(account: FlowAccount | None) -> str:
+    return (account.paygate_tier or "").strip().upper() if account else ""
+
+
+def plan_words(account: FlowAccount | None) -> str:
+    tier = tier_of(account)
+    return TIER_NAMES.get(tier, tier.lower() or "unknown")
+
+
+def is_paid(account: FlowAccount | None) -> bool | None:
+    """True / False when the account's plan is known, None when it is not (yet)."""
+    tier = tier_of(account)
+    if not tier:
+        return None
+    return tier != TIER_FREE
+
+
+def is_ultra(account: FlowAccount | None) -> bool | None:
+    tier = tier_of(account)
+    if not tier:
+        return None
+    return tier == TIER_ULTRA
+
+
+# --- facts about one media item ----------------------------------------------------------------
+
+
+def aspect_key(media: Media) -> str:
+    """landscape / portrait / square / … whatever spelling the API or the form used."""
+    value = (media.aspect_ratio or "").strip().lower()
+    for prefix in ("video_aspect_ratio_", "image_aspect_ratio_"):
+        if value.startswith(prefix):
+            value = value[len(prefix) :]
+    value = {"16:9": "landscape", "9:16": "portrait", "1:1": "square"}.get(value, value)
+    if not value and media.width and media.height:
+        if media.width > media.height:
+            value = "landscape"
+        elif media.width < media.height:
+            value = "portrait"
+        else:
+            value = "square"
+    return value
+
+
+def aspect_words(key: str) -> str:
+    return key.replace("_", " ") if key else "unknown shape"
+
+
+def image_model_key(media: Media) -> str:
+    """The image model a result was made with, from the media row or its job's request."""
+    model = (media.model or "").strip()
+    if not model and media.job_id:
+        job = media.job
+        if job is not None:
+            model = str(job.params.get("model") or "")
+    return model
+
+
+def clip_seconds(media: Media) -> float:
+    return float(media.duration_seconds or DEFAULT_CLIP_SECONDS)
+
+
+def default_trim_start(media: Media) -> float:
+    """Extended clips start with ~1 s of their source: trim it by default when joining."""
+    if media.origin == Media.Origin.EXTENDED:
+        overlap = media.overlap_seconds if media.overlap_seconds is not None else DEFAULT_OVERLAP
+        return round(float(overlap), 2)
+    return 0.0
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether an action is allowed on a media item, and if not, why (in words)."""
+
+    allowed: bool
+    reason: str = ""
+    note: str = ""
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+def _refuse(reason: str) -> Verdict:
+    return Verdict(False, reason)
+
+
+def _api_reference(media: Media, what: str) -> Verdict | None:
+    if not media.media_generation_id:
+        if media.origin == Media.Origin.JOINED:
+            return _refuse(
+                f"Joined films have no mediaGenerationId in the API, so they cannot be {what}."
+            )
+        if media.origin == Media.Origin.UPLOADED:
+            return _refuse(f"Uploaded files cannot be {what}; only results the API made can.")
+        return _refuse(
+            f"This item has no mediaGenerationId, so the API cannot find it to be {what}."
+        )
+    return None
+
+
+def image_upscale_verdict(media: Media, resolution: str | None = None) -> Verdict:
+    if media.kind != Media.Kind.IMAGE:
+        return _refuse("Only images can be upscaled here; videos have their own upscale.")
+    missing = _api_reference(media, "upscaled")
+    if missing is not None:
+        return missing
+    if media.origin == Media.Origin.UPSCALED:
+        return _refuse("This image is already an upscale.")
+    model = image_model_key(media)
+    if model.lower() not in UPSCALABLE_IMAGE_MODELS:
+        return _refuse(
+            "Only images made with nano-banana-pro can be upscaled "
+            f"(this one was made with {model or 'an unknown model'})."
+        )
+    if resolution and resolution.lower() == "4k" and is_paid(media.account) is False:
+        return _refuse(
+            f"4K needs a paid Google account; {media.account_email or 'this account'} "
+            f"is on the {plan_words(media.account)} plan. 2K works."
+        )
+    return Verdict(True)
+
+
+def video_upscale_verdict(media: Media, resolution: str | None = None) -> Verdict:
+    if media.kind != Media.Kind.VIDEO:
+        return _refuse("Only videos can be upscaled to 1080p or 4K.")
+    missing = _api_reference(media, "upscaled")
+    if missing is not None:
+        return missing
+    if media.origin == Media.Origin.UPSCALED:
+        return _refuse("This video is already an upscale.")
+    if is_paid(media.account) is False:
+        return _refuse(
+            f"Video upscaling needs a paid Google plan; {media.account_email or 'this account'} "
+            "is on the free plan."
+        )
+    if resolution and resolution.upper() == "4K" and is_ultra(media.account) is False:
+        return _refuse(
+            f"4K needs a Google AI Ultra account; {media.account_email or 'this account'} "
+            f"is on the {plan_words(media.account)} plan. 1080p works."
+        )
+    return Verdict(True)
+
+
+def extend_verdict(media: Media, model: str | None = None) -> Verdict:
+    if media.kind != Media.Kind.VIDEO:
+        return _refuse("Only videos can be extended.")
+    missing = _api_reference(media, "extended")
+    if missing is not None:
+        return missing
+    if is_paid(media.account) is False:
+        return _refuse(
+            f"Extending needs a paid Google plan with credits; "
+            f"{media.account_email or 'this account'} is on the free plan."
+        )
+    if model in ULTRA_ONLY_EXTEND_MODELS and is_ultra(media.account) is False:
+        return _refuse(f"{model} is only offered on Google AI Ultra accounts.")
+    return Verdict(True)
+
+
+def gif_verdict(media: Media) -> Verdict:
+    if media.kind != Media.Kind.VIDEO:
+        word = "an image" if media.kind == Media.Kind.IMAGE else "a GIF"
+        return _refuse(f"A GIF is made from a video, and this is {word}.")
+    missing = _api_reference(media, "turned into a GIF")
+    if missing is not None:
+        return missing
+    return Verdict(True)
+
+
+def concat_verdict(media: Media) -> Verdict:
+    if media.kind != Media.Kind.VIDEO:
+        return _refuse("Only videos can be joined.")
+    missing = _api_reference(media, "joined")
+    if missing is not None:
+        return missing
+    return Verdict(True)
+
+
+# --- reuse of earlier results ------------------------------------------------------------------
+
+
+def existing_upscale(media: Media, resolution: str) -> Media | None:
+    """Our stored upscale of ``media`` at ``resolution`` (a repeat costs no API call)."""
+    return (
+        Media.objects.filter(
+            sources__source=media,
+            sources__relation=Lineage.Relation.UPSCALED_FROM,
+            resolution__iexact=resolution,
+        )
+        .exclude(download_status=Media.Download.LOST)
+        .order_by("pk")
+        .first()
+    )
+
+
+def running_job(media: Media, kind: str, **params: Any) -> Job | None:
+    """An unfinished job of ``kind`` on ``media`` with the same parameters."""
+    for job in Job.objects.active().filter(kind=kind, source_media=media).order_by("pk"):
+        if all(str(job.params.get(k, "")).lower() == str(v).lower() for k, v in params.items()):
+            return job
+    for job in Job.objects.filter(
+        kind=kind, source_media=media, status=Job.Status.NEEDS_ATTENTION
+    ).order_by("pk"):
+        if all(str(job.params.get(k, "")).lower() == str(v).lower() for k, v in params.items()):
+            return job
+    return None
+
+
+# --- scene building ----------------------------------------------------------------------------
+
+
+def candidate_videos(account_id: int | None = None, aspect: str | None = None):
+    """Videos the API can join (they have a mediaGenerationId and a known account)."""
+    videos = (
+        Media.objects.filter(kind=Media.Kind.VIDEO, account__isnull=False)
+        .exclude(media_generation_id="")
+        .select_related("account")
+        .newest_first()
+    )
+    if account_id:
+        videos = videos.filter(account_id=account_id)
+    result = list(videos)
+    if aspect:
+        result = [m for m in result if aspect_key(m) == aspect]
+    return result
+
+
+# --- lineage -----------------------------------------------------------------------------------
+
+
+@dataclass
+class LineageNode:
+    media: Media
+    relation: str = ""
+    relation_label: str = ""
+    position: int | None = None
+    trim_start: float | None = None
+    trim_end: float | None = None
+    children: list[LineageNode] = field(default_factory=list)
+    repeated: bool = False  # already shown elsewhere in this tree (or a cycle)
+
+
+MAX_DEPTH = 30
+
+
+def _walk(
+    media: Media,
+    links: Callable[[Media], Iterable[Lineage]],
+    pick: Callable[[Lineage], Media],
+    seen: set[int],
+    depth: int,
+) -> list[LineageNode]:
+    nodes = []
+    if depth >= MAX_DEPTH:
+        return nodes
+    for link in links(media):
+        other = pick(link)
+        node = LineageNode(
+            media=other,
+            relation=link.relation,
+            relation_label=link.get_relation_display(),
+            position=link.position,
+            trim_start=link.trim_start,
+            trim_end=link.trim_end,
+        )
+        if other.pk in seen:
+            node.repeated = True
+        else:
+            seen.add(other.pk)
+            node.children = _walk(other, links, pick, seen, depth + 1)
+        nodes.append(node)
+    return nodes
+
+
+def _sources_of(media: Media):
+    return media.sources.select_related("source", "source__account").order_by("position", "pk")
+
+
+def _derived_of(media: Media):
+    return media.derived.select_related("media", "media__account").order_by(
+        "media__created_at", "pk"
+    )
+
+
+def ancestors(media: Media) -> list[LineageNode]:
+    """Where ``media`` came from, as a tree walking back to the first prompts."""
+    return _walk(media, _sources_of, lambda link: link.source, {media.pk}, 0)
+
+
+def descendants(media: Media) -> list[LineageNode]:
+    """What was made from ``media``, as a tree walking forward."""
+    return _walk(media, _derived_of, lambda link: link.media, {media.pk}, 0)
+
+
+def roots(nodes: list[LineageNode]) -> list[Media]:
+    """The first items of the chains (nothing further back): the original prompts/uploads."""
+    found: list[Media] = []
+
+    def visit(node: LineageNode) -> None:
+        if not node.children and not node.repeated and node.media not in found:
+            found.append(node.media)
+        for child in node.children:
+            visit(child)
+
+    for node in nodes:
+        visit(node)
+    return found
+
+
+# --- links to other apps' pages ----------------------------------------------------------------
+
+
+def media_page_url(media: Media) -> str:
+    """The gallery's detail page when it exists, else our lineage page of the item."""
+    for name in ("gallery:detail", "gallery:media"):
+        try:
+            return reverse(name, args=[media.pk])
+        except NoReverseMatch:
+            continue
+    return reverse("postprod:lineage", args=[media.pk])
+
+
+def job_page_url(job: Job) -> str:
+    try:
+        return reverse("jobs:detail", args=[job.pk])
+    except NoReverseMatch:
+        return f"/jobs/{job.pk}/"
+
+
+# --- files -------------------------------------------------------------------------------------
+
+
+def new_file_name(ext: str, folder: str = "media") -> str:
+    now = timezone.now()
+    return f"{folder}/{now:%Y/%m}/{uuid.uuid4().hex}.{ext.lstrip('.')}"
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A file decoded from an inline (base64) answer, already on our storage."""
+
+    name: str
+    size: int
+    payload: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+def decode_into_storage(ext: str, fetch: Callable[[Path], Any]) -> tuple[str, Any]:
+    """Call ``fetch(path)`` (a client method writing the decoded body to ``path``), then make the
+    file part of the default storage. Bounded memory: the client streams the base64 into the
+    file; here it is either written in place (file-system storage) or copied in chunks."""
+    name = new_file_name(ext)
+    try:
+        target = Path(default_storage.path(name))
+    except NotImplementedError:
+        target = None
+    if target is not None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        name = default_storage.get_available_name(name)
+        target = Path(default_storage.path(name))
+        answer = fetch(target)
+        mode = getattr(default_storage, "file_permissions_mode", None) or 0o644
+        with contextlib.suppress(OSError):
+            os.chmod(target, mode)  # the client's temporary file was private (0600)
+        return name, answer
+    with tempfile.TemporaryDirectory(prefix="flowdash-postprod-") as tmp:
+        path = Path(tmp) / f"result.{ext}"
+        answer = fetch(path)
+        with path.open("rb") as handle:
+            name = default_storage.save(name, File(handle))
+    return name, answer
+
+
+def delete_stored(name: str) -> None:
+    if name:
+        with contextlib.suppress(OSError):
+            default_storage.delete(name)
+
+
+def local_copy_path(name: str) -> tuple[str, bool]:
+    """A local path for a stored file, and whether it is a temporary copy to delete."""
+    try:
+        return default_storage.path(name), False
+    except NotImplementedError:
+        suffix = os.path.splitext(name)[1]
+        with (
+            tempfile.NamedTemporaryFile(delete=False, suffix=suffix) as handle,
+            default_storage.open(name, "rb") as source,
+        ):
+            for chunk in iter(lambda: source.read(1 << 20), b""):
+                handle.write(chunk)
+        return handle.name, True
+
+
+def fill_file_facts(media: Media, name: str) -> None:
+    """Set file, size, content type, dimensions/duration and a thumbnail from the stored file."""
+    from flowdash.lib import media_files
+
+    media.file.name = name
+    media.file_size = default_storage.size(name)
+    path, temporary = local_copy_path(name)
+    try:
+        thumb: bytes | None = None
+        if media.kind == Media.Kind.VIDEO:
+            media.content_type = "video/mp4"
+            try:
+                facts = media_files.video_facts(path)
+                media.width, media.height = facts.width, facts.height
+                media.duration_seconds = facts.duration_seconds
+                thumb = media_files.video_thumbnail(path)
+            except Exception:  # noqa: BLE001 — a file PyAV cannot read keeps no facts
+                thumb = None
+        else:
+            media.content_type = "image/gif" if media.kind == Media.Kind.GIF else "image/jpeg"
+            try:
+                media.width, media.height = media_files.image_size(path)
+                thumb = media_files.image_thumbnail(path)
+            except Exception:  # noqa: BLE001 — Pillow could not read it
+                thumb = None
+        if thumb:
+            media.thumbnail.name = default_storage.save(
+                new_file_name("jpg", "media/thumbs"), ContentFile(thumb)
+            )
+    finally:
+        if temporary:
+            os.unlink(path)
+
+
+# --- what one item offers (the action page and the gallery's detail page) ---------------------
+
+
+def action_summary(media: Media) -> dict[str, Any]:
+    """Every post-production action on ``media``: allowed or not, and why, in words."""
+    summary: dict[str, Any] = {"kind": media.kind, "upscales": []}
+    if media.kind == Media.Kind.IMAGE:
+        summary["upscale"] = image_upscale_verdict(media)
+        summary["upscale_high"] = image_upscale_verdict(media, "4k")
+        summary["high_label"] = "4K"
+    else:
+        summary["upscale"] = video_upscale_verdict(media)
+        summary["upscale_high"] = video_upscale_verdict(media, "4K")
+        summary["high_label"] = "4K"
+    summary["extend"] = extend_verdict(media)
+    summary["gif"] = gif_verdict(media)
+    summary["join"] = concat_verdict(media)
+    summary["upscales"] = list(
+        Media.objects.filter(
+            sources__source=media, sources__relation=Lineage.Relation.UPSCALED_FROM
+        ).order_by("pk")
+    )
+    return summary
+
+
+def file_url(media: Media) -> str:
+    """Where the browser reads the stored file (the gallery's range-aware view if present)."""
+    try:
+        return reverse("gallery:file", args=[media.pk])
+    except NoReverseMatch:
+        return reverse("postprod:file", args=[media.pk])
+
+
+def thumbnail_url(media: Media) -> str:
+    try:
+        return reverse("gallery:thumbnail", args=[media.pk])
+    except NoReverseMatch:
+        return reverse("postprod:thumbnail", args=[media.pk])

@@ -1,0 +1,237 @@
+"""Pages of post-production: actions on one media item, the scene builder, lineage.
+
+Views never call the API: an accepted form becomes a job (queue.create_job) and the browser goes
+to the job's page; a refused one is shown again with the reason.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+
+from django.contrib import messages
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from flowdash.accounts.models import FlowAccount
+from flowdash.gallery.models import Media
+from flowdash.jobs import queue
+from flowdash.jobs.models import Kind
+from flowdash.postprod import services
+from flowdash.postprod.forms import (
+    ExtendForm,
+    GifForm,
+    ImageUpscaleForm,
+    SceneForm,
+    VideoUpscaleForm,
+)
+from flowdash.team.roles import CREATOR, role_required
+
+SCENE_LIMIT = 60
+
+
+def _media(pk: int) -> Media:
+    return get_object_or_404(Media.objects.select_related("account", "job"), pk=pk)
+
+
+def _upscale_form(media: Media, data=None):
+    form_class = ImageUpscaleForm if media.kind == Media.Kind.IMAGE else VideoUpscaleForm
+    return form_class(media, data, prefix="upscale")
+
+
+def _actions_context(media: Media, **bound) -> dict:
+    context = {
+        "media": media,
+        "upscale_form": bound.get("upscale_form") or _upscale_form(media),
+        "extend_form": bound.get("extend_form") or ExtendForm(media, prefix="extend"),
+        "gif_form": bound.get("gif_form") or GifForm(media, prefix="gif"),
+        "status": services.action_summary(media),
+        "media_page": services.media_page_url(media),
+    }
+    return context
+
+
+@role_required(CREATOR)
+@require_GET
+def actions_view(request, pk: int):
+    media = _media(pk)
+    return render(request, "postprod/actions.html", _actions_context(media))
+
+
+def _to_job(request, job, what: str):
+    messages.success(request, f"{what} is queued as job {job.pk}.")
+    return redirect(services.job_page_url(job))
+
+
+@role_required(CREATOR)
+@require_POST
+def upscale_view(request, pk: int):
+    media = _media(pk)
+    form = _upscale_form(media, request.POST)
+    if not form.is_valid():
+        context = _actions_context(media, upscale_form=form)
+        return render(request, "postprod/actions.html", context, status=400)
+    params = form.job_params()
+    if media.kind == Media.Kind.VIDEO:
+        resolution = params["resolution"]
+        earlier = services.existing_upscale(media, resolution)
+        if earlier is not None:
+            messages.info(
+                request,
+                f"This video was already upscaled to {resolution}: here is the copy we keep. "
+                "No API call was made.",
+            )
+            return redirect(services.media_page_url(earlier))
+        running = services.running_job(media, Kind.VIDEO_UPSCALE, resolution=resolution)
+        if running is not None:
+            messages.info(
+                request,
+                f"A {resolution} upscale of this video is already under way (job {running.pk}).",
+            )
+            return redirect(services.job_page_url(running))
+        kind = Kind.VIDEO_UPSCALE
+    else:
+        kind = Kind.IMAGE_UPSCALE
+    job = queue.create_job(
+        kind,
+        params,
+        user=request.user,
+        requested_account=media.account,
+        source_media=media,
+    )
+    return _to_job(request, job, f"The {params['resolution']} upscale")
+
+
+@role_required(CREATOR)
+@require_http_methods(["GET", "POST"])
+def extend_view(request, pk: int):
+    media = _media(pk)
+    if request.method == "GET":
+        return redirect(f"{reverse('postprod:actions', args=[pk])}#extend")
+    form = ExtendForm(media, request.POST, prefix="extend")
+    if not form.is_valid():
+        context = _actions_context(media, extend_form=form)
+        return render(request, "postprod/actions.html", context, status=400)
+    job = queue.create_job(
+        Kind.EXTEND,
+        form.job_params(),
+        user=request.user,
+        requested_account=media.account,
+        source_media=media,
+    )
+    return _to_job(request, job, "The extension")
+
+
+@role_required(CREATOR)
+@require_POST
+def gif_view(request, pk: int):
+    media = _media(pk)
+    form = GifForm(media, request.POST, prefix="gif")
+    if not form.is_valid():
+        context = _actions_context(media, gif_form=form)
+        return render(request, "postprod/actions.html", context, status=400)
+    job = queue.create_job(
+        Kind.GIF, {}, user=request.user, requested_account=media.account, source_media=media
+    )
+    return _to_job(request, job, "The GIF")
+
+
+# --- scene builder -----------------------------------------------------------------------------
+
+
+def _scene_filters(request) -> tuple[int | None, str]:
+    source = request.POST if request.method == "POST" else request.GET
+    try:
+        account_id = int(source.get("account") or 0) or None
+    except ValueError:
+        account_id = None
+    aspect = (source.get("aspect") or "").strip().lower()
+    return account_id, aspect
+
+
+@role_required(CREATOR)
+@require_http_methods(["GET", "POST"])
+def scene_view(request):
+    account_id, aspect = _scene_filters(request)
+    all_candidates = services.candidate_videos(account_id, aspect or None)
+    candidates = all_candidates[:SCENE_LIMIT]
+    if request.method == "POST":
+        form = SceneForm(candidates, request.POST)
+        if form.is_valid():
+            job = queue.create_job(
+                Kind.CONCATENATE,
+                form.job_params(),
+                user=request.user,
+                requested_account=form.account,
+            )
+            return _to_job(request, job, f"Joining {len(form.chosen)} videos")
+        status = 400
+    else:
+        preselected = request.GET.getlist("clip")
+        form = SceneForm(candidates)
+        for clip in form.clips:
+            clip.included = str(clip.media.pk) in preselected
+        status = 200
+    accounts = FlowAccount.objects.filter(
+        pk__in={m.account_id for m in services.candidate_videos()}
+    ).order_by("email")
+    aspects = sorted({services.aspect_key(m) for m in services.candidate_videos()} - {""})
+    context = {
+        "form": form,
+        "accounts": accounts,
+        "aspects": aspects,
+        "account_id": account_id,
+        "aspect": aspect,
+        "truncated": len(all_candidates) > SCENE_LIMIT,
+        "limit": SCENE_LIMIT,
+        "max_trim": services.MAX_TRIM,
+    }
+    return render(request, "postprod/scene.html", context, status=status)
+
+
+# --- lineage -----------------------------------------------------------------------------------
+
+
+@require_GET
+def lineage_view(request, pk: int):
+    media = _media(pk)
+    back = services.ancestors(media)
+    forward = services.descendants(media)
+    context = {
+        "media": media,
+        "back": back,
+        "forward": forward,
+        "origins": services.roots(back),
+        "media_page": services.media_page_url(media),
+    }
+    return render(request, "postprod/lineage.html", context)
+
+
+# --- files (thumbnails and players on these pages) ---------------------------------------------
+
+
+def _serve(name: str, content_type: str = ""):
+    if not name or not default_storage.exists(name):
+        raise Http404("The file is not stored (yet).")
+    kind = content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
+    response = FileResponse(default_storage.open(name, "rb"), content_type=kind)
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@require_GET
+def file_view(request, pk: int):
+    media = _media(pk)
+    return _serve(media.file.name, media.content_type)
+
+
+@require_GET
+def thumbnail_view(request, pk: int):
+    media = _media(pk)
+    if media.thumbnail:
+        return _serve(media.thumbnail.name, "image/jpeg")
+    if media.kind in (Media.Kind.IMAGE, Media.Kind.GIF) and media.file:
+        return _serve(media.file.name, media.content_type)
+    raise Http404("No thumbnail yet.")

@@ -1,0 +1,167 @@
+// Studio and Assets pages: tabs, video modes, reference counters, drag-and-drop uploads.
+// Everything here is a convenience; the forms work without it and the server checks all.
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+
+  function each(selector, root, fn) {
+    Array.prototype.forEach.call((root || document).querySelectorAll(selector), fn);
+  }
+
+  // --- tabs ----------------------------------------------------------------------------------
+  function showTab(name) {
+    each("[data-tab]", document, function (tab) {
+      tab.setAttribute("aria-selected", tab.getAttribute("data-tab") === name ? "true" : "false");
+    });
+    each("[data-panel]", document, function (panel) {
+      panel.hidden = panel.getAttribute("data-panel") !== name;
+    });
+    var url = new URL(window.location.href);
+    url.searchParams.set("tab", name);
+    window.history.replaceState(null, "", url);
+  }
+  document.addEventListener("click", function (event) {
+    var tab = event.target.closest("[data-tab]");
+    if (!tab) return;
+    event.preventDefault();
+    showTab(tab.getAttribute("data-tab"));
+  });
+
+  // --- image form: reference counter and the API's auto model choice --------------------------
+  function autoModel(count) {
+    if (count > 3) return "nano-banana-pro";
+    if (count >= 1) return "nano-banana";
+    return "imagen-4";
+  }
+  function updateImage(form) {
+    var select = form.querySelector("[data-image-model]");
+    var picked = form.querySelectorAll("input[name=references]:checked").length;
+    var option = select.options[select.selectedIndex];
+    var limit = parseInt(option.getAttribute("data-limit"), 10);
+    var counter = form.querySelector("[data-ref-counter]");
+    counter.textContent = picked + " of " + limit + " picked";
+    counter.classList.toggle("over", picked > limit);
+    var hint = form.querySelector("[data-auto-model]");
+    if (!select.value) {
+      hint.textContent = "Auto: with " + picked + " reference" + (picked === 1 ? "" : "s") +
+        " the API uses " + autoModel(picked) + " (none → imagen-4, 1-3 → nano-banana, " +
+        "more than 3 → nano-banana-pro, which needs an Ultra account).";
+    } else {
+      hint.textContent = select.value + " takes up to " + limit + " reference images.";
+    }
+  }
+
+  // --- video form: modes and reference limits ------------------------------------------------
+  function updateVideo(form) {
+    var checked = form.querySelector("input[name=mode]:checked");
+    var mode = checked ? checked.value : "text";
+    each("[data-mode-panel]", form, function (panel) {
+      var active = panel.getAttribute("data-mode-panel") === mode;
+      if (active) panel.removeAttribute("data-inactive");
+      else panel.setAttribute("data-inactive", "");
+      // Inputs of other modes are not sent: a start frame never travels with references.
+      each("input", panel, function (input) { input.disabled = !active; });
+    });
+    var select = form.querySelector("[data-video-model]");
+    var option = select.options[select.selectedIndex];
+    var limit = option ? parseInt(option.getAttribute("data-limit"), 10) : 3;
+    var counter = form.querySelector("[data-ref-counter]");
+    var picked = form.querySelectorAll("[data-mode-panel=references] input:checked").length;
+    counter.textContent = limit === 0 ? "this model takes no references" : picked + " of " + limit + " picked";
+    counter.classList.toggle("over", picked > limit);
+  }
+
+  // --- pickers: references keep the order they were picked in (reference_1, _2, …) ----------
+  function initPicker(picker) {
+    if (picker.getAttribute("data-pick-type") !== "checkbox") return;
+    var order = (picker.getAttribute("data-order") || "").split(" ").filter(Boolean);
+    function boxes() { return picker.querySelectorAll("input[type=checkbox]"); }
+    each("input[type=checkbox]:checked", picker, function (box) {
+      if (order.indexOf(box.value) < 0) order.push(box.value);
+    });
+    function paint() {
+      each("input[type=checkbox]", picker, function (box) {
+        var badge = box.parentNode.querySelector(".pick-order");
+        var at = order.indexOf(box.value);
+        if (badge) badge.textContent = box.checked && at >= 0 ? String(at + 1) : "";
+      });
+    }
+    picker.addEventListener("change", function (event) {
+      var box = event.target;
+      if (box.type !== "checkbox") return;
+      order = order.filter(function (v) { return v !== box.value; });
+      if (box.checked) order.push(box.value);
+      paint();
+    });
+    picker.closest("form").addEventListener("submit", function () {
+      // Send the picks in picking order: hidden inputs replace the boxes' own values.
+      var live = Array.prototype.filter.call(boxes(), function (b) { return b.checked && !b.disabled; });
+      if (!live.length) return;
+      var name = live[0].name;
+      live.forEach(function (b) { b.removeAttribute("name"); b.setAttribute("data-name", name); });
+      order.forEach(function (value) {
+        if (!live.some(function (b) { return b.value === value; })) return;
+        var hidden = document.createElement("input");
+        hidden.type = "hidden";
+        hidden.name = name;
+        hidden.value = value;
+        hidden.setAttribute("data-ordered", "");
+        picker.appendChild(hidden);
+      });
+    });
+    paint();
+  }
+  // Back from the browser's page cache after a submit: give the boxes their names back.
+  window.addEventListener("pageshow", function () {
+    each("[data-ordered]", document, function (h) { h.remove(); });
+    each("input[data-name]", document, function (b) { b.name = b.getAttribute("data-name"); });
+  });
+
+  function init() {
+    each("[data-picker]", document, initPicker);
+    var imageForm = document.querySelector("[data-image-form]");
+    if (imageForm) {
+      updateImage(imageForm);
+      imageForm.addEventListener("change", function () { updateImage(imageForm); });
+    }
+    var videoForm = document.querySelector("[data-video-form]");
+    if (videoForm) {
+      updateVideo(videoForm);
+      videoForm.addEventListener("change", function () { updateVideo(videoForm); });
+    }
+    each("[data-dropzone]", document, initDropzone);
+  }
+
+  // --- assets: drop files or pick them --------------------------------------------------------
+  function initDropzone(form) {
+    var area = form.querySelector("[data-dropzone-area]");
+    var input = form.querySelector("input[type=file]");
+    var names = form.querySelector("[data-dropzone-names]");
+    function show() {
+      var list = Array.prototype.map.call(input.files, function (f) { return f.name; });
+      names.textContent = list.length ? list.length + " chosen: " + list.join(", ") : "";
+    }
+    input.addEventListener("change", show);
+    ["dragenter", "dragover"].forEach(function (type) {
+      area.addEventListener(type, function (event) {
+        event.preventDefault();
+        area.classList.add("dragging");
+      });
+    });
+    ["dragleave", "drop"].forEach(function (type) {
+      area.addEventListener(type, function (event) {
+        event.preventDefault();
+        area.classList.remove("dragging");
+      });
+    });
+    area.addEventListener("drop", function (event) {
+      if (!event.dataTransfer || !event.dataTransfer.files.length) return;
+      input.files = event.dataTransfer.files;
+      show();
+      form.requestSubmit ? form.requestSubmit() : form.submit();
+    });
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+  else init();
+})();

@@ -1,0 +1,120 @@
+"""The useapi webhook endpoint: a hint that only moves the next GET /jobs/{jobId} forward."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from django.utils import timezone
+
+from flowdash.jobs import services
+from flowdash.jobs.models import Job
+from flowdash.jobs.queue import create_job
+from tests.jobs import test_pipeline as pipeline
+from tests.jobs.test_pipeline import PRO, posts, run, video_params
+
+# the pipeline tests' fixtures
+sim, accounts, api = pipeline.sim, pipeline.accounts, pipeline.api
+
+pytestmark = pytest.mark.django_db
+
+
+def hook_url(job: Job, token: str | None = None) -> str:
+    return f"/hooks/useapi/{job.uuid}/{token or job.webhook_token()}/"
+
+
+def send(client, url: str, body) -> object:
+    data = body if isinstance(body, bytes | str) else json.dumps(body)
+    return client.post(url, data=data, content_type="application/json")
+
+
+def running_video(rows, client) -> Job:
+    job = create_job("video", video_params(), requested_account=rows[PRO])
+    return run(job, client, until=lambda j: j.status == Job.Status.RUNNING)
+
+
+def gets(server, job: Job) -> int:
+    return len(server.state.requests(method="GET", path=f"/jobs/{job.remote_job_id}"))
+
+
+def test_a_forged_token_gets_the_same_404_as_an_unknown_job(client, accounts, api, sim):
+    job = running_video(accounts, api)
+    before = Job.objects.get(pk=job.pk)
+    forged = send(client, hook_url(job, "not-the-token"), {"status": "completed"})
+    unknown = send(client, f"/hooks/useapi/{uuid.uuid4()}/{job.webhook_token()}/", {})
+    assert forged.status_code == unknown.status_code == 404
+    assert forged.content == unknown.content
+    after = Job.objects.get(pk=job.pk)
+    assert (after.next_check_at, after.last_webhook_at) == (before.next_check_at, None)
+
+
+def test_no_sign_in_and_no_csrf_token_are_needed(client, accounts, api, sim):
+    job = running_video(accounts, api)
+    client.enforce_csrf_checks = True
+    answer = send(client, hook_url(job), {"status": "started", "jobid": job.remote_job_id})
+    assert answer.status_code == 200
+    before = job.next_check_at
+    job.refresh_from_db()
+    assert job.last_webhook_at is not None
+    assert job.next_check_at == before  # "started" asks for nothing
+
+
+def test_a_completed_hint_brings_the_check_forward_once(client, accounts, api, sim):
+    job = running_video(accounts, api)
+    assert job.next_check_at > timezone.now()
+    sim.state.advance(600)  # the video is ready on the service
+    assert send(client, hook_url(job), {"status": "completed"}).status_code == 200
+    job.refresh_from_db()
+    assert job.next_check_at <= timezone.now()
+    job = services.drive(job, api)
+    assert job.status == Job.Status.COMPLETED
+    checks = gets(sim, job)
+
+    # duplicates and a late "started" change nothing and cost no request
+    for body in ({"status": "completed"}, {"status": "started"}, {"status": "failed"}):
+        assert send(client, hook_url(job), body).status_code == 200
+        job = services.drive(job, api)
+    assert job.status == Job.Status.COMPLETED and gets(sim, job) == checks
+    assert job.media.count() == 1
+
+
+def test_a_failed_body_alone_cannot_fail_a_job(client, accounts, api, sim):
+    job = running_video(accounts, api)
+    send(client, hook_url(job), {"status": "failed", "error": "forged", "code": 500})
+    job = services.drive(job, api)
+    assert job.status in (Job.Status.RUNNING, Job.Status.COMPLETED)
+    assert "forged" not in job.error_message
+
+
+def test_an_oversized_or_broken_body_is_still_only_a_hint(client, accounts, api, sim):
+    job = running_video(accounts, api)
+    big = b'{"status": "started", "pad": "' + b"x" * (300 * 1024) + b'"}'
+    assert send(client, hook_url(job), big).status_code == 200
+    assert send(client, hook_url(job), b"not json").status_code == 200
+    job.refresh_from_db()
+    assert job.status == Job.Status.RUNNING
+
+
+def test_get_is_not_allowed(client, accounts, api, sim):
+    job = running_video(accounts, api)
+    assert client.get(hook_url(job)).status_code == 405
+
+
+@pytest.mark.django_db(transaction=True)
+def test_callbacks_from_the_service_complete_a_job_with_one_check(
+    live_server, settings, accounts, api, sim
+):
+    settings.PUBLIC_URL = live_server.url
+    job = create_job("video", video_params(), requested_account=accounts[PRO])
+    job = services.drive(job, api)
+    assert job.status == Job.Status.RUNNING
+    body = posts(sim, "/videos")[0]["body"]
+    assert body["replyUrl"] == f"{live_server.url}/hooks/useapi/{job.uuid}/{job.webhook_token()}/"
+    # with webhooks on, polling is only a slow fallback
+    assert services.first_check_delay(job) > 2 * services.expected_seconds(job) / 500
+
+    job = run(job, api)
+    assert job.status == Job.Status.COMPLETED
+    assert job.last_webhook_at is not None
+    assert gets(sim, job) == 1
