@@ -138,6 +138,12 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
+# The job reconciler (design.md rule 2) also schedules every later step of a job: checks of
+# running videos and retries are nudged by it, so its interval sets their promptness.
+RECONCILE_SECONDS = env.float("FLOWDASH_RECONCILE_SECONDS", 5.0)
+# Scales the job pipeline's waits (checks near the documented generation time): unset = the
+# simulator's speed in sandbox mode, 1 with the real service.
+FLOWDASH_JOB_TIME_SCALE = env.float("FLOWDASH_JOB_TIME_SCALE", 0.0) or None
 CELERY_BEAT_SCHEDULE: dict = {
     "sync-accounts": {
         "task": "flowdash.accounts.tasks.sync_accounts_task",
@@ -166,8 +172,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     "reconcile-jobs": {
         "task": "flowdash.jobs.tasks.reconcile_jobs",
-        "schedule": env.float("FLOWDASH_RECONCILE_SECONDS", 15.0),
-        "options": {"expires": 14},
+        "schedule": RECONCILE_SECONDS,
+        "options": {"expires": RECONCILE_SECONDS * 0.9},
     },
     "prune-account-history": {
         "task": "flowdash.accounts.tasks.prune_account_history_task",

@@ -7,7 +7,6 @@ from __future__ import annotations
 import time
 
 import pytest
-from django.utils import timezone
 
 from flowdash.jobs.models import Job
 from tests.browser.conftest import sign_in
@@ -18,9 +17,9 @@ PASSWORD = "a-long-password-1"
 
 def wait_for_job(job_id: int, timeout: float = 90.0) -> Job:
     """Wait for the worker to finish the job and store its files. A job resting until its next
-    scheduled check is made due and nudged, as the reconciler would (beat is not running)."""
+    step is driven by the worker, nudged by the reconciler as beat would run it."""
     from flowdash.gallery.models import Media
-    from flowdash.jobs import queue
+    from flowdash.jobs.tasks import reconcile_jobs
 
     deadline = time.monotonic() + timeout
     last_nudge = 0.0
@@ -32,13 +31,8 @@ def wait_for_job(job_id: int, timeout: float = 90.0) -> Job:
         if job.status == Job.Status.NEEDS_ATTENTION:
             raise AssertionError(f"job {job_id} needs attention: {job.attention_reason}")
         now = time.monotonic()
-        if now - last_nudge > 1.0:
-            resting = job.next_check_at is not None and job.next_check_at > timezone.now()
-            if job.status == Job.Status.RUNNING and resting:
-                Job.objects.filter(pk=job_id).update(next_check_at=timezone.now(), lease_until=None)
-                queue.nudge(job_id)
-            elif job.status == Job.Status.QUEUED and job.lease_until is None:
-                queue.nudge(job_id)
+        if now - last_nudge > 1.0:  # the reconciler's beat (beat is not running here)
+            reconcile_jobs()
             last_nudge = now
         time.sleep(0.2)
     raise AssertionError(f"job {job_id} is still {Job.objects.get(pk=job_id).status}")

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.utils import timezone
 from playwright.sync_api import expect
 
 from flowdash.jobs.models import Job
@@ -31,16 +30,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def worker(celery_worker_process):
-    """The session's worker, with this process's Celery connections pointed at its Redis.
-
-    A transactional test that ran before the worker fixture may have sent a message while the
-    app still aimed at the default broker; its cached connection pool would keep aiming there
-    (nudges lost, jobs left to a reconciler that is not running here). Drop those connections.
-    """
-    from flowdash.celery import app
-
-    app._pool = None  # dropped, not closed: a live server thread may still hold a connection
-    app.amqp._producer_pool = None
     return celery_worker_process
 
 
@@ -49,18 +38,11 @@ def shot(page, name: str) -> None:
         page.screenshot(path=str(Path(SHOTS) / name), full_page=True)
 
 
-def make_due(job_id: int) -> None:
-    """Play the reconciler (beat is not running here): a job resting until its next scheduled
-    check (the documented minutes, the simulator's seconds) is made due and nudged."""
-    from flowdash.jobs import queue
+def reconcile() -> None:
+    """Run the reconciler, as beat would every few seconds (beat is not running here)."""
+    from flowdash.jobs.tasks import reconcile_jobs
 
-    job = Job.objects.get(pk=job_id)
-    resting = job.next_check_at is not None and job.next_check_at > timezone.now()
-    if job.status == Job.Status.RUNNING and resting:
-        Job.objects.filter(pk=job_id).update(next_check_at=timezone.now(), lease_until=None)
-        queue.nudge(job_id)
-    elif job.status == Job.Status.QUEUED and job.lease_until is None:
-        queue.nudge(job_id)
+    reconcile_jobs()
 
 
 def wait_for_card(page, job_id: int, timeout: float = 90.0) -> None:
@@ -71,7 +53,7 @@ def wait_for_card(page, job_id: int, timeout: float = 90.0) -> None:
         ended = card.get_attribute("data-status") in ("completed", "failed", "cancelled")
         if ended and not card.locator(".result-pending").count():
             return
-        make_due(job_id)
+        reconcile()
         page.wait_for_timeout(500)
     raise AssertionError(f"job {job_id} is still {Job.objects.get(pk=job_id).status}")
 
@@ -169,7 +151,7 @@ def test_upload_then_generate_an_image_and_a_video(page, live_server, worker, si
     upload_job = Job.objects.get(kind="asset_upload")
     deadline = time.monotonic() + 60
     while Job.objects.get(pk=upload_job.pk).status != "completed" and time.monotonic() < deadline:
-        make_due(upload_job.pk)
+        reconcile()
         page.wait_for_timeout(300)
     card = page.locator(f'[data-asset="{harbour.pk}"]')
     expect(card.locator("[data-accounts]")).to_contain_text("on pro.studio@gmail.com")
