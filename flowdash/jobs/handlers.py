@@ -15,6 +15,16 @@ from flowdash.jobs.kinds import register
 from flowdash.jobs.models import Job
 
 
+def _auto_model(job: Job) -> str:
+    """The request name the API picks for an image job sent without a model (documented by
+    reference count), so the gallery lists "imagen-4" rather than an internal model name."""
+    if job.kind != Job.Kind.IMAGE:
+        return ""
+    from flowdash.jobs.forms import auto_image_model
+
+    return auto_image_model(len((job.params or {}).get("references") or []))
+
+
 def job_email(job: Job) -> str | None:
     """The address to name in the request, or None to let the API balance the load."""
     return job.account.address if job.account_id and job.account else None
@@ -50,7 +60,7 @@ def media_from_item(job: Job, item, kind: str, **fields) -> Media:
         account=job.account,
         account_email=job.account_email,
         prompt=params.get("prompt") or item.prompt or "",
-        model=(params.get("model") or item.model or "")[:60],
+        model=(params.get("model") or _auto_model(job) or item.model or "")[:60],
         seed=item.seed if item.seed is not None else params.get("seed"),
         aspect_ratio=(params.get("aspect_ratio") or item.aspect_ratio or "")[:20],
         job=job,

@@ -443,3 +443,10 @@ def test_a_worker_that_died_waiting_for_the_answer_is_recovered_without_resendin
     assert len(posts(sim, "/videos")) == 1
     assert job.attempts.get(action="submit").outcome == JobAttempt.Outcome.UNKNOWN
     assert job.media.count() == 1
+
+
+def test_an_auto_model_image_is_listed_under_the_model_the_api_picks(accounts, api, sim):
+    params = {**image_params(), "model": None}
+    job = run(create_job("image", params), api)
+    assert job.status == Job.Status.COMPLETED
+    assert {m.model for m in job.media.all()} == {"imagen-4"}  # no references → imagen-4
