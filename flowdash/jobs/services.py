@@ -38,7 +38,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from flowdash.jobs.kinds import handler_for
-from flowdash.jobs.models import ACTIVE, Job, JobAttempt
+from flowdash.jobs.models import ACTIVE, Job, JobAttempt, Kind
 from flowdash.useapi import errors as api_errors
 
 logger = logging.getLogger(__name__)
@@ -242,13 +242,27 @@ def _submit(job: Job, client) -> Job:
     return _accepted(job, handler, attempt, answer)
 
 
+# The client's read timeout that bounds each kind's one request (plus reference uploads).
+SUBMIT_TIMEOUT = {
+    Kind.IMAGE: "image",
+    Kind.IMAGE_UPSCALE: "image",
+    Kind.GIF: "gif",
+    Kind.CONCATENATE: "concatenate",
+    Kind.ASSET_UPLOAD: "upload",
+}
+
+
 def _submit_lease(client, handler) -> float:
+    """How long a submission may take before the job counts as abandoned: the kind's own read
+    timeout (a join may stream for minutes), plus reference uploads, connect and a margin."""
     timeouts = getattr(client, "timeouts", None)
-    read = 180.0
-    if timeouts is not None:
-        read = timeouts.video_async if handler.is_async else max(timeouts.image, timeouts.upload)
-        read += timeouts.connect
-    return read + SUBMIT_LEASE_MARGIN
+    if timeouts is None:
+        return 300.0 + SUBMIT_LEASE_MARGIN
+    if handler.is_async:
+        read = timeouts.video_async
+    else:
+        read = getattr(timeouts, SUBMIT_TIMEOUT.get(handler.kind, "concatenate"))
+    return timeouts.upload + read + 2 * timeouts.connect + SUBMIT_LEASE_MARGIN
 
 
 def _finish_attempt(attempt: JobAttempt, outcome: str, *, status=None, message="", email=""):
@@ -362,6 +376,9 @@ def _submit_failed(job: Job, attempt: JobAttempt, exc: api_errors.UseapiError) -
         return _not_sent(job, exc)
     if isinstance(exc, api_errors.RateLimited | api_errors.Unavailable):
         _finish_attempt(attempt, Outcome.REJECTED, status=exc.status, message=str(exc), email=email)
+        words = _lasting_limit(job, exc)
+        if words:  # retrying today cannot help
+            return _fail(job, exc, words=words)
         return _not_sent(job, exc)
     if isinstance(exc, api_errors.RequestValidationError):
         _finish_attempt(attempt, Outcome.NOT_DELIVERED, message=str(exc))
@@ -374,6 +391,23 @@ def _submit_failed(job: Job, attempt: JobAttempt, exc: api_errors.UseapiError) -
         return _ambiguous(job, exc.user_message)
     _finish_attempt(attempt, Outcome.REJECTED, status=exc.status, message=str(exc), email=email)
     return _fail(job, exc)
+
+
+def _lasting_limit(job: Job, exc: api_errors.UseapiError) -> str | None:
+    """Words for a 429 that no retry today can cure (a daily quota; for image upscales the
+    documented "this model cannot be upscaled"), or None for a passing throttle."""
+    reason = exc.reason or ""
+    if job.kind == Kind.IMAGE_UPSCALE and reason.endswith("DAILY_QUOTA_REACHED_UPGRADEABLE"):
+        return (
+            "Google says this image cannot be upscaled: only nano-banana-pro images can "
+            f"({reason})."
+        )
+    if "DAILY_QUOTA_REACHED" in reason or reason == "PUBLIC_ERROR_USER_QUOTA_REACHED":
+        return (
+            f"This account reached its daily quota for this model ({reason}); it resets at "
+            "midnight UTC. Try another account or model."
+        )
+    return None
 
 
 def retry_delay(job: Job, exc: api_errors.UseapiError | None) -> float:

@@ -272,6 +272,15 @@ def test_429_gives_up_after_the_limit(accounts, api, sim):
     assert len(posts(sim, "/images")) == services.MAX_SUBMIT_ATTEMPTS
 
 
+def test_a_daily_quota_fails_at_once_in_words_instead_of_retrying(accounts, api, sim):
+    sim.state.faults.add("daily_quota", endpoint="images")
+    job = create_job("image", image_params(count=1), requested_account=accounts[PRO])
+    job = services.drive(job, api)
+    assert job.status == Job.Status.FAILED and job.error_status == 429
+    assert "daily quota" in job.error_message and "midnight UTC" in job.error_message
+    assert len(posts(sim, "/images")) == 1
+
+
 def test_596_expires_the_accounts_session_and_alerts(accounts, api, sim):
     sim.state.set_account_state(PRO, "session_expired")
     job = run(create_job("image", image_params(), requested_account=accounts[PRO]), api)
