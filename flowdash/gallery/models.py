@@ -88,7 +88,7 @@ class Media(models.Model):
     prompt = models.TextField(blank=True)
     model = models.CharField(max_length=60, blank=True, db_index=True)
     seed = models.BigIntegerField(null=True, blank=True)
-    aspect_ratio = models.CharField(max_length=20, blank=True, db_index=True)
+    aspect_ratio = models.CharField(max_length=60, blank=True, db_index=True)
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
     duration_seconds = models.FloatField(null=True, blank=True)

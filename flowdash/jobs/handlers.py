@@ -62,7 +62,7 @@ def media_from_item(job: Job, item, kind: str, **fields) -> Media:
         prompt=params.get("prompt") or item.prompt or "",
         model=(params.get("model") or _auto_model(job) or item.model or "")[:60],
         seed=item.seed if item.seed is not None else params.get("seed"),
-        aspect_ratio=(params.get("aspect_ratio") or item.aspect_ratio or "")[:20],
+        aspect_ratio=(params.get("aspect_ratio") or item.aspect_ratio or "")[:60],
         job=job,
         created_by=job.requested_by,
         **fields,
