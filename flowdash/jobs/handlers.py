@@ -92,6 +92,27 @@ def link(media: Media, sources: list[tuple[int, str]]) -> None:
     )
 
 
+def reference_sources(params: dict) -> list[tuple[int, str]]:
+    """The results used as references, for the lineage of what they helped make."""
+    return [
+        (r["media"], Lineage.Relation.REFERENCE)
+        for r in params.get("references") or []
+        if isinstance(r, dict) and "media" in r
+    ]
+
+
+def store_items(job: Job, answer: Any, kind: str, sources: list[tuple[int, str]]) -> list[Media]:
+    """One Media row per usable result item, linked to its sources."""
+    made = []
+    for item in answer.media:
+        if item.failed or not item.has_content:
+            continue
+        media = media_from_item(job, item, kind)
+        link(media, sources)
+        made.append(media)
+    return made
+
+
 class ImageHandler:
     kind = Job.Kind.IMAGE
     is_async = False
@@ -116,19 +137,8 @@ class ImageHandler:
         )
 
     def store_results(self, job: Job, answer: Any) -> list[Media]:
-        sources = [
-            (r["media"], Lineage.Relation.REFERENCE)
-            for r in (job.params or {}).get("references") or []
-            if "media" in r
-        ]
-        made = []
-        for item in answer.media:
-            if item.failed or not item.has_content:
-                continue
-            media = media_from_item(job, item, Media.Kind.IMAGE)
-            link(media, sources)
-            made.append(media)
-        return made
+        sources = reference_sources(job.params or {})
+        return store_items(job, answer, Media.Kind.IMAGE, sources)
 
 
 class VideoHandler:
@@ -178,19 +188,8 @@ class VideoHandler:
                 if isinstance(ref, dict) and "media" in ref:
                     sources.append((ref["media"], relation))
         elif mode == "references":
-            sources = [
-                (r["media"], Lineage.Relation.REFERENCE)
-                for r in params.get("references") or []
-                if "media" in r
-            ]
-        made = []
-        for item in answer.media:
-            if item.failed or not item.has_content:
-                continue
-            media = media_from_item(job, item, Media.Kind.VIDEO)
-            link(media, sources)
-            made.append(media)
-        return made
+            sources = reference_sources(params)
+        return store_items(job, answer, Media.Kind.VIDEO, sources)
 
 
 class AssetUploadHandler:

@@ -67,6 +67,14 @@ def _common(job: Job, source: Media | None) -> dict[str, Any]:
     }
 
 
+def _save_derived(media: Media, source: Media, relation: str) -> Media:
+    """Save a new result together with the lineage row naming its source."""
+    with transaction.atomic():
+        media.save()
+        Lineage.objects.create(media=media, source=source, relation=relation)
+    return media
+
+
 def _store_item(media: Media, item: MediaItem) -> None:
     """Fill a new row from a result item: inline bytes are written now, URLs left pending."""
     media.media_generation_id = item.media_generation_id or media.media_generation_id
@@ -145,12 +153,7 @@ class ImageUpscaleHandler(_Base):
             **_common(job, source),
         )
         services.fill_file_facts(media, answer.name)
-        with transaction.atomic():
-            media.save()
-            Lineage.objects.create(
-                media=media, source=source, relation=Lineage.Relation.UPSCALED_FROM
-            )
-        return [media]
+        return [_save_derived(media, source, Lineage.Relation.UPSCALED_FROM)]
 
 
 class VideoUpscaleHandler(_Base):
@@ -203,12 +206,7 @@ class VideoUpscaleHandler(_Base):
                 **_common(job, source),
             )
             _store_item(media, item)
-            with transaction.atomic():
-                media.save()
-                Lineage.objects.create(
-                    media=media, source=source, relation=Lineage.Relation.UPSCALED_FROM
-                )
-            stored.append(media)
+            stored.append(_save_derived(media, source, Lineage.Relation.UPSCALED_FROM))
         return stored
 
 
@@ -252,12 +250,7 @@ class ExtendHandler(_Base):
                 **_common(job, source),
             )
             _store_item(media, item)
-            with transaction.atomic():
-                media.save()
-                Lineage.objects.create(
-                    media=media, source=source, relation=Lineage.Relation.EXTENDED_FROM
-                )
-            stored.append(media)
+            stored.append(_save_derived(media, source, Lineage.Relation.EXTENDED_FROM))
         return stored
 
 
@@ -288,10 +281,7 @@ class GifHandler(_Base):
             **_common(job, source),
         )
         services.fill_file_facts(media, answer.name)
-        with transaction.atomic():
-            media.save()
-            Lineage.objects.create(media=media, source=source, relation=Lineage.Relation.GIF_OF)
-        return [media]
+        return [_save_derived(media, source, Lineage.Relation.GIF_OF)]
 
 
 def _clips(job: Job) -> list[tuple[Media, float, float]]:
