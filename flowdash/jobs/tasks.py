@@ -1,7 +1,8 @@
 """Celery entry points of the job pipeline: thin, ids in, idempotent (design.md rules 1-3).
 
 No ``acks_late`` reliance: a task lost with a killed worker or a restarted Redis is re-sent by
-:func:`reconcile_jobs`, which beat runs every 15 s, because the row says the work is due.
+:func:`reconcile_jobs`, which beat runs every few seconds (``FLOWDASH_RECONCILE_SECONDS``),
+because the row says the work is due.
 """
 
 from __future__ import annotations
