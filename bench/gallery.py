@@ -113,12 +113,6 @@ def slug(name: str) -> str:
     return re.sub(r"\W+", "-", name).strip("-")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def setup_env(data_dir: Path, settings_module: str) -> dict[str, str]:
     env = {
         "FLOWDASH_DATA_DIR": str(data_dir),
@@ -297,6 +291,8 @@ def main() -> None:
     )
     sys.path.insert(0, str(ROOT))
     import django
+
+    from flowdash.lib.ports import free_port
 
     django.setup()
     from django.core.management import call_command

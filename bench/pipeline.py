@@ -38,26 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port: int, timeout: float = 20) -> None:
-    import socket
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing on port {port}")
+from flowdash.lib.ports import free_port, wait_for_port  # noqa: E402
 
 
 def rss_peak_kb(pid: int) -> int:
@@ -168,7 +149,7 @@ def run(args, reconcile: float, data_dir: Path, sim, procs: Procs) -> None:
         os.environ.copy(),
         data_dir / "redis.log",
     )
-    wait_port(redis_port)
+    wait_for_port(redis_port)
     redis_url = f"redis://127.0.0.1:{redis_port}/0"
     env = {
         **os.environ,
@@ -249,7 +230,7 @@ def run(args, reconcile: float, data_dir: Path, sim, procs: Procs) -> None:
         web_env,
         data_dir / "web.log",
     )
-    wait_port(web_port)
+    wait_for_port(web_port)
     hooks = round_of_jobs(args, web_env, data_dir, sim, procs, "webhooks", args.videos, 0)
     report(hooks, args, sim, "webhooks")
     procs.stop(web)

@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Max
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -97,10 +97,7 @@ def _media(pk: int) -> Media:
 
 
 def _job_url(job_id: int) -> str:
-    try:
-        return reverse("jobs:detail", args=[job_id])
-    except NoReverseMatch:
-        return f"/jobs/{job_id}/"
+    return reverse("jobs:detail", args=[job_id])
 
 
 def _detail_context(request, media: Media, **extra) -> dict:

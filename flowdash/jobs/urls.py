@@ -11,5 +11,4 @@ urlpatterns = [
     path("jobs/<int:pk>/retry/", views.retry_view, name="retry"),
     path("jobs/<int:pk>/resubmit/", views.resubmit_view, name="resubmit"),
     path("jobs/<int:pk>/give-up/", views.give_up_view, name="give-up"),
-    path("results/<int:pk>/thumbnail/", views.media_thumbnail_view, name="media-thumbnail"),
 ]

@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -190,7 +190,7 @@ def _ref_chip(ref) -> dict | None:
         "token": token,
         "label": f"result {pk}",
         "exists": exists,
-        "thumb": reverse("jobs:media-thumbnail", args=[pk]) if exists else "",
+        "thumb": reverse("gallery:thumbnail", args=[pk]) if exists else "",
         "href": f"/gallery/{pk}/" if exists else "",
     }
 
@@ -288,23 +288,6 @@ def retry_view(request, pk: int):
     ):
         return redirect(nxt)
     return redirect("jobs:detail", pk=new.pk)
-
-
-@require_GET
-def media_thumbnail_view(request, pk: int):
-    """A result's thumbnail (or the image itself), for cards and the reference picker."""
-    media = get_object_or_404(Media, pk=pk)
-    field = media.thumbnail if media.thumbnail else media.file
-    if not field or not field.name or (media.kind != Media.Kind.IMAGE and not media.thumbnail):
-        raise Http404("No thumbnail.")
-    try:
-        handle = field.open("rb")
-    except OSError:
-        raise Http404("The file is missing on disk.") from None
-    content_type = "image/jpeg" if media.thumbnail else (media.content_type or "image/jpeg")
-    response = FileResponse(handle, content_type=content_type)
-    response["Cache-Control"] = "private, max-age=86400"
-    return response
 
 
 # --- studio ------------------------------------------------------------------------------------
@@ -446,7 +429,7 @@ def _picker(selected: list[str]) -> dict:
     ] + [
         {
             "token": f"media:{m.pk}",
-            "thumb": reverse("jobs:media-thumbnail", args=[m.pk]),
+            "thumb": reverse("gallery:thumbnail", args=[m.pk]),
             "label": (m.prompt or str(m))[:80],
             "group": "result",
             "size": f"{m.width}×{m.height}" if m.width else "",

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from flowdash.gallery.models import Lineage, Media
@@ -364,20 +364,11 @@ def roots(nodes: list[LineageNode]) -> list[Media]:
 
 
 def media_page_url(media: Media) -> str:
-    """The gallery's detail page when it exists, else our lineage page of the item."""
-    for name in ("gallery:detail", "gallery:media"):
-        try:
-            return reverse(name, args=[media.pk])
-        except NoReverseMatch:
-            continue
-    return reverse("postprod:lineage", args=[media.pk])
+    return reverse("gallery:detail", args=[media.pk])
 
 
 def job_page_url(job: Job) -> str:
-    try:
-        return reverse("jobs:detail", args=[job.pk])
-    except NoReverseMatch:
-        return f"/jobs/{job.pk}/"
+    return reverse("jobs:detail", args=[job.pk])
 
 
 # --- files -------------------------------------------------------------------------------------
@@ -501,18 +492,3 @@ def action_summary(media: Media) -> dict[str, Any]:
         ).order_by("pk")
     )
     return summary
-
-
-def file_url(media: Media) -> str:
-    """Where the browser reads the stored file (the gallery's range-aware view if present)."""
-    try:
-        return reverse("gallery:file", args=[media.pk])
-    except NoReverseMatch:
-        return reverse("postprod:file", args=[media.pk])
-
-
-def thumbnail_url(media: Media) -> str:
-    try:
-        return reverse("gallery:thumbnail", args=[media.pk])
-    except NoReverseMatch:
-        return reverse("postprod:thumbnail", args=[media.pk])

@@ -9,7 +9,5 @@ urlpatterns = [
     path("postprod/media/<int:pk>/extend/", views.extend_view, name="extend"),
     path("postprod/media/<int:pk>/gif/", views.gif_view, name="gif"),
     path("postprod/media/<int:pk>/lineage/", views.lineage_view, name="lineage"),
-    path("postprod/media/<int:pk>/file/", views.file_view, name="file"),
-    path("postprod/media/<int:pk>/thumbnail/", views.thumbnail_view, name="thumbnail"),
     path("postprod/scene/", views.scene_view, name="scene"),
 ]

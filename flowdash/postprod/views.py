@@ -6,11 +6,7 @@ to the job's page; a refused one is shown again with the reason.
 
 from __future__ import annotations
 
-import mimetypes
-
 from django.contrib import messages
-from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -207,31 +203,3 @@ def lineage_view(request, pk: int):
         "media_page": services.media_page_url(media),
     }
     return render(request, "postprod/lineage.html", context)
-
-
-# --- files (thumbnails and players on these pages) ---------------------------------------------
-
-
-def _serve(name: str, content_type: str = ""):
-    if not name or not default_storage.exists(name):
-        raise Http404("The file is not stored (yet).")
-    kind = content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
-    response = FileResponse(default_storage.open(name, "rb"), content_type=kind)
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
-
-
-@require_GET
-def file_view(request, pk: int):
-    media = _media(pk)
-    return _serve(media.file.name, media.content_type)
-
-
-@require_GET
-def thumbnail_view(request, pk: int):
-    media = _media(pk)
-    if media.thumbnail:
-        return _serve(media.thumbnail.name, "image/jpeg")
-    if media.kind in (Media.Kind.IMAGE, Media.Kind.GIF) and media.file:
-        return _serve(media.file.name, media.content_type)
-    raise Http404("No thumbnail yet.")

@@ -4,19 +4,27 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import SIM_TOKEN, free_port
+from flowdash.lib.ports import free_port
+from tests.conftest import SIM_TOKEN
 
 COOKIE_COLUMNS = "\t{domain}\t/\t2027-11-10T12:00:00.000Z\t42\t✓\t✓\tLax\t\tHigh"
 
 
-def cookie_table(email: str, tier: str | None = None, names=("SID", "HSID", "SSID", "APISID",
-                                                               "SAPISID")) -> str:
+def cookie_table(
+    email: str, tier: str | None = None, names=("SID", "HSID", "SSID", "APISID", "SAPISID")
+) -> str:
     """A DevTools-style cookie table for a Google account (the email rides in a cookie value,
     which is how the simulator tells accounts apart)."""
-    rows = [f"{name}\tv{i}-{email.split('@')[0]}-secretvalue{i}" + COOKIE_COLUMNS.format(
-        domain=".google.com") for i, name in enumerate(names)]
-    rows.append("ACCOUNT_CHOOSER\t" + email.replace("@", "%40") + COOKIE_COLUMNS.format(
-        domain="accounts.google.com"))
+    rows = [
+        f"{name}\tv{i}-{email.split('@')[0]}-secretvalue{i}"
+        + COOKIE_COLUMNS.format(domain=".google.com")
+        for i, name in enumerate(names)
+    ]
+    rows.append(
+        "ACCOUNT_CHOOSER\t"
+        + email.replace("@", "%40")
+        + COOKIE_COLUMNS.format(domain="accounts.google.com")
+    )
     if tier:
         rows.append(f"SIM_TIER\t{tier}" + COOKIE_COLUMNS.format(domain="accounts.google.com"))
     return "\n".join(rows)
@@ -48,8 +56,9 @@ def bad_token_api(sim):
 def unreachable_api():
     from flowdash.useapi.client import Timeouts, UseapiClient
 
-    return UseapiClient(f"http://127.0.0.1:{free_port()}/v1/google-flow", SIM_TOKEN,
-                        timeouts=Timeouts.uniform(2))
+    return UseapiClient(
+        f"http://127.0.0.1:{free_port()}/v1/google-flow", SIM_TOKEN, timeouts=Timeouts.uniform(2)
+    )
 
 
 FULL_EMAILS = {

@@ -6,8 +6,9 @@ import pytest
 
 from flowdash.accounts.models import ConnectionCheck
 from flowdash.accounts.services import check_connection
+from flowdash.lib.ports import free_port
 from flowdash.useapi.client import UseapiClient
-from tests.conftest import SIM_TOKEN, free_port
+from tests.conftest import SIM_TOKEN
 
 pytestmark = pytest.mark.django_db
 

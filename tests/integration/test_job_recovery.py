@@ -20,13 +20,12 @@ import pytest
 from flowdash.gallery.models import Media
 from flowdash.jobs.models import Job
 from flowdash.jobs.queue import create_job
+from flowdash.lib.ports import free_port, wait_for_port
 from tests.conftest import (
     ROOT,
     SIM_TOKEN,
     WorkerProcess,
     database_url_for_subprocess,
-    free_port,
-    wait_for_port,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -85,7 +85,7 @@ def test_polling_stops_when_the_job_is_done(creator_client, creator_user):
     assert response.status_code == 286  # htmx stops polling…
     assert "hx-trigger" not in html  # …and the card no longer asks to be polled
     assert f'href="/gallery/{image.pk}/"' in html
-    assert f"/results/{image.pk}/thumbnail/" in html
+    assert f"/gallery/{image.pk}/thumbnail/" in html
     assert "Done" in html
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from flowdash.lib.ports import free_port
 from flowdash.useapi import errors
 from flowdash.useapi.client import Timeouts, UseapiClient
 
@@ -76,16 +77,8 @@ def raw_server() -> Iterator[Callable[[Callable[[socket.socket], None]], RawServ
         server.close()
 
 
-def _free_port() -> int:
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()
-    return port
-
-
 def test_connection_refused_is_connection_failed() -> None:
-    api = UseapiClient(f"http://127.0.0.1:{_free_port()}/v1/google-flow", TOKEN, timeouts=FAST)
+    api = UseapiClient(f"http://127.0.0.1:{free_port()}/v1/google-flow", TOKEN, timeouts=FAST)
     with pytest.raises(errors.ConnectionFailed) as caught:
         api.generate_images("a fox")
     assert caught.value.may_have_reached_service is False
@@ -237,7 +230,7 @@ def _collect_errors(fake_api: FakeApi, raw_server: Any) -> list[errors.UseapiErr
         lambda: api.generate_images("a"),
         lambda: api.generate_videos("a"),
         lambda: api.get_job("j1"),
-        lambda: UseapiClient(f"http://127.0.0.1:{_free_port()}/", TOKEN, timeouts=FAST).get_jobs(),
+        lambda: UseapiClient(f"http://127.0.0.1:{free_port()}/", TOKEN, timeouts=FAST).get_jobs(),
         lambda: api.generate_images("", seed=-1),
     ):
         with pytest.raises(errors.UseapiError) as info:

@@ -45,13 +45,3 @@ def aspect_of(media: Media) -> str:
 @register.filter
 def aspect_key(media: Media) -> str:
     return services.aspect_key(media)
-
-
-@register.filter
-def file_url(media: Media) -> str:
-    return services.file_url(media)
-
-
-@register.filter
-def thumb_url(media: Media) -> str:
-    return services.thumbnail_url(media)
