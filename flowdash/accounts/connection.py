@@ -23,21 +23,29 @@ class Connection:
         return self.sandbox or urlparse(self.base_url).hostname in LOOPBACK_HOSTS
 
 
-def stored_token() -> str | None:
+def stored_token(*, reveal: bool = True) -> str | None:
+    """The token saved on the Settings page; with ``reveal=False`` only its masked form."""
     from flowdash.accounts.models import ApiToken
 
     row = ApiToken.objects.filter(pk=1).first()
-    return row.reveal() if row else None
+    if row is None:
+        return None
+    return row.reveal() if reveal else row.masked
 
 
-def current_connection() -> Connection:
+def current_connection(*, reveal: bool = True) -> Connection:
+    """The API flowdash talks to now.
+
+    ``reveal=False`` is for display (every page's sandbox banner): the token is then the masked
+    form, never decrypted, and must not be used to call the API.
+    """
+    sandbox = settings.FLOWDASH_SANDBOX
+    if sandbox:  # switched on explicitly: no token is needed, none is read
+        return Connection(settings.SANDBOX_BASE_URL, settings.FLOWDASH_SIM_TOKEN, "sandbox", True)
     token, source = settings.USEAPI_TOKEN, "environment"
     if not token:
-        token, source = stored_token(), "settings page"
-    sandbox = settings.FLOWDASH_SANDBOX
-    if sandbox is None:
-        sandbox = not token
-    if sandbox:
+        token, source = stored_token(reveal=reveal), "settings page"
+    if sandbox is None and not token:
         return Connection(settings.SANDBOX_BASE_URL, settings.FLOWDASH_SIM_TOKEN, "sandbox", True)
     if not token:
         return Connection(settings.USEAPI_BASE_URL, None, "none", False)
