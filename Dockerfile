@@ -7,7 +7,9 @@ RUN useradd --create-home --uid 1000 flowdash
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY flowdash ./flowdash
-RUN pip install .
+# Optional extras, e.g. `docker compose build --build-arg FLOWDASH_EXTRAS=s3` for S3 media.
+ARG FLOWDASH_EXTRAS=""
+RUN pip install ".${FLOWDASH_EXTRAS:+[$FLOWDASH_EXTRAS]}"
 COPY . .
 # collectstatic needs a SECRET_KEY only to start Django; the real one comes at run time.
 RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput \

@@ -16,6 +16,7 @@ from flowdash.lib.env import (
     EnvReader,
     check_redis_url,
     database_config,
+    media_storage_config,
     secret_key_from_data_dir,
 )
 
@@ -201,8 +202,12 @@ STATIC_ROOT: Path | None = Path(env.str("FLOWDASH_STATIC_ROOT", str(BASE_DIR / "
 SERVE_FROM_FINDERS = DEBUG or TESTING
 if SERVE_FROM_FINDERS and not STATIC_ROOT.exists():
     STATIC_ROOT = None  # nothing collected: whitenoise serves straight from static/
+# Media (results, thumbnails, assets): FileSystemStorage under MEDIA_ROOT unless a storage class
+# is named, e.g. storages.backends.s3.S3Storage (pip install 'flowdash[s3]'; see the README).
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": media_storage_config(
+        env.str("FLOWDASH_MEDIA_STORAGE"), env.json_object("FLOWDASH_MEDIA_STORAGE_OPTIONS")
+    ),
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if SERVE_FROM_FINDERS

@@ -9,7 +9,6 @@ from __future__ import annotations
 import mimetypes
 import os
 import re
-import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from django.utils import timezone
 from flowdash.assets.models import Asset
 from flowdash.gallery.models import Collection, Media, search_words
 from flowdash.lib.media_files import image_thumbnail, video_thumbnail
+from flowdash.lib.storage_files import local_path
 
 CHUNK = 256 * 1024
 EXTENSIONS = {
@@ -95,17 +95,8 @@ def ensure_thumbnail(media: Media) -> bool:
 
 
 def _video_thumbnail(media: Media) -> bytes | None:
-    storage = media.file.storage
-    try:
-        return video_thumbnail(storage.path(media.file.name))
-    except NotImplementedError:  # remote storage: copy to a temporary file first
-        pass
-    with tempfile.NamedTemporaryFile(suffix=extension_of(media)) as tmp:
-        with storage.open(media.file.name, "rb") as source:
-            for chunk in iter(lambda: source.read(CHUNK), b""):
-                tmp.write(chunk)
-        tmp.flush()
-        return video_thumbnail(tmp.name)
+    with local_path(media.file.storage, media.file.name) as path:
+        return video_thumbnail(path)
 
 
 # --- serving -------------------------------------------------------------------------------------

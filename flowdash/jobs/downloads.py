@@ -205,14 +205,16 @@ def finish_file(media: Media) -> Media:
     with media.file.open("rb") as fh:
         media.file_size = media.file.size
         if media.kind == Media.Kind.VIDEO:
-            path = media.file.path
-            facts = media_files.video_facts(path)
+            from flowdash.lib.storage_files import local_path
+
+            with local_path(media.file.storage, media.file.name) as path:
+                facts = media_files.video_facts(path)
+                data = media_files.video_thumbnail(path)
             media.width, media.height, media.duration_seconds = (
                 facts.width,
                 facts.height,
                 facts.duration_seconds,
             )
-            data = media_files.video_thumbnail(path)
             media.content_type = "video/mp4"
         else:
             media.width, media.height = media_files.image_size(fh)

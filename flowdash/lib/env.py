@@ -6,7 +6,10 @@ docker-compose.yml sets only variables the settings actually read.
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import os
+import re
 import secrets
 from pathlib import Path
 from urllib.parse import urlparse
@@ -69,6 +72,21 @@ class EnvReader:
             return list(default)
         return [item.strip() for item in raw.split(",") if item.strip()]
 
+    def json_object(self, name: str) -> dict:
+        """A JSON object (``{"key": value, …}``); unset or empty is ``{}``."""
+        raw = self.str(name)
+        if raw is None or not raw.strip():
+            return {}
+        try:
+            value = json.loads(raw)
+        except ValueError as exc:
+            raise ConfigError(name, f"is not valid JSON ({exc})") from None
+        if not isinstance(value, dict):
+            raise ConfigError(
+                name, f'must be a JSON object like {{"key": "value"}}, not {type(value).__name__}'
+            )
+        return value
+
 
 def database_config(url: str, name: str = "DATABASE_URL") -> dict:
     """Turn a database URL into Django's DATABASES entry, or stop with one line naming it."""
@@ -88,6 +106,37 @@ def database_config(url: str, name: str = "DATABASE_URL") -> dict:
         config.setdefault("OPTIONS", {})["timeout"] = 20
     elif not config.get("NAME"):
         raise ConfigError(name, "names no database (add /dbname at the end)")
+    return config
+
+
+FILE_SYSTEM_STORAGE = "django.core.files.storage.FileSystemStorage"
+_DOTTED = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$")
+
+
+def media_storage_config(
+    backend: str | None,
+    options: dict,
+    name: str = "FLOWDASH_MEDIA_STORAGE",
+) -> dict:
+    """The ``STORAGES["default"]`` entry: a storage class by dotted path and its OPTIONS.
+
+    Unset means Django's file-system storage under MEDIA_ROOT (no OPTIONS, so it follows
+    MEDIA_ROOT). A path that is not dotted, or whose package is not installed, stops here with
+    one line rather than at the first file saved.
+    """
+    backend = (backend or FILE_SYSTEM_STORAGE).strip()
+    if not _DOTTED.match(backend):
+        raise ConfigError(
+            name,
+            f"must be a storage class's dotted path (e.g. {FILE_SYSTEM_STORAGE}), not {backend!r}",
+        )
+    package = backend.split(".", 1)[0]
+    if importlib.util.find_spec(package) is None:
+        hint = " (pip install 'flowdash[s3]')" if package == "storages" else ""
+        raise ConfigError(name, f"names {backend!r} but {package!r} is not installed{hint}")
+    config: dict = {"BACKEND": backend}
+    if options:
+        config["OPTIONS"] = options
     return config
 
 

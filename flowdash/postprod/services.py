@@ -8,7 +8,6 @@ to decode inline bodies straight into files; the pages use the lineage walk.
 from __future__ import annotations
 
 import contextlib
-import os
 import tempfile
 import uuid
 from collections.abc import Callable, Iterable
@@ -19,11 +18,13 @@ from typing import TYPE_CHECKING, Any
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from flowdash.gallery.models import Lineage, Media
 from flowdash.jobs.models import Job
+from flowdash.lib.storage_files import local_path
 
 if TYPE_CHECKING:
     from flowdash.accounts.models import FlowAccount
@@ -78,13 +79,21 @@ def is_ultra(account: FlowAccount | None) -> bool | None:
 # --- facts about one media item ----------------------------------------------------------------
 
 
-def aspect_key(media: Media) -> str:
-    """landscape / portrait / square / … whatever spelling the API or the form used."""
-    value = (media.aspect_ratio or "").strip().lower()
+ASPECT_WORDS = {"16:9": "landscape", "9:16": "portrait", "1:1": "square"}
+
+
+def normalise_aspect(value: str) -> str:
+    """landscape / portrait / square / … from whatever spelling the API or the form used."""
+    value = (value or "").strip().lower()
     for prefix in ("video_aspect_ratio_", "image_aspect_ratio_"):
         if value.startswith(prefix):
             value = value[len(prefix) :]
-    value = {"16:9": "landscape", "9:16": "portrait", "1:1": "square"}.get(value, value)
+    return ASPECT_WORDS.get(value, value)
+
+
+def aspect_key(media: Media) -> str:
+    """The media's aspect (see normalise_aspect), from its frame size when none was recorded."""
+    value = normalise_aspect(media.aspect_ratio)
     if not value and media.width and media.height:
         if media.width > media.height:
             value = "landscape"
@@ -262,20 +271,63 @@ def running_job(media: Media, kind: str, **params: Any) -> Job | None:
 # --- scene building ----------------------------------------------------------------------------
 
 
-def candidate_videos(account_id: int | None = None, aspect: str | None = None):
+def scene_videos():
     """Videos the API can join (they have a mediaGenerationId and a known account)."""
-    videos = (
-        Media.objects.filter(kind=Media.Kind.VIDEO, account__isnull=False)
-        .exclude(media_generation_id="")
-        .select_related("account")
-        .newest_first()
+    return Media.objects.filter(kind=Media.Kind.VIDEO, account__isnull=False).exclude(
+        media_generation_id=""
     )
+
+
+_SHAPES = {
+    "landscape": Q(width__gt=F("height")),
+    "portrait": Q(width__lt=F("height")),
+    "square": Q(width=F("height")),
+}
+
+
+def _aspect_filter(aspect: str) -> Q:
+    """The rows whose aspect_key() is ``aspect``, as a database filter."""
+    spellings = [
+        raw
+        for raw in scene_videos().order_by().values_list("aspect_ratio", flat=True).distinct()
+        if raw and normalise_aspect(raw) == aspect
+    ]
+    match = Q(aspect_ratio__in=spellings)
+    if aspect in _SHAPES:
+        unrecorded = Q(aspect_ratio="", width__gt=0, height__gt=0) & _SHAPES[aspect]
+        match |= unrecorded
+    return match
+
+
+def candidate_videos(
+    account_id: int | None = None, aspect: str | None = None, query: str = "", limit: int = 60
+) -> tuple[list[Media], bool]:
+    """The newest ``limit`` joinable videos matching the filters, and whether there are more."""
+    videos = scene_videos().select_related("account").newest_first()
     if account_id:
         videos = videos.filter(account_id=account_id)
-    result = list(videos)
     if aspect:
-        result = [m for m in result if aspect_key(m) == aspect]
-    return result
+        videos = videos.filter(_aspect_filter(aspect))
+    if query:
+        videos = videos.matching(query)
+    found = list(videos[: limit + 1])
+    return found[:limit], len(found) > limit
+
+
+def scene_menus() -> tuple[list, list[str]]:
+    """The accounts and the aspects that joinable videos exist for (the filter menus)."""
+    from flowdash.accounts.models import FlowAccount
+
+    videos = scene_videos().order_by()
+    accounts = FlowAccount.objects.filter(pk__in=videos.values("account_id")).order_by("email")
+    aspects = {
+        normalise_aspect(raw) for raw in videos.values_list("aspect_ratio", flat=True).distinct()
+    }
+    if "" in aspects:  # rows without a recorded ratio: their frame shape decides
+        aspects.discard("")
+        unrecorded = videos.filter(aspect_ratio="", width__gt=0, height__gt=0)
+        aspects |= {shape for shape, match in _SHAPES.items() if unrecorded.filter(match).exists()}
+    return list(accounts), sorted(aspects)
 
 
 # --- lineage -----------------------------------------------------------------------------------
@@ -389,28 +441,14 @@ class StoredFile:
 
 
 def decode_into_storage(ext: str, fetch: Callable[[Path], Any]) -> tuple[str, Any]:
-    """Call ``fetch(path)`` (a client method writing the decoded body to ``path``), then make the
-    file part of the default storage. Bounded memory: the client streams the base64 into the
-    file; here it is either written in place (file-system storage) or copied in chunks."""
-    name = new_file_name(ext)
-    try:
-        target = Path(default_storage.path(name))
-    except NotImplementedError:
-        target = None
-    if target is not None:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        name = default_storage.get_available_name(name)
-        target = Path(default_storage.path(name))
-        answer = fetch(target)
-        mode = getattr(default_storage, "file_permissions_mode", None) or 0o644
-        with contextlib.suppress(OSError):
-            os.chmod(target, mode)  # the client's temporary file was private (0600)
-        return name, answer
+    """Call ``fetch(path)`` (a client method writing the decoded body to ``path``), then save
+    that file into the default storage, whatever kind it is. Bounded memory: the client streams
+    the base64 into a private temporary file; the storage copies it in chunks."""
     with tempfile.TemporaryDirectory(prefix="flowdash-postprod-") as tmp:
-        path = Path(tmp) / f"result.{ext}"
+        path = Path(tmp) / f"result.{ext.lstrip('.')}"
         answer = fetch(path)
         with path.open("rb") as handle:
-            name = default_storage.save(name, File(handle))
+            name = default_storage.save(new_file_name(ext), File(handle))
     return name, answer
 
 
@@ -420,29 +458,13 @@ def delete_stored(name: str) -> None:
             default_storage.delete(name)
 
 
-def local_copy_path(name: str) -> tuple[str, bool]:
-    """A local path for a stored file, and whether it is a temporary copy to delete."""
-    try:
-        return default_storage.path(name), False
-    except NotImplementedError:
-        suffix = os.path.splitext(name)[1]
-        with (
-            tempfile.NamedTemporaryFile(delete=False, suffix=suffix) as handle,
-            default_storage.open(name, "rb") as source,
-        ):
-            for chunk in iter(lambda: source.read(1 << 20), b""):
-                handle.write(chunk)
-        return handle.name, True
-
-
 def fill_file_facts(media: Media, name: str) -> None:
     """Set file, size, content type, dimensions/duration and a thumbnail from the stored file."""
     from flowdash.lib import media_files
 
     media.file.name = name
     media.file_size = default_storage.size(name)
-    path, temporary = local_copy_path(name)
-    try:
+    with local_path(default_storage, name) as path:
         thumb: bytes | None = None
         if media.kind == Media.Kind.VIDEO:
             media.content_type = "video/mp4"
@@ -464,9 +486,6 @@ def fill_file_facts(media: Media, name: str) -> None:
             media.thumbnail.name = default_storage.save(
                 new_file_name("jpg", "media/thumbs"), ContentFile(thumb)
             )
-    finally:
-        if temporary:
-            os.unlink(path)
 
 
 # --- what one item offers (the action page and the gallery's detail page) ---------------------

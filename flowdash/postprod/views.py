@@ -11,7 +11,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from flowdash.accounts.models import FlowAccount
 from flowdash.gallery.models import Media
 from flowdash.jobs import queue
 from flowdash.jobs.models import Kind
@@ -137,22 +136,24 @@ def gif_view(request, pk: int):
 # --- scene builder -----------------------------------------------------------------------------
 
 
-def _scene_filters(request) -> tuple[int | None, str]:
+def _scene_filters(request) -> tuple[int | None, str, str]:
     source = request.POST if request.method == "POST" else request.GET
     try:
         account_id = int(source.get("account") or 0) or None
     except ValueError:
         account_id = None
-    aspect = (source.get("aspect") or "").strip().lower()
-    return account_id, aspect
+    aspect = (source.get("aspect") or "").strip().lower()[:40]
+    query = (source.get("q") or "").strip()[:200]
+    return account_id, aspect, query
 
 
 @role_required(CREATOR)
 @require_http_methods(["GET", "POST"])
 def scene_view(request):
-    account_id, aspect = _scene_filters(request)
-    all_candidates = services.candidate_videos(account_id, aspect or None)
-    candidates = all_candidates[:SCENE_LIMIT]
+    account_id, aspect, query = _scene_filters(request)
+    candidates, truncated = services.candidate_videos(
+        account_id, aspect or None, query, limit=SCENE_LIMIT
+    )
     if request.method == "POST":
         form = SceneForm(candidates, request.POST)
         if form.is_valid():
@@ -165,26 +166,31 @@ def scene_view(request):
             return _to_job(request, job, f"Joining {len(form.chosen)} videos")
         status = 400
     else:
-        preselected = request.GET.getlist("clip")
-        form = SceneForm(candidates)
+        # Clips sent from elsewhere (the gallery) are shown ticked even when older than the page.
+        preselected = _pks(request.GET.getlist("clip"))
+        shown = {m.pk for m in candidates}
+        older = services.scene_videos().select_related("account").filter(pk__in=preselected - shown)
+        form = SceneForm(candidates + list(older.newest_first()))
         for clip in form.clips:
-            clip.included = str(clip.media.pk) in preselected
+            clip.included = clip.media.pk in preselected
         status = 200
-    accounts = FlowAccount.objects.filter(
-        pk__in={m.account_id for m in services.candidate_videos()}
-    ).order_by("email")
-    aspects = sorted({services.aspect_key(m) for m in services.candidate_videos()} - {""})
+    accounts, aspects = services.scene_menus()
     context = {
         "form": form,
         "accounts": accounts,
         "aspects": aspects,
         "account_id": account_id,
         "aspect": aspect,
-        "truncated": len(all_candidates) > SCENE_LIMIT,
+        "query": query,
+        "truncated": truncated,
         "limit": SCENE_LIMIT,
         "max_trim": services.MAX_TRIM,
     }
     return render(request, "postprod/scene.html", context, status=status)
+
+
+def _pks(values: list[str]) -> set[int]:
+    return {int(v) for v in values if v.isdigit()}
 
 
 # --- lineage -----------------------------------------------------------------------------------

@@ -258,3 +258,41 @@ def test_scene_builder_empty_state(creator_client, db):
     page = creator_client.get(reverse("postprod:scene"))
     assert page.status_code == 200 and "No videos to join" in text(page)
     assert Media.objects.count() == 0
+
+
+def test_scene_builder_shows_the_newest_videos_and_finds_older_ones(creator_client, accounts):
+    from flowdash.postprod.views import SCENE_LIMIT
+
+    oldest = media_row(accounts[ULTRA], prompt="lighthouse at dawn")
+    for n in range(SCENE_LIMIT + 1):
+        media_row(accounts[ULTRA], prompt=f"crowd scene {n}")
+    body = text(creator_client.get(reverse("postprod:scene")))
+    assert body.count("data-clip=") == SCENE_LIMIT
+    assert f"Showing the newest {SCENE_LIMIT} videos" in body
+    assert f'data-clip="{oldest.pk}"' not in body
+
+    found = text(creator_client.get(reverse("postprod:scene"), {"q": "lighthouse"}))
+    assert found.count("data-clip=") == 1 and f'data-clip="{oldest.pk}"' in found
+    assert "Showing the newest" not in found
+
+    # Sent from the gallery: the older clip is on the page, ticked, beside the newest ones.
+    sent = text(creator_client.get(reverse("postprod:scene"), {"clip": [oldest.pk]}))
+    assert f'data-clip="{oldest.pk}"' in sent and sent.count("checked") == 1
+
+
+def test_scene_aspect_filter_understands_every_spelling(creator_client, accounts):
+    spelled = media_row(
+        accounts[ULTRA], prompt="api spelling", aspect_ratio="VIDEO_ASPECT_RATIO_PORTRAIT"
+    )
+    ratio = media_row(accounts[ULTRA], prompt="ratio spelling", aspect_ratio="9:16")
+    measured = media_row(
+        accounts[ULTRA], prompt="measured", aspect_ratio="", width=720, height=1280
+    )
+    wide = media_row(accounts[ULTRA], prompt="wide one", aspect_ratio="", width=1280, height=720)
+    page = creator_client.get(reverse("postprod:scene"), {"aspect": "portrait"})
+    body = text(page)
+    for media in (spelled, ratio, measured):
+        assert f'data-clip="{media.pk}"' in body
+    assert f'data-clip="{wide.pk}"' not in body
+    assert '<option value="portrait" selected>' in body.replace("  ", " ")
+    assert '<option value="landscape"' in body
