@@ -15,9 +15,6 @@ What it does:
    the p95 of a "floor" page (the same layout with nothing in it: what the shared session, role,
    token and layout work costs every signed-in page before the gallery adds anything).
 
-``--cached-templates`` runs the server with bench/settings_cached_templates.py (Django's cached
-template loader, which flowdash's settings leave out).
-
 Targets (issue #7): every ratio <= 3, and a query count that does not change with page size or
 depth.
 """
@@ -274,21 +271,13 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--keep", action="store_true", help="keep the data folder")
-    parser.add_argument(
-        "--cached-templates",
-        action="store_true",
-        help="run with bench/settings_cached_templates.py (Django's cached template loader)",
-    )
     args = parser.parse_args()
 
     data_dir = Path(os.environ.get("BENCH_DATA_DIR") or tempfile.mkdtemp(prefix="fd-bench-"))
     if data_dir.exists():
         shutil.rmtree(data_dir)
     data_dir.mkdir(parents=True)
-    env = setup_env(
-        data_dir,
-        "bench.settings_cached_templates" if args.cached_templates else "flowdash.settings",
-    )
+    env = setup_env(data_dir, "flowdash.settings")
     sys.path.insert(0, str(ROOT))
     import django
 
