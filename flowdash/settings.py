@@ -139,8 +139,23 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
-# The job reconciler (design.md rule 2) also schedules every later step of a job: checks of
-# running videos and retries are nudged by it, so its interval sets their promptness.
+# The job pipeline's queues (flowdash/jobs/queue.py). A worker started without -Q serves all of
+# them, strictly in this order: the reconciler, later steps of jobs (checks, retries), new
+# submissions and every other task, result downloads.
+from kombu import Queue  # noqa: E402
+
+CELERY_TASK_QUEUES = [
+    Queue(name) for name in ("flowdash.control", "flowdash.steps", "celery", "flowdash.downloads")
+]
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {
+    "flowdash.jobs.tasks.reconcile_jobs": {"queue": "flowdash.control"},
+    "flowdash.jobs.tasks.drive_job": {"queue": "flowdash.steps"},
+    "flowdash.jobs.tasks.download_media": {"queue": "flowdash.downloads"},
+}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"queue_order_strategy": "priority"}
+# The job reconciler (design.md rule 2): re-sends due jobs and downloads whose message or timer
+# was lost. Later steps (checks, retries) are sent on time by each worker's timer thread.
 RECONCILE_SECONDS = env.float("FLOWDASH_RECONCILE_SECONDS", 5.0)
 # Scales the job pipeline's waits (checks near the documented generation time): unset = the
 # simulator's speed in sandbox mode, 1 with the real service.

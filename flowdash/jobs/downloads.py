@@ -108,11 +108,26 @@ def due_media_ids(limit: int = 200) -> list[int]:
     )
 
 
+def release_claims(media_ids: list[int]) -> int:
+    """Give back claims taken for downloads that never started (a worker stopping): due at once,
+    the try not counted."""
+    return Media.objects.filter(
+        pk__in=media_ids, download_status=Download.PENDING, download_attempts__gt=0
+    ).update(next_download_at=timezone.now(), download_attempts=F("download_attempts") - 1)
+
+
 def download(media: Media) -> Media:
     """One try at fetching the media's file (no-op unless it is pending and due)."""
     if not media.source_url:
         return media
     if not claim(media):
+        return media
+    return fetch_claimed(media)
+
+
+def fetch_claimed(media: Media) -> Media:
+    """The try itself, once :func:`claim` has taken the row."""
+    if not media.source_url:
         return media
     workdir = Path(settings.MEDIA_ROOT) / "tmp"
     workdir.mkdir(parents=True, exist_ok=True)

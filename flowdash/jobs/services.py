@@ -18,8 +18,13 @@ times, from any number of workers, at any moment:
   on); a webhook only moves the next check forward.
 
 Nothing here sleeps: the next step is a time in ``next_check_at``. A step due now is nudged at
-once (a Celery message); later ones are nudged by the reconciler (beat) when they fall due, and
-it also re-nudges anything whose message was lost (see :func:`schedule`).
+once (a Celery message); a later one arms a timer that a worker's timer thread turns into a
+message when it falls due; the reconciler (beat) re-nudges anything whose message or timer was
+lost (see :func:`schedule`).
+
+Image requests are synchronous and each account takes only so many at once: a job is sent only
+to an account with a free image slot (``capacity.py``), else it waits queued and is woken when
+a slot frees.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from flowdash.jobs import capacity
 from flowdash.jobs.kinds import handler_for
 from flowdash.jobs.models import ACTIVE, Job, JobAttempt, Kind
 from flowdash.useapi import errors as api_errors
@@ -60,6 +66,7 @@ CHECK_GROWTH = 1.5
 CHECK_FIRST_STEP = 8.0  # nominal: interval after the first check that found the job unfinished
 CHECK_CAP = 60.0  # nominal
 WEBHOOK_CHECK_CAP = 300.0  # nominal: polling as a slow fallback when webhooks are on
+CAPACITY_RETRY = 1.0  # nominal: an image job throttled by its account's capacity tries again
 STEP_ERROR_DELAY = 3.0  # after an unexpected error (e.g. a locked SQLite database)
 MAX_CHECK_ERRORS = 8  # consecutive failed GET /jobs/{jobId} before a person is asked
 
@@ -144,19 +151,19 @@ def _release(job: Job, status: str, new_status: str | None = None, **fields) -> 
 
 
 def schedule(job: Job, delay: float) -> None:
-    """Nudge a worker now when the next step is due now; later steps are left to the
-    reconciler (beat), which re-sends every due job.
+    """Nudge a worker now when the next step is due now, else arm the job's timer: a worker's
+    timer thread sends the message when the step falls due (``queue.TimerThread``). The
+    reconciler (beat) re-sends any due job whose message or timer was lost.
 
     No countdown (ETA) messages on purpose: a worker holds those unacknowledged in memory, so
     they die with a killed worker, and with the Redis transport a broker restart while the
     worker holds any makes kombu's restore of unacked messages crash the worker
-    (``'NoneType' object has no attribute 'hostname'``). Precision of later steps is the
-    reconciler's interval (``FLOWDASH_RECONCILE_SECONDS``).
+    (``'NoneType' object has no attribute 'hostname'``). A timer is only an entry in a Redis
+    sorted set until it falls due.
     """
     from flowdash.jobs.queue import nudge
 
-    if delay <= 0:
-        nudge(job.pk)
+    nudge(job.pk, countdown=delay if delay > 0 else None)
 
 
 def _at(seconds: float):
@@ -211,15 +218,34 @@ def _submit(job: Job, client) -> Job:
     lease = _submit_lease(client, handler)
     if not claim(job, Status.QUEUED, lease, status=Status.SUBMITTING):
         return job
+    gated = None
     try:
         _choose_account(job, handler)
+        if job.kind == Kind.IMAGE:
+            gated = capacity.take_slot(job, _fixed_image_account(job))
+            if gated is False:
+                return _wait_for_slot(job, _fixed_image_account(job))
         job.resolved_refs = resolve_refs(job, client)
     except api_errors.UseapiError as exc:
         # Uploads of references are free and safe to repeat: retry what is transient.
         return _not_sent(job, exc, action="upload") if _transient(exc) else _fail(job, exc)
     except PipelineError as exc:
         return _fail_words(job, str(exc))
+    finally:
+        if gated is True and job.status != Status.SUBMITTING:
+            _wake_image_jobs(1)  # the slot taken above was given back
+    if gated is None:
+        return _send(job, client, handler)
+    woken = 1
+    try:
+        job, woken = _send_image(job, client, handler)
+    finally:
+        _wake_image_jobs(woken)
+    return job
 
+
+def _send(job: Job, client, handler) -> Job:
+    """The kind's one paid request, recorded as a JobAttempt, and what its answer means."""
     number = job.submit_attempts + 1
     attempt = JobAttempt.objects.create(
         job=job, number=number, action="submit", account_email=job.account_email
@@ -240,6 +266,77 @@ def _submit(job: Job, client) -> Job:
         _finish_attempt(attempt, Outcome.UNKNOWN, message=f"{type(exc).__name__}: {exc}"[:500])
         return _ambiguous(job, f"flowdash failed while sending the request ({type(exc).__name__}).")
     return _accepted(job, handler, attempt, answer)
+
+
+def _fixed_image_account(job: Job):
+    """The account an image job must run on (asked for, or where its references are), else
+    None: any account with a free slot will do."""
+    if job.requested_account_id or reference_list(job):
+        return job.account
+    return None
+
+
+def _send_image(job: Job, client, handler) -> tuple[Job, int]:
+    """Send an image job holding a slot; note what the answer says about the account's
+    capacity. Returns the job and how many waiting image jobs the ended request frees."""
+    account_id = job.account_id
+    job.capacity_429 = False
+    job = _send(job, client, handler)
+    if not account_id:
+        return job, 1
+    running = capacity.running_on([account_id], exclude=job.pk)[account_id] + 1
+    if getattr(job, "capacity_429", False):
+        capacity.note_throttled(account_id, running, time_scale())
+        return job, 0
+    if job.status in (Status.COMPLETED, Status.RUNNING):
+        return job, 1 + int(capacity.note_success(account_id, running))
+    return job, 1
+
+
+def _wait_for_slot(job: Job, fixed=None) -> Job:
+    """Every account the job may use is generating as many images as it takes: wait, queued,
+    for one to end (it wakes the oldest waiting job); a slow timer covers a lost wake-up."""
+    delay = capacity.WAIT_FALLBACK / time_scale()
+    if not _release(
+        job,
+        Status.SUBMITTING,
+        Status.QUEUED,
+        next_check_at=_at(delay),
+        error_status=None,
+        error_reason="",
+        error_message="Waiting for a free image slot: the accounts are generating as many "
+        "images as they take.",
+    ):
+        return job
+    # A request that ended between our count and now found nobody waiting: look once more.
+    if capacity.has_room(job, fixed):
+        Job.objects.filter(pk=job.pk, status=Status.QUEUED).update(next_check_at=timezone.now())
+        schedule(job, 0)
+    else:
+        schedule(job, delay)
+    job.refresh_from_db()
+    return job
+
+
+def _wake_image_jobs(count: int) -> None:
+    """An image request ended: make as many of the oldest waiting image jobs due now as there
+    are free slots (at least ``count``). Waking one too many costs a look at the counts; one
+    too few would leave a slot idle until the fallback timer."""
+    from flowdash.jobs.queue import nudge
+
+    count = max(count, capacity.free_slots())
+    if count <= 0:
+        return
+    now = timezone.now()
+    woken = 0
+    for pk in list(capacity.waiting_jobs(count * 3)):
+        if Job.objects.filter(pk=pk, status=Status.QUEUED, next_check_at__gt=now).update(
+            next_check_at=now
+        ):
+            nudge(pk)
+            woken += 1
+            if woken >= count:
+                return
 
 
 # The client's read timeout that bounds each kind's one request (plus reference uploads).
@@ -351,10 +448,11 @@ def _store_atomically(job: Job, handler, answer: Any, expected: str) -> Job:
 
 def _nudge_downloads(media_ids: Iterable[int]) -> None:
     from flowdash.celery import app
+    from flowdash.jobs.queue import DOWNLOAD_QUEUE, DOWNLOAD_TASK
 
     for media_id in media_ids:
         try:
-            app.send_task("flowdash.jobs.tasks.download_media", args=[media_id])
+            app.send_task(DOWNLOAD_TASK, args=[media_id], queue=DOWNLOAD_QUEUE)
         except Exception:  # noqa: BLE001 — the reconciler downloads it anyway
             logger.warning("could not enqueue the download of media %s", media_id)
 
@@ -379,6 +477,11 @@ def _submit_failed(job: Job, attempt: JobAttempt, exc: api_errors.UseapiError) -
         words = _lasting_limit(job, exc)
         if words:  # retrying today cannot help
             return _fail(job, exc, words=words)
+        if _capacity_limit(job, exc):
+            # The account ran past its image slots: its figure drops (capacity.py) and the job
+            # waits for a free slot on any account it may use, not a fixed 5-10 s.
+            job.capacity_429 = True
+            return _not_sent(job, exc, delay=CAPACITY_RETRY / time_scale())
         return _not_sent(job, exc)
     if isinstance(exc, api_errors.RequestValidationError):
         _finish_attempt(attempt, Outcome.NOT_DELIVERED, message=str(exc))
@@ -410,6 +513,17 @@ def _lasting_limit(job: Job, exc: api_errors.UseapiError) -> str | None:
     return None
 
 
+def _capacity_limit(job: Job, exc: api_errors.UseapiError) -> bool:
+    """A 429 that only says the account runs as many images as it takes right now."""
+    return (
+        job.kind == Kind.IMAGE
+        and job.account_id is not None
+        and isinstance(exc, api_errors.RateLimited)
+        and not exc.retry_after
+        and (exc.reason or "") in ("", "PUBLIC_ERROR_USER_REQUESTS_THROTTLED")
+    )
+
+
 def retry_delay(job: Job, exc: api_errors.UseapiError | None) -> float:
     tries = max(job.submit_attempts, 1)
     base = random.uniform(*RETRY_BASE) * (RETRY_GROWTH ** (tries - 1))
@@ -420,7 +534,9 @@ def retry_delay(job: Job, exc: api_errors.UseapiError | None) -> float:
     return delay / time_scale()  # the sandbox's simulated time runs faster
 
 
-def _not_sent(job: Job, exc: api_errors.UseapiError, action: str = "submit") -> Job:
+def _not_sent(
+    job: Job, exc: api_errors.UseapiError, action: str = "submit", delay: float | None = None
+) -> Job:
     """The request did not take: back to queued for a later try, or fail past the limit."""
     retry_after = exc.retry_after or 0
     if job.submit_attempts >= MAX_SUBMIT_ATTEMPTS or retry_after > MAX_RETRY_AFTER:
@@ -429,7 +545,8 @@ def _not_sent(job: Job, exc: api_errors.UseapiError, action: str = "submit") -> 
         if tries:
             words = f"{words} Gave up after {tries} tries."
         return _fail(job, exc, words=words)
-    delay = retry_delay(job, exc)
+    if delay is None:
+        delay = retry_delay(job, exc)
     if _release(
         job,
         Status.SUBMITTING,
@@ -586,14 +703,24 @@ def _record_account(job: Job, email: str) -> None:
     """Record the account the API says the job ran on (it decides for "auto" jobs)."""
     if not email:
         return
-    account = account_for_email(email)
     known = job.account
+    if known is not None and _names(known, email):
+        return  # already recorded: no write (a check runs this every time)
+    account = account_for_email(email)
     if known is not None and account is None:
         return  # keep the account we chose; the API only masked its address
     Job.objects.filter(pk=job.pk).update(
         account=account or known, account_email=(account.address if account else email)
     )
     job.refresh_from_db()
+
+
+def _names(account, email: str) -> bool:
+    """Whether ``email`` (masked or not) is the account's address."""
+    email = email.strip().lower()
+    if email in (account.email.lower(), account.address.lower()):
+        return True
+    return bool(account.full_email) and account.mask_matches(email, account.full_email)
 
 
 def _choose_account(job: Job, handler) -> None:
@@ -937,10 +1064,15 @@ def _check(job: Job, client) -> Job:
     if not job.captcha:
         _record_captcha(job, record.captcha)
     _record_account(job, _email_in(record))
-    Job.objects.filter(pk=job.pk).update(
-        remote_status=record.status or "", error_status=None, error_message=""
-    )
-    job.refresh_from_db()
+    changes: dict[str, Any] = {}
+    if job.remote_status != (record.status or ""):
+        changes["remote_status"] = record.status or ""
+    if job.error_status is not None or job.error_message:
+        changes.update(error_status=None, error_message="")
+    if changes:
+        Job.objects.filter(pk=job.pk).update(**changes)
+        for name, value in changes.items():
+            setattr(job, name, value)
     if record.is_finished:
         return _finish_remote(job, handler, record, Status.RUNNING)
     started = job.started_at or job.submitted_at or job.created_at
@@ -1029,6 +1161,16 @@ def note_webhook(job: Job, hinted_status: str | None, remote_id: str | None = No
     still being looked for is remembered as a candidate (verified by GET before use).
     Returns True when a check was scheduled."""
     now = timezone.now()
+    final = hinted_status in ("completed", "failed") and job.status == Status.RUNNING
+    # the common case in one write: note the callback and move the check to now
+    if final and (
+        Job.objects.filter(pk=job.pk, status=Status.RUNNING)
+        .exclude(remote_job_id="")
+        .filter(Q(next_check_at__isnull=True) | Q(next_check_at__gt=now))
+        .update(last_webhook_at=now, next_check_at=now)
+    ):
+        schedule(job, 0)
+        return True
     Job.objects.filter(pk=job.pk).update(last_webhook_at=now)
     job.refresh_from_db()
     moved = 0
@@ -1108,4 +1250,14 @@ def retry(job: Job, user) -> Job:
 
 
 def due_jobs(limit: int = 500) -> list[int]:
-    return list(Job.objects.due().order_by("next_check_at").values_list("pk", flat=True)[:limit])
+    return [pk for pk, _first in due_job_rows(limit)]
+
+
+def due_job_rows(limit: int = 500) -> list[tuple[int, bool]]:
+    """``(id, first submission?)`` of the due jobs, the longest overdue first."""
+    rows = (
+        Job.objects.due()
+        .order_by("next_check_at")
+        .values_list("pk", "status", "submit_attempts")[:limit]
+    )
+    return [(pk, status == Status.QUEUED and not tries) for pk, status, tries in rows]

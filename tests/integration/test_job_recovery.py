@@ -106,6 +106,10 @@ def stack(simulator, tmp_path, settings):
     redis.start()
     old_broker = celery_app.conf.broker_url
     celery_app.conf.broker_url = redis.url
+    # Pooled connections still point at another test's Redis (and worker): drop them, so this
+    # test's messages reach this test's worker.
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
     env = {
         **os.environ,
         "DATABASE_URL": database_url_for_subprocess(),
@@ -134,6 +138,8 @@ def stack(simulator, tmp_path, settings):
     parts.worker.stop()
     redis.stop()
     celery_app.conf.broker_url = old_broker
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
     simulator.state.update_settings(
         {"speed": float(os.environ.get("FLOWDASH_TEST_SIM_SPEED", "500"))}
     )

@@ -1,0 +1,172 @@
+"""Image slots: how many POST /images flowdash lets run at once on each Google account.
+
+The API allows "3 to 20 parallel generations depending on real-time capacity" per account and
+answers 429 (``PUBLIC_ERROR_USER_REQUESTS_THROTTLED``) past it; a throttled request has already
+cost its captcha solves. So flowdash sends an image request only to an account with a free
+slot, and learns each account's figure as it goes:
+
+* it starts at the documented minimum (3) and grows by one when a request succeeded while the
+  account ran full (so it climbs to what the account takes);
+* a capacity 429 sets it to one less than what was running when the 429 came, and the account
+  is not probed higher again for :data:`PROBE_PAUSE` (nominal seconds);
+* a job that finds no free slot waits ``queued`` (no worker thread held) and is woken when an
+  image request ends; a slow fallback timer covers a lost wake-up.
+
+The running count is the database's (image jobs ``submitting`` on the account), so every
+worker process sees the same one; taking a slot is serialized by a write on SQLite and by row
+locks on the candidate accounts on PostgreSQL. The learnt figures live in each worker process
+(they are re-learnt in a few requests after a restart).
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from flowdash.jobs.models import Job
+
+MIN_SLOTS = 1
+FIRST_SLOTS = 3  # the documented minimum
+MAX_SLOTS = 20  # the documented maximum
+PROBE_PAUSE = 300.0  # nominal seconds after a capacity 429 before trying one more again
+WAIT_FALLBACK = 30.0  # nominal: a waiting job looks again after this if no wake-up came
+
+ULTRA_ONLY_MODELS = {"nano-banana-pro"}
+ULTRA_TIER = "PAYGATE_TIER_TWO"
+
+
+@dataclass
+class _Figure:
+    slots: int = FIRST_SLOTS
+    probe_after: float = 0.0  # time.monotonic()
+
+
+_lock = threading.Lock()
+_figures: dict[int, _Figure] = {}
+
+
+def reset() -> None:
+    """Forget every learnt figure (a fresh process)."""
+    with _lock:
+        _figures.clear()
+
+
+def slots(account_id: int) -> int:
+    with _lock:
+        return _figures.setdefault(account_id, _Figure()).slots
+
+
+def note_success(account_id: int, running: int) -> bool:
+    """A request on the account succeeded while ``running`` ran there (itself included).
+    True when the account got one more slot."""
+    with _lock:
+        figure = _figures.setdefault(account_id, _Figure())
+        grow = running >= figure.slots and figure.slots < MAX_SLOTS
+        if grow and time.monotonic() >= figure.probe_after:
+            figure.slots += 1
+            return True
+    return False
+
+
+def note_throttled(account_id: int, running: int, scale: float = 1.0) -> None:
+    """A capacity 429 on the account while ``running`` ran there (itself included)."""
+    with _lock:
+        figure = _figures.setdefault(account_id, _Figure())
+        figure.slots = max(MIN_SLOTS, min(figure.slots, running - 1))
+        figure.probe_after = time.monotonic() + PROBE_PAUSE / max(scale, 0.001)
+
+
+def running_on(account_ids, exclude: int | None = None) -> dict[int, int]:
+    """Image requests in flight per account (jobs ``submitting``)."""
+    rows = (
+        Job.objects.filter(kind=Job.Kind.IMAGE, status=Job.Status.SUBMITTING)
+        .filter(account_id__in=list(account_ids))
+        .exclude(pk=exclude)
+        .values("account_id")
+        .annotate(n=Count("pk"))
+    )
+    counts = {pk: 0 for pk in account_ids}
+    counts.update({row["account_id"]: row["n"] for row in rows})
+    return counts
+
+
+def candidates(job: Job, fixed=None) -> list | None:
+    """The accounts an image job may run on (``fixed`` when the job must run there), or None
+    to leave the choice to the API (no account with a usable address known)."""
+    from flowdash.accounts.models import FlowAccount
+
+    if fixed is not None:
+        return [fixed]
+    usable = FlowAccount.objects.usable().exclude(Q(full_email="") & Q(email__contains="***"))
+    if (job.params or {}).get("model") in ULTRA_ONLY_MODELS:
+        usable = usable.filter(paygate_tier=ULTRA_TIER)
+    found = list(usable.order_by("pk"))
+    return found or None
+
+
+def take_slot(job: Job, fixed=None) -> bool | None:
+    """Give the job (``submitting``, claimed by us) an account with a free image slot.
+
+    True: ``job.account`` is set to it. False: every candidate is full (the job should wait).
+    None: no candidate known, so no gate (the API's load balancing picks)."""
+    accounts = candidates(job, fixed)
+    if accounts is None:
+        return None
+    with transaction.atomic():
+        # A write first: on SQLite the transaction holds the write lock from here on, so two
+        # takers never count at the same time; on PostgreSQL the account rows lock instead.
+        Job.objects.filter(pk=job.pk).update(updated_at=timezone.now())
+        from flowdash.accounts.models import FlowAccount
+
+        ids = [a.pk for a in accounts]
+        list(FlowAccount.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+        running = running_on(ids, exclude=job.pk)
+        room = [(slots(a.pk) - running[a.pk], -running[a.pk], random.random(), a) for a in accounts]
+        room = [r for r in room if r[0] > 0]
+        if not room:
+            return False
+        account = max(room, key=lambda r: r[:3])[3]
+        Job.objects.filter(pk=job.pk).update(account=account, account_email=account.address)
+    job.refresh_from_db()
+    return True
+
+
+def free_slots() -> int:
+    """Free image slots over every account flowdash may choose (0 when none is known)."""
+    from flowdash.accounts.models import FlowAccount
+
+    ids = list(
+        FlowAccount.objects.usable()
+        .exclude(Q(full_email="") & Q(email__contains="***"))
+        .values_list("pk", flat=True)
+    )
+    running = running_on(ids)
+    return sum(max(0, slots(pk) - running[pk]) for pk in ids)
+
+
+def has_room(job: Job, fixed=None) -> bool:
+    """Whether any account the job may use has a free image slot right now."""
+    accounts = candidates(job, fixed)
+    if accounts is None:
+        return True
+    running = running_on([a.pk for a in accounts], exclude=job.pk)
+    return any(slots(a.pk) > running[a.pk] for a in accounts)
+
+
+def waiting_jobs(limit: int):
+    """Image jobs waiting for a slot (queued, not yet due, not after an error: those keep
+    their retry delay), the oldest first."""
+    now = timezone.now()
+    return (
+        Job.objects.filter(kind=Job.Kind.IMAGE, status=Job.Status.QUEUED, next_check_at__gt=now)
+        .filter(error_status__isnull=True)
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )

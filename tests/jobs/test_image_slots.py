@@ -1,0 +1,100 @@
+"""Image slots (capacity.py): flowdash sends POST /images only to an account with a free slot,
+learns each account's figure from the API's answers, and wakes waiting jobs as slots free."""
+
+from __future__ import annotations
+
+import pytest
+
+from flowdash.jobs import capacity, services
+from flowdash.jobs.models import Job, JobAttempt
+from flowdash.jobs.queue import create_job
+from tests.jobs.test_pipeline import PRO, ULTRA, image_params, make_due, posts, run
+
+pytestmark = pytest.mark.django_db
+
+
+def fill(account, count: int) -> list[Job]:
+    """``count`` image requests in flight on the account."""
+    return [
+        Job.objects.create(
+            kind=Job.Kind.IMAGE,
+            status=Job.Status.SUBMITTING,
+            params=image_params(),
+            account=account,
+        )
+        for _ in range(count)
+    ]
+
+
+def test_an_image_job_waits_while_every_account_is_full_then_runs(accounts, api, sim):
+    busy = [j for account in accounts.values() for j in fill(account, capacity.FIRST_SLOTS)]
+    job = create_job("image", image_params())
+
+    job = services.drive(job, api)
+
+    assert job.status == Job.Status.QUEUED
+    assert "Waiting for a free image slot" in job.error_message
+    assert posts(sim, "/images") == []
+    assert job.submit_attempts == 0
+
+    # one request ends: the oldest waiting job is due at once, and goes to that account
+    Job.objects.filter(pk=busy[0].pk).update(status=Job.Status.COMPLETED)
+    services._wake_image_jobs(1)
+    job.refresh_from_db()
+    assert job.next_check_at is not None and job.is_finished is False
+    job = run(job, api)
+    assert job.status == Job.Status.COMPLETED
+    assert job.account == busy[0].account
+    sent = posts(sim, "/images")
+    assert len(sent) == 1 and sent[0]["body"]["email"] == busy[0].account.address
+
+
+def test_image_jobs_go_to_the_account_with_the_most_free_slots(accounts, api, sim):
+    fill(accounts[ULTRA], 2)
+    fill(accounts[PRO], 1)
+    job = run(create_job("image", image_params()), api)
+    assert job.status == Job.Status.COMPLETED
+    free = [a for email, a in accounts.items() if email not in (ULTRA, PRO)][0]
+    assert job.account == free
+
+
+def test_a_capacity_429_lowers_the_accounts_figure_and_the_job_still_completes(accounts, api, sim):
+    ultra = accounts[ULTRA]
+    sim.state.faults.add("throttled", endpoint="images", email=ULTRA, times=1)
+    job = create_job("image", image_params(), requested_account=ultra)
+    fill(ultra, 1)  # one other request runs there
+
+    job = services.drive(job, api)
+    assert job.status == Job.Status.QUEUED
+    assert job.error_status == 429
+    assert capacity.slots(ultra.pk) == 1  # what ran (2) minus one
+    # the freed slot lets it try again without the documented 5-10 s wait
+    Job.objects.filter(account=ultra, status=Job.Status.SUBMITTING).update(
+        status=Job.Status.COMPLETED
+    )
+    job = run(job, api)
+    assert job.status == Job.Status.COMPLETED
+    outcomes = list(job.attempts.filter(action="submit").values_list("http_status", flat=True))
+    assert outcomes == [429, 200]
+
+
+def test_an_account_that_ran_full_gets_one_more_slot_after_a_success(accounts, api, sim):
+    ultra = accounts[ULTRA]
+    fill(ultra, capacity.FIRST_SLOTS - 1)
+    job = run(create_job("image", image_params(), requested_account=ultra), api)
+    assert job.status == Job.Status.COMPLETED
+    assert capacity.slots(ultra.pk) == capacity.FIRST_SLOTS + 1
+
+
+def test_a_throttled_job_without_a_known_account_keeps_the_documented_wait(sim, api):
+    # no account flowdash can name: the API's load balancing chooses, and a 429 waits 5-10 s
+    sim.state.faults.add("throttled", endpoint="images", times=1)
+    job = services.drive(create_job("image", image_params()), api)
+    assert job.status == Job.Status.QUEUED
+    attempt = JobAttempt.objects.get(job=job, action="submit")
+    assert attempt.http_status == 429
+    wait = (job.next_check_at - attempt.finished_at).total_seconds()
+    speed = sim.state.settings.speed
+    assert 5 / speed * 0.9 <= wait <= 10 / speed + 2 / speed + 0.5
+    make_due(job)
+    assert run(job, api).status == Job.Status.COMPLETED
