@@ -12,6 +12,8 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
+from kombu import Queue
+
 from flowdash.lib.env import (
     EnvReader,
     check_redis_url,
@@ -142,8 +144,6 @@ CELERY_TIMEZONE = "UTC"
 # The job pipeline's queues (flowdash/jobs/queue.py). A worker started without -Q serves all of
 # them, strictly in this order: the reconciler, later steps of jobs (checks, retries), new
 # submissions and every other task, result downloads.
-from kombu import Queue  # noqa: E402
-
 CELERY_TASK_QUEUES = [
     Queue(name) for name in ("flowdash.control", "flowdash.steps", "celery", "flowdash.downloads")
 ]

@@ -95,12 +95,16 @@ class FlowAccountQuerySet(models.QuerySet):
     def usable(self) -> FlowAccountQuerySet:
         return self.present().filter(state=FlowAccount.State.OK)
 
+    def addressable(self) -> FlowAccountQuerySet:
+        """Usable accounts flowdash can name in a request (their full address is known)."""
+        return self.usable().exclude(full_email="", email__contains="***")
+
     def sorted_by(self, key: str) -> FlowAccountQuerySet:
         """Order by one of SORTS (a leading "-" reverses); unknown keys fall back to email."""
         field = FlowAccount.SORTS.get(key.lstrip("-"), "email")
         desc = key.startswith("-")
-        nulls = models.F(field).desc(nulls_last=True) if desc else models.F(field).asc(
-            nulls_last=True
+        nulls = (
+            models.F(field).desc(nulls_last=True) if desc else models.F(field).asc(nulls_last=True)
         )
         return self.order_by(nulls, "email")
 
@@ -170,6 +174,13 @@ class FlowAccount(models.Model):
     @property
     def needs_full_email(self) -> bool:
         return self.is_masked and not self.full_email
+
+    def is_named_by(self, email: str) -> bool:
+        """Whether ``email`` (as the API wrote it, masked or not) is this account's address."""
+        email = email.strip().lower()
+        if email in (self.email.lower(), self.address.lower()):
+            return True
+        return bool(self.full_email) and self.mask_matches(email, self.full_email)
 
     @staticmethod
     def mask_matches(masked: str, full: str) -> bool:

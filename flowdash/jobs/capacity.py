@@ -103,7 +103,7 @@ def candidates(job: Job, fixed=None) -> list | None:
 
     if fixed is not None:
         return [fixed]
-    usable = FlowAccount.objects.usable().exclude(Q(full_email="") & Q(email__contains="***"))
+    usable = FlowAccount.objects.addressable()
     if (job.params or {}).get("model") in ULTRA_ONLY_MODELS:
         usable = usable.filter(paygate_tier=ULTRA_TIER)
     found = list(usable.order_by("pk"))
@@ -141,11 +141,7 @@ def free_slots() -> int:
     """Free image slots over every account flowdash may choose (0 when none is known)."""
     from flowdash.accounts.models import FlowAccount
 
-    ids = list(
-        FlowAccount.objects.usable()
-        .exclude(Q(full_email="") & Q(email__contains="***"))
-        .values_list("pk", flat=True)
-    )
+    ids = list(FlowAccount.objects.addressable().values_list("pk", flat=True))
     running = running_on(ids)
     return sum(max(0, slots(pk) - running[pk]) for pk in ids)
 

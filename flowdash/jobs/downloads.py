@@ -32,6 +32,7 @@ from flowdash.lib.safe_download import (
     DownloadTooLarge,
     download_to,
 )
+from flowdash.lib.storage_files import local_path
 
 logger = logging.getLogger(__name__)
 
@@ -220,8 +221,6 @@ def finish_file(media: Media) -> Media:
     with media.file.open("rb") as fh:
         media.file_size = media.file.size
         if media.kind == Media.Kind.VIDEO:
-            from flowdash.lib.storage_files import local_path
-
             with local_path(media.file.storage, media.file.name) as path:
                 facts = media_files.video_facts(path)
                 data = media_files.video_thumbnail(path)

@@ -38,7 +38,6 @@ CONTROL_QUEUE = "flowdash.control"
 STEPS_QUEUE = "flowdash.steps"
 SUBMIT_QUEUE = "celery"
 DOWNLOAD_QUEUE = "flowdash.downloads"
-QUEUE_ORDER = (CONTROL_QUEUE, STEPS_QUEUE, SUBMIT_QUEUE, DOWNLOAD_QUEUE)
 
 TIMERS_KEY = "flowdash:timers:job"
 TIMER_TICK = 0.1  # seconds between two looks at the due timers

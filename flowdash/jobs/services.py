@@ -704,7 +704,7 @@ def _record_account(job: Job, email: str) -> None:
     if not email:
         return
     known = job.account
-    if known is not None and _names(known, email):
+    if known is not None and known.is_named_by(email):
         return  # already recorded: no write (a check runs this every time)
     account = account_for_email(email)
     if known is not None and account is None:
@@ -713,14 +713,6 @@ def _record_account(job: Job, email: str) -> None:
         account=account or known, account_email=(account.address if account else email)
     )
     job.refresh_from_db()
-
-
-def _names(account, email: str) -> bool:
-    """Whether ``email`` (masked or not) is the account's address."""
-    email = email.strip().lower()
-    if email in (account.email.lower(), account.address.lower()):
-        return True
-    return bool(account.full_email) and account.mask_matches(email, account.full_email)
 
 
 def _choose_account(job: Job, handler) -> None:
@@ -751,13 +743,13 @@ def choose_account_for_refs(job: Job):
             return media.account
     asset_ids = [r["asset"] for r in refs if "asset" in r]
     ranked = (
-        usable.annotate(
+        FlowAccount.objects.addressable()
+        .annotate(
             uploaded=Count(
                 "asset_uploads", filter=Q(asset_uploads__asset_id__in=asset_ids), distinct=True
             ),
             busy=Count("jobs", filter=Q(jobs__status__in=ACTIVE), distinct=True),
         )
-        .exclude(full_email="", email__contains="***")
         .order_by("-uploaded", "busy", "pk")
     )
     account = ranked.first()

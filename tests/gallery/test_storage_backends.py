@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import io
 import tempfile
-import time
 import zipfile
 from pathlib import Path
 
@@ -20,13 +19,11 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.core.management import call_command
 from django.urls import reverse
-from django.utils import timezone
 from PIL import Image
 
 from flowdash.accounts.models import FlowAccount
 from flowdash.gallery.models import Collection, CollectionItem, Lineage, Media
 from flowdash.gallery.services import download_name
-from flowdash.jobs import downloads, services
 from flowdash.jobs.handlers import media_from_item
 from flowdash.jobs.models import Job
 from flowdash.jobs.queue import create_job
@@ -35,12 +32,12 @@ from flowdash.lib.storage_files import local_path
 from flowdash.useapi.client import UseapiClient
 from flowdash.useapi.types import MediaItem
 from tests.gallery.factories import make_media, mp4_bytes, png_bytes
+from tests.jobs.test_pipeline import run
 
 pytestmark = pytest.mark.django_db
 
 ULTRA = "ultra.creator@gmail.com"
 PRO = "pro.studio@gmail.com"
-ACTIVE = (Job.Status.QUEUED, Job.Status.SUBMITTING, Job.Status.RUNNING)
 
 
 @pytest.fixture(autouse=True)
@@ -106,23 +103,6 @@ def accounts(sim):
 def api(sim):
     with UseapiClient(sim.base_url, sim.token) as client:
         yield client
-
-
-def run(job: Job, client, timeout: float = 60.0) -> Job:
-    """Play the worker: drive the job and download its results until nothing is left to do."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = services.drive(job, client)
-        for media in job.media.filter(download_status=Media.Download.PENDING):
-            downloads.download(media)
-        pending = job.media.filter(download_status=Media.Download.PENDING)
-        if job.status not in ACTIVE and not pending.exists():
-            return job
-        wait = 0.05
-        if job.next_check_at:
-            wait = min(max((job.next_check_at - timezone.now()).total_seconds(), 0.02), 1.0)
-        time.sleep(wait)
-    raise AssertionError(f"job still {job.status} after {timeout}s")
 
 
 IMAGE = {

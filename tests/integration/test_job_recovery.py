@@ -7,6 +7,7 @@ worker and a beat that runs the reconciler every second, and stop them all.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -91,9 +92,10 @@ class Beat:
                 self.process.wait(10)
 
 
-@pytest.fixture
-def stack(simulator, tmp_path, settings):
-    """Redis + worker + beat of our own, pointed at the test database and the simulator."""
+@contextlib.contextmanager
+def own_stack(simulator, tmp_path, settings, *, beat: bool, **extra_env):
+    """Redis + a worker (+ beat) of our own, pointed at the test database and the simulator.
+    Yields (redis, worker, beat or None, env)."""
     from flowdash.celery import app as celery_app
 
     simulator.state.reset()
@@ -118,32 +120,48 @@ def stack(simulator, tmp_path, settings):
         "USEAPI_TOKEN": SIM_TOKEN,
         "FLOWDASH_SANDBOX": "0",
         "FLOWDASH_JOB_TIME_SCALE": str(SPEED),
-        "FLOWDASH_RECONCILE_SECONDS": "1",
-        "FLOWDASH_RENUDGE_SECONDS": "5",
         "DJANGO_SETTINGS_MODULE": "flowdash.settings",
+        **extra_env,
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     worker = WorkerProcess(env, tmp_path / "worker.log")
     worker.start()
-    beat = Beat(env, tmp_path)
-    beat.start()
+    scheduler = Beat(env, tmp_path) if beat else None
+    if scheduler is not None:
+        scheduler.start()
+    try:
+        yield redis, worker, scheduler, env
+    finally:
+        if scheduler is not None:
+            scheduler.stop()
+        worker.stop()
+        redis.stop()
+        celery_app.conf.broker_url = old_broker
+        celery_app._pool = None
+        celery_app.amqp._producer_pool = None
+        simulator.state.update_settings(
+            {"speed": float(os.environ.get("FLOWDASH_TEST_SIM_SPEED", "500"))}
+        )
+        simulator.state.reset()
 
-    class Stack:
-        pass
 
-    parts = Stack()
-    parts.redis, parts.worker, parts.beat, parts.env, parts.tmp = redis, worker, beat, env, tmp_path
-    yield parts
-    beat.stop()
-    parts.worker.stop()
-    redis.stop()
-    celery_app.conf.broker_url = old_broker
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-    simulator.state.update_settings(
-        {"speed": float(os.environ.get("FLOWDASH_TEST_SIM_SPEED", "500"))}
-    )
-    simulator.state.reset()
+@pytest.fixture
+def stack(simulator, tmp_path, settings):
+    """Redis + worker + beat of our own (the reconciler every second)."""
+    extra = {"FLOWDASH_RECONCILE_SECONDS": "1", "FLOWDASH_RENUDGE_SECONDS": "5"}
+    with own_stack(simulator, tmp_path, settings, beat=True, **extra) as (redis, worker, beat, env):
+
+        class Stack:
+            pass
+
+        parts = Stack()
+        parts.redis, parts.worker, parts.beat, parts.env = redis, worker, beat, env
+        parts.tmp = tmp_path
+        try:
+            yield parts
+        finally:
+            if parts.worker is not worker:  # a test started a replacement worker
+                parts.worker.stop()
 
 
 def wait_for(predicate, what: str, timeout: float = 120.0, logs=()) -> None:

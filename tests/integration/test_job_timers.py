@@ -4,18 +4,14 @@ running at all, and a batch of images shares the accounts' slots without a 429."
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from flowdash.accounts.models import FlowAccount
 from flowdash.jobs.models import Job
 from flowdash.jobs.queue import create_job
-from tests.conftest import SIM_TOKEN, WorkerProcess, database_url_for_subprocess
 from tests.integration.test_job_recovery import (
-    SPEED,
-    Redis,
     finished_with_file,
+    own_stack,
     video_job,
     wait_for,
 )
@@ -26,44 +22,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def worker_only(simulator, tmp_path, settings):
     """Redis and a worker of our own; no beat, so no reconciler."""
-    from flowdash.celery import app as celery_app
-
-    simulator.state.reset()
-    simulator.state.update_settings({"speed": SPEED})
-    settings.USEAPI_BASE_URL = simulator.base_url
-    settings.USEAPI_TOKEN = SIM_TOKEN
-    settings.FLOWDASH_SANDBOX = False
-    settings.PUBLIC_URL = ""
-    redis = Redis()
-    redis.start()
-    old_broker = celery_app.conf.broker_url
-    celery_app.conf.broker_url = redis.url
-    # connections to an earlier test's Redis are pooled: start afresh on this one
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url_for_subprocess(),
-        "REDIS_URL": redis.url,
-        "USEAPI_BASE_URL": simulator.base_url,
-        "USEAPI_TOKEN": SIM_TOKEN,
-        "FLOWDASH_SANDBOX": "0",
-        "FLOWDASH_JOB_TIME_SCALE": str(SPEED),
-        "DJANGO_SETTINGS_MODULE": "flowdash.settings",
-    }
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    worker = WorkerProcess(env, tmp_path / "worker.log")
-    worker.start()
-    yield worker
-    worker.stop()
-    redis.stop()
-    celery_app.conf.broker_url = old_broker
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-    simulator.state.update_settings(
-        {"speed": float(os.environ.get("FLOWDASH_TEST_SIM_SPEED", "500"))}
-    )
-    simulator.state.reset()
+    with own_stack(simulator, tmp_path, settings, beat=False) as (_redis, worker, _beat, _env):
+        yield worker
 
 
 def test_a_video_is_checked_and_completed_with_no_reconciler(worker_only, simulator):
