@@ -103,7 +103,14 @@ def database_config(url: str, name: str = "DATABASE_URL") -> dict:
         raise ConfigError(name, f"cannot be parsed ({exc})") from None
     if config["ENGINE"].endswith("sqlite3"):
         config["CONN_MAX_AGE"] = 0
-        config.setdefault("OPTIONS", {})["timeout"] = 20
+        # WAL lets the web pages read while a worker writes; IMMEDIATE takes the write lock at
+        # BEGIN, so two writers queue on the busy timeout instead of one failing with
+        # "database is locked" when it upgrades a read lock inside a transaction.
+        config.setdefault("OPTIONS", {}).update(
+            timeout=20,
+            init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+            transaction_mode="IMMEDIATE",
+        )
     elif not config.get("NAME"):
         raise ConfigError(name, "names no database (add /dbname at the end)")
     return config

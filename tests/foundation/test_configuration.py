@@ -86,3 +86,36 @@ def test_email_url_configures_smtp_for_alert_emails():
     assert got["EMAIL_USE_TLS"] and not got["EMAIL_USE_SSL"]
     implicit = email_settings("smtps://mail.example.com")
     assert implicit["EMAIL_PORT"] == 465 and implicit["EMAIL_USE_SSL"]
+
+
+def test_a_sqlite_database_lets_pages_read_while_a_worker_writes(tmp_path, django_db_blocker):
+    """The default SQLite file is in WAL mode: a reader is not blocked by an open write."""
+    from django.db.backends.sqlite3.base import DatabaseWrapper
+
+    from flowdash.lib.env import database_config
+
+    config = database_config(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    config.update(TIME_ZONE=None, AUTOCOMMIT=True, ATOMIC_REQUESTS=False)
+    config["OPTIONS"]["timeout"] = 1  # fail fast if the reader were blocked
+    writer, reader = DatabaseWrapper(config, "writer"), DatabaseWrapper(config, "reader")
+    with django_db_blocker.unblock():
+        read_while_writing(writer, reader)
+
+
+def read_while_writing(writer, reader) -> None:
+    try:
+        with writer.cursor() as cursor:
+            cursor.execute("CREATE TABLE job (status TEXT)")
+            cursor.execute("INSERT INTO job VALUES ('queued')")
+        writer.set_autocommit(False)  # the worker's transaction stays open, holding the lock
+        with writer.cursor() as cursor:
+            cursor.execute("UPDATE job SET status = 'running'")
+            with reader.cursor() as read:
+                read.execute("PRAGMA journal_mode")
+                assert read.fetchone()[0] == "wal"
+                read.execute("SELECT status FROM job")
+                assert read.fetchone()[0] == "queued"  # the last committed state, no wait
+        writer.commit()
+    finally:
+        writer.close()
+        reader.close()
