@@ -196,6 +196,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 3600.0,
         "options": {"expires": 3500},
     },
+    "database-statistics": {
+        "task": "flowdash.stats.tasks.refresh_database_statistics_task",
+        "schedule": 3600.0,
+        "options": {"expires": 3500},
+    },
 }
 
 # --- The useapi.net Google Flow API and its simulator ------------------------------------------

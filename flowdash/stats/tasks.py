@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from celery import shared_task
 from django.conf import settings
+from django.db import connection
 
 from flowdash.accounts.connection import build_client
+from flowdash.lib.database import refresh_statistics
 from flowdash.stats import services
 
 
@@ -29,3 +31,8 @@ def fetch_captcha_stats_task(query: dict) -> None:
 @shared_task(ignore_result=True)
 def prune_snapshots_task() -> None:
     services.prune_snapshots(int(getattr(settings, "FLOWDASH_SNAPSHOT_KEEP_DAYS", 30)))
+
+
+@shared_task(ignore_result=True)
+def refresh_database_statistics_task() -> None:
+    refresh_statistics(connection)
