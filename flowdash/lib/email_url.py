@@ -22,7 +22,9 @@ def email_settings(url: str) -> dict:
     if parsed.scheme == "console":
         return result
     if not parsed.hostname:
-        raise ConfigError("EMAIL_URL", "has no host, e.g. smtp://user:password@mail.example.com:587")
+        raise ConfigError(
+            "EMAIL_URL", "has no host, e.g. smtp://user:password@mail.example.com:587"
+        )
     query = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
     try:
         port = parsed.port
