@@ -47,6 +47,7 @@ browser-deps:
 
 check: $(DEV_STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
@@ -55,6 +56,7 @@ test: $(DEV_STAMP) browser-deps check
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/ruff format --check .
 
 fmt: $(DEV_STAMP)

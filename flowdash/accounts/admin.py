@@ -17,8 +17,15 @@ class ConnectionCheckAdmin(admin.ModelAdmin):
 
 @admin.register(FlowAccount)
 class FlowAccountAdmin(admin.ModelAdmin):
-    list_display = ("email", "state", "health", "credits", "paygate_tier", "last_synced_at",
-                    "removed_at")
+    list_display = (
+        "email",
+        "state",
+        "health",
+        "credits",
+        "paygate_tier",
+        "last_synced_at",
+        "removed_at",
+    )
     list_filter = ("state",)
     readonly_fields = [f.name for f in FlowAccount._meta.fields]
 

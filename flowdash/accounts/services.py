@@ -271,10 +271,18 @@ def add_account(client: UseapiClient | None, cookies: str, full_email: str = "")
     if listed:
         remember_address(listed, full_email)
     if saved.is_new:
-        return AddOutcome(True, f"Added {who} (201 Created). It appears below after the sync.",
-                          201, saved.account.email)
-    return AddOutcome(True, f"Updated the cookies of {who} (200 OK): it was already configured.",
-                      200, saved.account.email)
+        return AddOutcome(
+            True,
+            f"Added {who} (201 Created). It appears below after the sync.",
+            201,
+            saved.account.email,
+        )
+    return AddOutcome(
+        True,
+        f"Updated the cookies of {who} (200 OK): it was already configured.",
+        200,
+        saved.account.email,
+    )
 
 
 def remember_address(listed: str, full_email: str) -> FlowAccount:

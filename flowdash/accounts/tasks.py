@@ -32,9 +32,9 @@ def sync_accounts_task(sync_id: int | None = None) -> None:
     if sync_id is None:
         sync = AccountSync.objects.create(status=AccountSync.Status.RUNNING)
     else:
-        claimed = AccountSync.objects.filter(
-            pk=sync_id, status=AccountSync.Status.PENDING
-        ).update(status=AccountSync.Status.RUNNING)
+        claimed = AccountSync.objects.filter(pk=sync_id, status=AccountSync.Status.PENDING).update(
+            status=AccountSync.Status.RUNNING
+        )
         if not claimed:
             return
         sync = AccountSync.objects.get(pk=sync_id)

@@ -113,8 +113,14 @@ def _accounts_context(request, with_chart: bool = True) -> dict:
         "accounts": accounts,
         "removed_accounts": FlowAccount.objects.removed().order_by("-removed_at")[:20],
         "sort": sort,
-        "sorts": [("state", "State"), ("email", "Email"), ("credits", "Credits"),
-                  ("tier", "Tier"), ("expires", "Session expiry"), ("added", "Added")],
+        "sorts": [
+            ("state", "State"),
+            ("email", "Email"),
+            ("credits", "Credits"),
+            ("tier", "Tier"),
+            ("expires", "Session expiry"),
+            ("added", "Added"),
+        ],
         "sync": latest,
         "deleting_any": any(a.deleting for a in accounts),
         "sync_waiting": waiting,
@@ -135,8 +141,7 @@ def credits_chart(span: timedelta, now) -> dict:
     from flowdash.stats import charts
 
     since = now - span
-    samples = AccountSample.objects.filter(account__removed_at__isnull=True,
-                                           credits__isnull=False)
+    samples = AccountSample.objects.filter(account__removed_at__isnull=True, credits__isnull=False)
     raw = timedelta(hours=24)
     rows = charts.samples_from(samples, "taken_at", "account__email", "credits", since, now, raw)
     times, values = charts.bucket_points(rows, since, now)
@@ -217,8 +222,10 @@ def account_address_view(request, pk: int):
     form = FullEmailForm(request.POST, masked=account.email)
     if form.is_valid():
         FlowAccount.objects.filter(pk=pk).update(full_email=form.cleaned_data["full_email"])
-        messages.success(request, f"{account.email} is {form.cleaned_data['full_email']}; "
-                                  "reading its details now.")
+        messages.success(
+            request,
+            f"{account.email} is {form.cleaned_data['full_email']}; reading its details now.",
+        )
         _enqueue_sync(request.user)
     else:
         messages.error(request, " ".join(form.errors["full_email"]))
@@ -232,9 +239,12 @@ def delete_account_view(request, pk: int):
     form = FullEmailForm(request.POST or None, masked=account.email)
     if request.method == "POST" and account.needs_full_email:
         if not form.is_valid():
-            return render(request, "accounts/delete.html",
-                          {"account": account, "jobs": account.job_summary(), "form": form},
-                          status=400)
+            return render(
+                request,
+                "accounts/delete.html",
+                {"account": account, "jobs": account.job_summary(), "form": form},
+                status=400,
+            )
         FlowAccount.objects.filter(pk=pk).update(full_email=form.cleaned_data["full_email"])
     if request.method == "POST":
         now = timezone.now()
@@ -250,8 +260,11 @@ def delete_account_view(request, pk: int):
         else:
             messages.info(request, f"{account.email} is already being deleted.")
         return redirect("accounts:list")
-    return render(request, "accounts/delete.html",
-                  {"account": account, "jobs": account.job_summary(), "form": form})
+    return render(
+        request,
+        "accounts/delete.html",
+        {"account": account, "jobs": account.job_summary(), "form": form},
+    )
 
 
 # --- alerts ------------------------------------------------------------------------------------
@@ -262,9 +275,15 @@ def alerts_view(request):
     show = request.GET.get("show", "open")
     qs = Alert.objects.select_related("account", "acknowledged_by")
     alerts = qs.open() if show == "open" else qs.all()
-    return render(request, "accounts/alerts.html", {
-        "alerts": alerts[:200], "show": show, "open_count": Alert.objects.open().count(),
-    })
+    return render(
+        request,
+        "accounts/alerts.html",
+        {
+            "alerts": alerts[:200],
+            "show": show,
+            "open_count": Alert.objects.open().count(),
+        },
+    )
 
 
 @role_required(ADMIN)
@@ -284,11 +303,15 @@ def acknowledge_alert_view(request, pk: int):
 def resolve_alert_view(request, pk: int):
     alert = get_object_or_404(Alert.objects.open(), pk=pk)
     Alert.objects.filter(pk=alert.pk, resolved_at__isnull=True).update(
-        resolved_at=timezone.now(), acknowledged_at=alert.acknowledged_at or timezone.now(),
+        resolved_at=timezone.now(),
+        acknowledged_at=alert.acknowledged_at or timezone.now(),
         acknowledged_by=alert.acknowledged_by or request.user,
     )
-    messages.success(request, f"Marked as resolved: {alert}. It comes back if the condition "
-                              "is still there at the next check.")
+    messages.success(
+        request,
+        f"Marked as resolved: {alert}. It comes back if the condition "
+        "is still there at the next check.",
+    )
     return redirect("accounts:alerts")
 
 

@@ -86,8 +86,13 @@ def summarize_captcha_blocks(blocks: Iterable[Mapping[str, Any] | None]) -> Capt
             continue
         attempts = block.get("attempts")
         if not isinstance(attempts, list) or not attempts:
-            attempts = [{"service": block.get("service"), "durationMs": block.get("durationMs"),
-                         "success": True}]
+            attempts = [
+                {
+                    "service": block.get("service"),
+                    "durationMs": block.get("durationMs"),
+                    "success": True,
+                }
+            ]
         summary.jobs += 1
         job_ms = _int(block.get("durationMs"))
         if job_ms is None:

@@ -81,8 +81,15 @@ def averaging(span: timedelta, raw_up_to: timedelta = timedelta(hours=1)) -> str
 AVERAGING_NOTE = {"": "", "minute": " (per-minute averages)", "hour": " (hourly averages)"}
 
 
-def samples_from(queryset, time_field: str, name_field: str, value_field: str, since, until,
-                 raw_up_to: timedelta = timedelta(hours=1)):
+def samples_from(
+    queryset,
+    time_field: str,
+    name_field: str,
+    value_field: str,
+    since,
+    until,
+    raw_up_to: timedelta = timedelta(hours=1),
+):
     """(time, series, value) triples for a chart. Up to ``raw_up_to`` every stored sample is
     used as it is; over longer ranges the database averages them per minute or hour first."""
     from django.db.models import Avg
@@ -118,8 +125,18 @@ def line_chart(
     ``daily``: one point per day, labelled with dates only.
     """
     names = list(values)
-    chart = {"title": title, "unit": unit, "width": WIDTH, "height": HEIGHT, "series": [],
-             "x_ticks": [], "y_ticks": [], "rows": [], "names": names, "empty": not times}
+    chart = {
+        "title": title,
+        "unit": unit,
+        "width": WIDTH,
+        "height": HEIGHT,
+        "series": [],
+        "x_ticks": [],
+        "y_ticks": [],
+        "rows": [],
+        "names": names,
+        "empty": not times,
+    }
     if not times:
         return chart
     since = since or times[0]
@@ -139,45 +156,65 @@ def line_chart(
         return round(PAD_TOP + plot_h * (1 - min(value, top) / top), 1)
 
     for i, name in enumerate(names):
-        points = [(x_of(t), y_of(v)) for t, v in zip(times, values[name], strict=True)
-                  if v is not None]
+        points = [
+            (x_of(t), y_of(v)) for t, v in zip(times, values[name], strict=True) if v is not None
+        ]
         d = " ".join(f"{'M' if j == 0 else 'L'}{x},{y}" for j, (x, y) in enumerate(points))
-        chart["series"].append({
-            "name": name, "color": i % PALETTE_SIZE, "d": d,
-            "dots": points if len(points) <= 40 else [],
-            "last": next((v for v in reversed(values[name]) if v is not None), None),
-        })
+        chart["series"].append(
+            {
+                "name": name,
+                "color": i % PALETTE_SIZE,
+                "d": d,
+                "dots": points if len(points) <= 40 else [],
+                "last": next((v for v in reversed(values[name]) if v is not None), None),
+            }
+        )
     chart["y_ticks"] = [
         {"y": y_of(top * f), "label": _fmt(top * f)} for f in (0, 0.25, 0.5, 0.75, 1)
     ]
     local_since, local_until = timezone.localtime(since), timezone.localtime(until)
     long_range = (until - since) > timedelta(days=1)
-    fmt = "%b %d %H:%M" if long_range else "%H:%M:%S" if until - since < timedelta(
-        minutes=10) else "%H:%M"
+    fmt = (
+        "%b %d %H:%M"
+        if long_range
+        else "%H:%M:%S"
+        if until - since < timedelta(minutes=10)
+        else "%H:%M"
+    )
     if daily:
         fmt = "%b %d"
     chart["x_ticks"] = [
-        {"x": x_of(since + (until - since) * f),
-         "label": timezone.localtime(since + (until - since) * f).strftime(fmt)}
+        {
+            "x": x_of(since + (until - since) * f),
+            "label": timezone.localtime(since + (until - since) * f).strftime(fmt),
+        }
         for f in (0, 0.25, 0.5, 0.75, 1)
     ]
     chart["range_label"] = f"{local_since:%Y-%m-%d %H:%M:%S} – {local_until:%Y-%m-%d %H:%M:%S}"
     if daily:
         chart["range_label"] = f"{since:%Y-%m-%d} – {until:%Y-%m-%d} (UTC days)"
     chart["rows"] = [
-        {"time": t if daily else timezone.localtime(t),
-         "label": t.strftime("%Y-%m-%d") if daily else timezone.localtime(t).strftime(
-             "%Y-%m-%d %H:%M:%S"),
-         "values": [_fmt(values[n][k]) for n in names]}
+        {
+            "time": t if daily else timezone.localtime(t),
+            "label": t.strftime("%Y-%m-%d")
+            if daily
+            else timezone.localtime(t).strftime("%Y-%m-%d %H:%M:%S"),
+            "values": [_fmt(values[n][k]) for n in names],
+        }
         for k, t in enumerate(times)
     ]
-    chart["plot"] = {"left": PAD_LEFT, "right": WIDTH - PAD_RIGHT, "top": PAD_TOP,
-                     "bottom": HEIGHT - PAD_BOTTOM}
+    chart["plot"] = {
+        "left": PAD_LEFT,
+        "right": WIDTH - PAD_RIGHT,
+        "top": PAD_TOP,
+        "bottom": HEIGHT - PAD_BOTTOM,
+    }
     return chart
 
 
-def bar_chart(items: list[tuple[str, float | None]], *, title: str, unit: str = "",
-              x_max: float | None = None) -> dict:
+def bar_chart(
+    items: list[tuple[str, float | None]], *, title: str, unit: str = "", x_max: float | None = None
+) -> dict:
     """Horizontal bars, one per item, plus the table of the same numbers."""
     row_h, label_w, width = 26, 130, WIDTH
     top = x_max or _nice_max(max((v for _, v in items if v is not None), default=0))
@@ -185,8 +222,23 @@ def bar_chart(items: list[tuple[str, float | None]], *, title: str, unit: str = 
     bars = []
     for i, (name, value) in enumerate(items):
         length = 0 if value is None else round(plot_w * min(value, top) / top, 1)
-        bars.append({"name": name, "value": _fmt(value), "y": 6 + i * row_h, "w": length,
-                     "color": i % PALETTE_SIZE, "text_x": label_w + length + 6,
-                     "text_y": 6 + i * row_h + 13})
-    return {"title": title, "unit": unit, "width": width, "height": 12 + row_h * len(items),
-            "label_w": label_w, "bars": bars, "empty": not items}
+        bars.append(
+            {
+                "name": name,
+                "value": _fmt(value),
+                "y": 6 + i * row_h,
+                "w": length,
+                "color": i % PALETTE_SIZE,
+                "text_x": label_w + length + 6,
+                "text_y": 6 + i * row_h + 13,
+            }
+        )
+    return {
+        "title": title,
+        "unit": unit,
+        "width": width,
+        "height": 12 + row_h * len(items),
+        "label_w": label_w,
+        "bars": bars,
+        "empty": not items,
+    }

@@ -56,12 +56,26 @@ def store_load(stats: JobStats, taken_at) -> LoadSnapshot:
     for kind in ("videos", "images"):
         section = getattr(stats, kind)
         for job_id, job in section.executing.items():
-            executing.append({"job_id": job_id, "kind": kind, "email": job.email,
-                              "started": _iso(job.started), "elapsed": job.elapsed})
+            executing.append(
+                {
+                    "job_id": job_id,
+                    "kind": kind,
+                    "email": job.email,
+                    "started": _iso(job.started),
+                    "elapsed": job.elapsed,
+                }
+            )
         for job_id, entry in section.history.items():
-            history.append({"job_id": job_id, "kind": kind, "email": entry.email,
-                            "at": _iso(entry.finished), "http_status": entry.http_status,
-                            "response_ms": entry.response_time_ms})
+            history.append(
+                {
+                    "job_id": job_id,
+                    "kind": kind,
+                    "email": entry.email,
+                    "at": _iso(entry.finished),
+                    "http_status": entry.http_status,
+                    "response_ms": entry.response_time_ms,
+                }
+            )
     executing.sort(key=lambda j: j["started"] or "")
     history.sort(key=lambda j: j["at"] or "", reverse=True)
     with transaction.atomic():
@@ -76,11 +90,20 @@ def store_load(stats: JobStats, taken_at) -> LoadSnapshot:
                 score = load.score
                 if score is None:
                     score = executing_n + 10 * failed + 20 * limited
-                samples.append(LoadSample(
-                    snapshot=snapshot, taken_at=taken_at, kind=kind, email=email,
-                    executing=executing_n, completed=load.completed or 0, failed=failed,
-                    rate_limited=limited, avg_response_ms=load.avg_response_time_ms, score=score,
-                ))
+                samples.append(
+                    LoadSample(
+                        snapshot=snapshot,
+                        taken_at=taken_at,
+                        kind=kind,
+                        email=email,
+                        executing=executing_n,
+                        completed=load.completed or 0,
+                        failed=failed,
+                        rate_limited=limited,
+                        avg_response_ms=load.avg_response_time_ms,
+                        score=score,
+                    )
+                )
         LoadSample.objects.bulk_create(samples)
     return snapshot
 
@@ -92,8 +115,13 @@ def fetch_captcha_stats(
     from flowdash.useapi.errors import InvalidToken, UseapiError
 
     now = timezone.now()
-    base = {"taken_at": now, "query_key": query_key(query), "query": query,
-            "scheduled": scheduled, "date": query.get("date", "")}
+    base = {
+        "taken_at": now,
+        "query_key": query_key(query),
+        "query": query,
+        "scheduled": scheduled,
+        "date": query.get("date", ""),
+    }
     if client is None:
         return CaptchaStatsSnapshot.objects.create(**base, error="No API token is configured.")
     try:
@@ -110,7 +138,8 @@ def fetch_captcha_stats(
         )
     except UseapiError as exc:
         return CaptchaStatsSnapshot.objects.create(
-            **base, error=explain_error(exc, getattr(client, "base_url", None)),
+            **base,
+            error=explain_error(exc, getattr(client, "base_url", None)),
             http_status=exc.status,
         )
     alerts.note_token_accepted()

@@ -31,8 +31,13 @@ from flowdash.stats.tasks import (
 )
 from flowdash.team.roles import ADMIN, role_required
 
-RANGES = {"1h": timedelta(hours=1), "6h": timedelta(hours=6), "24h": timedelta(hours=24),
-          "7d": timedelta(days=7), "30d": timedelta(days=30)}
+RANGES = {
+    "1h": timedelta(hours=1),
+    "6h": timedelta(hours=6),
+    "24h": timedelta(hours=24),
+    "7d": timedelta(days=7),
+    "30d": timedelta(days=30),
+}
 LB_KINDS = (("videos", "Videos"), ("images", "Images"), ("combined", "Combined"))
 POLL_GIVE_UP = timedelta(seconds=60)
 CAPTCHA_FRESH = timedelta(minutes=5)  # the API caches captcha-stats for 5 minutes
@@ -79,12 +84,14 @@ def load_chart_data(kind: str, since, until) -> tuple[dict, dict]:
     note = charts.AVERAGING_NOTE[mode]
     rows = charts.samples_from(samples, "taken_at", "email", "score", since, until)
     times, scores = charts.bucket_points(rows, since, until)
-    score_chart = charts.line_chart(times, scores, title="Score per account (lower wins)" + note,
-                                    since=since, until=until)
+    score_chart = charts.line_chart(
+        times, scores, title="Score per account (lower wins)" + note, since=since, until=until
+    )
     rows = charts.samples_from(samples, "taken_at", "email", "executing", since, until)
     times, load = charts.bucket_points(rows, since, until)
-    load_chart = charts.line_chart(times, load, title="Executing jobs per account" + note,
-                                   since=since, until=until)
+    load_chart = charts.line_chart(
+        times, load, title="Executing jobs per account" + note, since=since, until=until
+    )
     return score_chart, load_chart
 
 
@@ -152,8 +159,10 @@ def refresh_load_view(request):
 
 def _provider_rows(snapshot: CaptchaProviderSnapshot | None) -> list[dict]:
     keys = snapshot.masked_keys if snapshot and snapshot.ok else {}
-    return [{"name": name, "masked": keys.get(name, ""), "price": PRICE_PER_1000.get(name)}
-            for name in CAPTCHA_PROVIDERS]
+    return [
+        {"name": name, "masked": keys.get(name, ""), "price": PRICE_PER_1000.get(name)}
+        for name in CAPTCHA_PROVIDERS
+    ]
 
 
 def _stats_tables(snapshot: CaptchaStatsSnapshot | None, everyone: CaptchaStatsSnapshot | None):
@@ -163,10 +172,15 @@ def _stats_tables(snapshot: CaptchaStatsSnapshot | None, everyone: CaptchaStatsS
     theirs = {p.provider: p for p in everyone.providers.all()} if everyone else {}
     for row in rows:
         row.everyone = theirs.get(row.provider)
-    rate_chart = charts.bar_chart([(r.provider, r.success_rate) for r in rows],
-                                  title="Success rate by provider", unit="%", x_max=100)
-    volume_chart = charts.bar_chart([(r.provider, r.sample_size) for r in rows],
-                                    title="Attempts by provider")
+    rate_chart = charts.bar_chart(
+        [(r.provider, r.success_rate) for r in rows],
+        title="Success rate by provider",
+        unit="%",
+        x_max=100,
+    )
+    volume_chart = charts.bar_chart(
+        [(r.provider, r.sample_size) for r in rows], title="Attempts by provider"
+    )
     return rows, rate_chart, volume_chart
 
 
@@ -194,20 +208,43 @@ def captcha_history_charts(days: int, now=None) -> tuple[dict, dict, dict]:
     first_day = datetime.combine(since.date(), datetime.min.time(), tzinfo=UTC)
     last_day = datetime.combine(now.date(), datetime.min.time(), tzinfo=UTC)
     times, values = charts.bucket_points(volume, first_day, last_day, max_points=100)
-    volume_chart = charts.line_chart(times, values, title="Your attempts per day by provider",
-                                     since=first_day, until=last_day, daily=True)
+    volume_chart = charts.line_chart(
+        times,
+        values,
+        title="Your attempts per day by provider",
+        since=first_day,
+        until=last_day,
+        daily=True,
+    )
     times, values = charts.bucket_points(rate, first_day, last_day, max_points=100)
-    rate_chart = charts.line_chart(times, values, title="Your success rate per day (%)",
-                                   y_max=100, since=first_day, until=last_day, daily=True)
+    rate_chart = charts.line_chart(
+        times,
+        values,
+        title="Your success rate per day (%)",
+        y_max=100,
+        since=first_day,
+        until=last_day,
+        daily=True,
+    )
     anonymized = charts.samples_from(
         CaptchaProviderSample.objects.filter(
             snapshot__scheduled=True, snapshot__error="", snapshot__query_key="anonymized=True"
         ),
-        "taken_at", "provider", "success_rate", since, now,
+        "taken_at",
+        "provider",
+        "success_rate",
+        since,
+        now,
     )
     times, values = charts.bucket_points(anonymized, since, now)
-    everyone_chart = charts.line_chart(times, values, y_max=100, since=since, until=now,
-                                       title="All users' success rate over time (%)")
+    everyone_chart = charts.line_chart(
+        times,
+        values,
+        y_max=100,
+        since=since,
+        until=now,
+        title="All users' success rate over time (%)",
+    )
     return volume_chart, rate_chart, everyone_chart
 
 
@@ -226,8 +263,10 @@ def _stats_state(request, form: CaptchaStatsFilterForm) -> dict:
     claim = RefreshClaim.objects.filter(name=claim_name).first()
     pending = bool(claim and (latest is None or latest.taken_at < claim.claimed_at))
     waiting = pending and now - claim.claimed_at < CAPTCHA_WAIT
-    last_ok = latest if latest and latest.ok else (
-        CaptchaStatsSnapshot.objects.succeeded().filter(query_key=key).first()
+    last_ok = (
+        latest
+        if latest and latest.ok
+        else (CaptchaStatsSnapshot.objects.succeeded().filter(query_key=key).first())
     )
     return {
         "query": query,
@@ -242,9 +281,7 @@ def _stats_state(request, form: CaptchaStatsFilterForm) -> dict:
 def captcha_context(request, key_form: CaptchaKeyForm | None = None) -> dict:
     form = CaptchaStatsFilterForm(request.GET)
     state = _stats_state(request, form)
-    everyone = CaptchaStatsSnapshot.objects.succeeded().filter(
-        query_key="anonymized=True"
-    ).first()
+    everyone = CaptchaStatsSnapshot.objects.succeeded().filter(query_key="anonymized=True").first()
     rows, rate_chart, volume_chart = _stats_tables(
         state["stats"], None if (state["query"] or {}).get("anonymized") else everyone
     )

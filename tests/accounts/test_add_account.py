@@ -30,10 +30,15 @@ def posted_accounts(sim) -> list:
         ("Name\tValue\tDomain\tPath\tExpires", "header row but no cookies"),
         ("SID\tabc\tnot a domain\t/\t2027-01-01", "domain"),
         ("SID\tabc\t.google.com\tnope\t2027-01-01", "path"),
-        ("NID\tabc\t.google.com\t/\t2027-01-01\n1P_JAR\tx\t.google.com\t/\t2027",
-         "SID, HSID, SSID are missing"),
-        ("SID\tabc\t.flow.google\t/\t2027\nHSID\tx\t.flow.google\t/\t2027\n"
-         "SSID\ty\t.flow.google\t/\t2027", "missing"),
+        (
+            "NID\tabc\t.google.com\t/\t2027-01-01\n1P_JAR\tx\t.google.com\t/\t2027",
+            "SID, HSID, SSID are missing",
+        ),
+        (
+            "SID\tabc\t.flow.google\t/\t2027\nHSID\tx\t.flow.google\t/\t2027\n"
+            "SSID\ty\t.flow.google\t/\t2027",
+            "missing",
+        ),
     ],
 )
 def test_cookies_in_the_wrong_form_are_refused_before_any_call(admin_client, sim, paste, reason):
@@ -53,8 +58,9 @@ def test_adding_an_account_calls_the_api_once_and_keeps_no_cookie(
 ):
     caplog.set_level(logging.DEBUG)
     cookies = cookie_table("new.person@gmail.com", tier="ultra")
-    response = admin_client.post(ADD, {"cookies": cookies, "email": "new.person@gmail.com"},
-                                 follow=True)
+    response = admin_client.post(
+        ADD, {"cookies": cookies, "email": "new.person@gmail.com"}, follow=True
+    )
     page = response.content.decode()
     assert response.status_code == 200
     assert "Added ne***@gmail.com (201 Created)" in page
@@ -80,16 +86,23 @@ def test_a_subscription_problem_is_told_in_words(admin_client, sim):
 
 
 def test_cookies_the_api_refuses_are_explained(admin_client, sim):
-    sim.state.faults.add("custom", endpoint="accounts", method="POST", times=1, status=400,
-                         message="Failed to validate cookies: 401 Unauthorized")
+    sim.state.faults.add(
+        "custom",
+        endpoint="accounts",
+        method="POST",
+        times=1,
+        status=400,
+        message="Failed to validate cookies: 401 Unauthorized",
+    )
     page = admin_client.post(ADD, {"cookies": cookie_table("x.y@gmail.com")}).content.decode()
     assert "refused the cookies (400)" in page
     assert "Failed to validate cookies: 401 Unauthorized" in page
 
 
 def test_an_api_outage_while_adding_shows_a_message_not_a_trace(admin_client, sim):
-    sim.state.faults.add("custom", endpoint="accounts", method="POST", times=1, status=500,
-                         message="boom")
+    sim.state.faults.add(
+        "custom", endpoint="accounts", method="POST", times=1, status=500, message="boom"
+    )
     response = admin_client.post(ADD, {"cookies": cookie_table("x.y@gmail.com")})
     page = response.content.decode()
     assert response.status_code == 502
@@ -105,8 +118,12 @@ def test_a_viewer_cannot_add_an_account(viewer_client, sim):
 
 
 def test_the_add_page_explains_the_copy_and_prefills_a_readd(admin_client):
-    FlowAccount.objects.create(email="pr***@gmail.com", full_email="pro.studio@gmail.com",
-                               health="Failed to refresh session", state="session_expired")
+    FlowAccount.objects.create(
+        email="pr***@gmail.com",
+        full_email="pro.studio@gmail.com",
+        health="Failed to refresh session",
+        state="session_expired",
+    )
     page = admin_client.get(ADD + "?email=pr***@gmail.com").content.decode()
     assert "flow.google.com" in page and "https://accounts.google.com" in page
     assert "Re-add pr***@gmail.com" in page

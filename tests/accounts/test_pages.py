@@ -11,8 +11,9 @@ from flowdash.accounts.services import delete_account, sync_accounts
 pytestmark = pytest.mark.django_db
 
 
-def test_the_accounts_page_shows_badges_credits_models_and_jobs(viewer_client, api,
-                                                                known_addresses, sim):
+def test_the_accounts_page_shows_badges_credits_models_and_jobs(
+    viewer_client, api, known_addresses, sim
+):
     sim.state.set_account_state("pro.studio@gmail.com", "session_expired")
     sync_accounts(api)
     page = viewer_client.get(reverse("accounts:list")).content.decode()
@@ -35,12 +36,17 @@ def test_an_admin_reaches_the_readd_page_from_the_badge(admin_client, api, known
 
 def test_the_table_region_is_served_alone_to_htmx_and_sorts(viewer_client, api, known_addresses):
     sync_accounts(api)
-    response = viewer_client.get(reverse("accounts:list") + "?sort=-credits",
-                                 headers={"HX-Request": "true", "HX-Target": "accounts-table"})
+    response = viewer_client.get(
+        reverse("accounts:list") + "?sort=-credits",
+        headers={"HX-Request": "true", "HX-Target": "accounts-table"},
+    )
     page = response.content.decode()
     assert 'id="accounts-table"' in page and "<html" not in page and "sidebar" not in page
-    assert page.index("ul***@gmail.com") < page.index("pr***@gmail.com") < page.index(
-        "fr***@gmail.com")
+    assert (
+        page.index("ul***@gmail.com")
+        < page.index("pr***@gmail.com")
+        < page.index("fr***@gmail.com")
+    )
 
 
 def test_a_failed_sync_is_shown_with_the_age_of_the_last_good_data(
@@ -55,8 +61,9 @@ def test_a_failed_sync_is_shown_with_the_age_of_the_last_good_data(
 
 
 def test_refresh_enqueues_a_sync_and_polls_until_it_is_done(admin_client):
-    response = admin_client.post(reverse("accounts:refresh"),
-                                 headers={"HX-Request": "true", "HX-Target": "accounts-table"})
+    response = admin_client.post(
+        reverse("accounts:refresh"), headers={"HX-Request": "true", "HX-Target": "accounts-table"}
+    )
     page = response.content.decode()
     assert AccountSync.objects.get().status == "pending"
     assert 'hx-trigger="every 1s"' in page and "Asking the API" in page
@@ -65,19 +72,29 @@ def test_refresh_enqueues_a_sync_and_polls_until_it_is_done(admin_client):
     assert "every 1s" not in page  # polling stops once the sync finished
 
 
-def test_a_viewer_gets_403_on_every_admin_action_and_nothing_changes(viewer_client, api,
-                                                                     known_addresses, sim):
+def test_a_viewer_gets_403_on_every_admin_action_and_nothing_changes(
+    viewer_client, api, known_addresses, sim
+):
     sync_accounts(api)
     account = FlowAccount.objects.get(email="pr***@gmail.com")
     alert = Alert.objects.create(kind="low_credits", subject="x", message="low")
-    for url in [reverse("accounts:refresh"), reverse("accounts:delete", args=[account.pk]),
-                reverse("accounts:address", args=[account.pk]),
-                reverse("accounts:alert-acknowledge", args=[alert.pk]),
-                reverse("accounts:alert-resolve", args=[alert.pk]),
-                reverse("accounts:captcha-keys"), reverse("accounts:captcha-providers-refresh"),
-                reverse("stats:load-balancing-refresh"), reverse("stats:captcha-refresh")]:
-        assert viewer_client.post(url, {"full_email": "pro.studio@gmail.com",
-                                        "provider": "CapSolver", "key": "k"}).status_code == 403
+    for url in [
+        reverse("accounts:refresh"),
+        reverse("accounts:delete", args=[account.pk]),
+        reverse("accounts:address", args=[account.pk]),
+        reverse("accounts:alert-acknowledge", args=[alert.pk]),
+        reverse("accounts:alert-resolve", args=[alert.pk]),
+        reverse("accounts:captcha-keys"),
+        reverse("accounts:captcha-providers-refresh"),
+        reverse("stats:load-balancing-refresh"),
+        reverse("stats:captcha-refresh"),
+    ]:
+        assert (
+            viewer_client.post(
+                url, {"full_email": "pro.studio@gmail.com", "provider": "CapSolver", "key": "k"}
+            ).status_code
+            == 403
+        )
     assert not AccountSync.objects.exclude(status="ok").exists()
     account.refresh_from_db()
     assert account.delete_requested_at is None
@@ -86,8 +103,7 @@ def test_a_viewer_gets_403_on_every_admin_action_and_nothing_changes(viewer_clie
     assert sim.state.requests(path="/accounts/captcha-providers", method="POST") == []
 
 
-def test_delete_asks_first_naming_the_account_and_what_is_lost(admin_client, api,
-                                                               known_addresses):
+def test_delete_asks_first_naming_the_account_and_what_is_lost(admin_client, api, known_addresses):
     sync_accounts(api)
     account = FlowAccount.objects.get(email="pr***@gmail.com")
     page = admin_client.get(reverse("accounts:delete", args=[account.pk])).content.decode()
@@ -101,12 +117,14 @@ def test_delete_asks_first_naming_the_account_and_what_is_lost(admin_client, api
 def test_deleting_needs_the_full_address_of_a_masked_account(admin_client, api):
     sync_accounts(api)
     account = FlowAccount.objects.get(email="pr***@gmail.com")
-    response = admin_client.post(reverse("accounts:delete", args=[account.pk]),
-                                 {"full_email": "someone@gmail.com"})
+    response = admin_client.post(
+        reverse("accounts:delete", args=[account.pk]), {"full_email": "someone@gmail.com"}
+    )
     assert response.status_code == 400
     assert "not the address behind pr***@gmail.com" in response.content.decode()
-    admin_client.post(reverse("accounts:delete", args=[account.pk]),
-                      {"full_email": "pro.studio@gmail.com"})
+    admin_client.post(
+        reverse("accounts:delete", args=[account.pk]), {"full_email": "pro.studio@gmail.com"}
+    )
     account.refresh_from_db()
     assert account.full_email == "pro.studio@gmail.com" and account.delete_requested_at
 
@@ -125,8 +143,14 @@ def test_the_delete_service_removes_the_account_on_the_api(sim, api, known_addre
 def test_a_failed_delete_is_recorded_on_the_account(sim, api, known_addresses):
     sync_accounts(api)
     account = FlowAccount.objects.get(email="pr***@gmail.com")
-    sim.state.faults.add("custom", endpoint="accounts/{email}", method="DELETE", times=1,
-                         status=503, message="try later")
+    sim.state.faults.add(
+        "custom",
+        endpoint="accounts/{email}",
+        method="DELETE",
+        times=1,
+        status=503,
+        message="try later",
+    )
     assert not delete_account(api, account)
     account.refresh_from_db()
     assert account.removed_at is None and "Delete failed" in account.last_error
@@ -135,8 +159,11 @@ def test_a_failed_delete_is_recorded_on_the_account(sim, api, known_addresses):
 def test_admins_see_the_alerts_banner_and_acknowledge(admin_client, viewer_user):
     from django.test import Client
 
-    alert = Alert.objects.create(kind="session_expired", subject="pr***@gmail.com",
-                                 message="pr***@gmail.com: the Google session expired")
+    alert = Alert.objects.create(
+        kind="session_expired",
+        subject="pr***@gmail.com",
+        message="pr***@gmail.com: the Google session expired",
+    )
     page = admin_client.get(reverse("dashboard:home")).content.decode()
     assert 'id="alerts-banner"' in page and "Session expired: pr***@gmail.com" in page
     viewer = Client()
@@ -177,17 +204,18 @@ def test_opening_the_page_with_no_recent_sync_asks_the_worker_for_one(viewer_cli
     assert AccountSync.objects.count() == 1  # once, not on every view
 
 
-def test_the_credits_chart_has_the_numbers_each_sync_read(viewer_client, sim, api,
-                                                          known_addresses):
+def test_the_credits_chart_has_the_numbers_each_sync_read(viewer_client, sim, api, known_addresses):
     sync_accounts(api)
     sim.state.set_account_state("pro.studio@gmail.com", credits=640)
     sync_accounts(api)
-    response = viewer_client.get(reverse("accounts:list") + "?range=24h",
-                                 headers={"HX-Request": "true", "HX-Target": "credits-history"})
+    response = viewer_client.get(
+        reverse("accounts:list") + "?range=24h",
+        headers={"HX-Request": "true", "HX-Target": "credits-history"},
+    )
     page = response.content.decode()
     assert 'id="credits-history"' in page and "<html" not in page
-    table = page[page.index('data-chart-table="Credits per account"'):]
-    assert "averages" not in page[:page.index('data-chart-table')]
+    table = page[page.index('data-chart-table="Credits per account"') :]
+    assert "averages" not in page[: page.index("data-chart-table")]
     rows = table.split("<tbody>")[1].split("</tbody>")[0].split("</tr>")[:2]
     # columns: time, fr***, pr***, ul***
     assert [r.count("<td>") for r in rows] == [3, 3]

@@ -66,8 +66,9 @@ def test_a_session_expired_account_gets_its_badge_and_one_alert_until_it_clears(
 
 
 def test_an_unhealthy_account_shows_the_api_error_text(sim, api, known_addresses):
-    sim.state.set_account_state("ultra.creator@gmail.com", "unhealthy",
-                                health="Error: Google said no")
+    sim.state.set_account_state(
+        "ultra.creator@gmail.com", "unhealthy", health="Error: Google said no"
+    )
     sync_accounts(api)
     ultra = FlowAccount.objects.get(email="ul***@gmail.com")
     assert ultra.state == FlowAccount.State.ERROR
@@ -96,7 +97,9 @@ def test_an_account_gone_from_the_api_is_marked_removed_not_deleted(sim, api, kn
     free = FlowAccount.objects.get(email="fr***@gmail.com")
     assert free.removed_at is not None
     assert set(FlowAccount.objects.present().values_list("email", flat=True)) == {
-        "ul***@gmail.com", "pr***@gmail.com"}
+        "ul***@gmail.com",
+        "pr***@gmail.com",
+    }
 
 
 def test_a_refused_token_raises_one_alert_that_resolves_when_the_token_works(
@@ -124,8 +127,12 @@ def test_an_unreachable_api_keeps_the_last_known_accounts(api, unreachable_api, 
 
 def test_the_state_badge_rules():
     now = timezone.now()
-    account = FlowAccount(email="a@gmail.com", health="OK", credits=5000,
-                          video_models=[{"key": "k", "credit_cost": 10}])
+    account = FlowAccount(
+        email="a@gmail.com",
+        health="OK",
+        credits=5000,
+        video_models=[{"key": "k", "credit_cost": 10}],
+    )
     assert account.compute_state(now)[0] == "ok"
     account.health = "Failed to refresh session: 500 Internal Server Error"
     assert account.compute_state(now)[0] == "session_expired"
@@ -145,15 +152,24 @@ def test_the_state_badge_rules():
 
 
 def test_accounts_sort_by_state_with_the_worst_first(db):
-    for email, health in [("a@x.com", "OK"), ("b@x.com", "Failed to refresh session"),
-                          ("c@x.com", "Error: boom")]:
+    for email, health in [
+        ("a@x.com", "OK"),
+        ("b@x.com", "Failed to refresh session"),
+        ("c@x.com", "Error: boom"),
+    ]:
         account = FlowAccount(email=email, health=health)
         account.apply_state()
         account.save()
     assert list(FlowAccount.objects.sorted_by("state").values_list("email", flat=True)) == [
-        "b@x.com", "c@x.com", "a@x.com"]
+        "b@x.com",
+        "c@x.com",
+        "a@x.com",
+    ]
     assert list(FlowAccount.objects.sorted_by("-email").values_list("email", flat=True)) == [
-        "c@x.com", "b@x.com", "a@x.com"]
+        "c@x.com",
+        "b@x.com",
+        "a@x.com",
+    ]
 
 
 def test_alert_emails_go_to_admins_when_email_is_configured(make_user, settings):

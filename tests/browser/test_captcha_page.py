@@ -22,8 +22,12 @@ def sim(use_simulator, celery_worker_process):
 
 def make_images(sim, n: int) -> None:
     for _ in range(n):
-        response = requests.post(f"{sim.base_url}/images", json={"prompt": "a kite", "count": 1},
-                                 headers={"Authorization": f"Bearer {sim.token}"}, timeout=30)
+        response = requests.post(
+            f"{sim.base_url}/images",
+            json={"prompt": "a kite", "count": 1},
+            headers={"Authorization": f"Bearer {sim.token}"},
+            timeout=30,
+        )
         assert response.status_code == 200, response.text
 
 
@@ -67,7 +71,7 @@ def test_a_viewer_filters_the_captcha_statistics(page, make_user, sim):
     expect(summary).to_be_visible(timeout=30_000)  # today's figures, fetched by the worker
     total = sim.state.captcha.stats({}, sim.state.now())["total"]
     expect(summary.locator("[data-total]")).to_have_text(str(total))
-    expect(page.locator('#captcha-filters')).to_be_visible()
+    expect(page.locator("#captcha-filters")).to_be_visible()
 
     future = (dt.date.today() + dt.timedelta(days=2)).isoformat()
     page.get_by_label("Date").fill(future)
@@ -78,12 +82,14 @@ def test_a_viewer_filters_the_captcha_statistics(page, make_user, sim):
     page.get_by_label("Limit").fill("100")
     page.get_by_label("Provider").select_option("CapSolver")
     page.get_by_role("button", name="Show").click()
-    expect(page.locator("#stats-summary")).to_contain_text("last 100 attempts, CapSolver only",
-                                                           timeout=30_000)
+    expect(page.locator("#stats-summary")).to_contain_text(
+        "last 100 attempts, CapSolver only", timeout=30_000
+    )
     rows = page.locator("#stats-providers tbody tr")
     expect(rows).to_have_count(1)
-    expected = sim.state.captcha.stats({"limit": "100", "provider": "CapSolver"},
-                                       sim.state.now())["summary"]["sample_size_by_provider"]
+    expected = sim.state.captcha.stats({"limit": "100", "provider": "CapSolver"}, sim.state.now())[
+        "summary"
+    ]["sample_size_by_provider"]
     expect(rows.first).to_contain_text(str(expected["CapSolver"]))
     expect(page.locator('figure[data-chart="Success rate by provider"] svg')).to_be_visible()
 

@@ -28,7 +28,12 @@ def test_the_operator_pages_fit_a_phone(page, make_user, use_simulator):
     page.set_viewport_size({"width": 390, "height": 800})
     sign_in(page, "alice", "a-long-password-1")
     page.wait_for_url("**/")
-    for url in ["/accounts/", "/load-balancing/?range=1h", "/captcha/", "/accounts/add/",
-                "/alerts/"]:
+    for url in [
+        "/accounts/",
+        "/load-balancing/?range=1h",
+        "/captcha/",
+        "/accounts/add/",
+        "/alerts/",
+    ]:
         assert page.goto(url).status == 200, url
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, url

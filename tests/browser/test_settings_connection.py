@@ -22,4 +22,3 @@ def test_test_connection_says_ok_with_the_simulated_accounts(
     expect(result).to_have_attribute("data-check-status", "ok", timeout=20_000)
     accounts = len(use_simulator.state.accounts)
     expect(result).to_contain_text(f"OK — the API answered with {accounts} Google accounts.")
-

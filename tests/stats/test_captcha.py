@@ -23,15 +23,22 @@ KEYS = reverse("accounts:captcha-keys")
 
 def make_images(sim, n=2) -> None:
     for _ in range(n):
-        response = requests.post(f"{sim.base_url}/images",
-                                 json={"prompt": "a red kite", "count": 1},
-                                 headers={"Authorization": f"Bearer {sim.token}"}, timeout=30)
+        response = requests.post(
+            f"{sim.base_url}/images",
+            json={"prompt": "a red kite", "count": 1},
+            headers={"Authorization": f"Bearer {sim.token}"},
+            timeout=30,
+        )
         assert response.status_code == 200, response.text
 
 
 def api_stats(sim, **params) -> dict:
-    response = requests.get(f"{sim.base_url}/accounts/captcha-stats", params=params,
-                            headers={"Authorization": f"Bearer {sim.token}"}, timeout=10)
+    response = requests.get(
+        f"{sim.base_url}/accounts/captcha-stats",
+        params=params,
+        headers={"Authorization": f"Bearer {sim.token}"},
+        timeout=10,
+    )
     response.raise_for_status()
     return response.json()
 
@@ -41,12 +48,29 @@ def api_stats(sim, **params) -> dict:
 
 def test_captcha_blocks_give_attempts_per_job_solve_time_and_cost():
     blocks = [
-        {"service": "CapSolver", "taskId": "t1", "durationMs": 9000, "attempts": [
-            {"service": "EzCaptcha", "taskId": "a", "durationMs": 4000, "success": False,
-             "error": "reCAPTCHA evaluation failed"},
-            {"service": "CapSolver", "taskId": "b", "durationMs": 5000, "success": True}]},
-        {"service": "CapSolver", "taskId": "t2", "durationMs": 6000, "attempts": [
-            {"service": "CapSolver", "taskId": "c", "durationMs": 6000, "success": True}]},
+        {
+            "service": "CapSolver",
+            "taskId": "t1",
+            "durationMs": 9000,
+            "attempts": [
+                {
+                    "service": "EzCaptcha",
+                    "taskId": "a",
+                    "durationMs": 4000,
+                    "success": False,
+                    "error": "reCAPTCHA evaluation failed",
+                },
+                {"service": "CapSolver", "taskId": "b", "durationMs": 5000, "success": True},
+            ],
+        },
+        {
+            "service": "CapSolver",
+            "taskId": "t2",
+            "durationMs": 6000,
+            "attempts": [
+                {"service": "CapSolver", "taskId": "c", "durationMs": 6000, "success": True}
+            ],
+        },
         {"service": "YesCaptcha", "taskId": "t3", "durationMs": 7000},  # no attempts list
         None,
     ]
@@ -73,16 +97,18 @@ def test_the_page_says_no_jobs_yet_until_jobs_exist(viewer_client):
 
 
 def test_an_admin_sets_and_removes_keys_and_sees_them_masked(admin_client, sim):
-    page = admin_client.post(KEYS, {"provider": "CapSolver", "key": "CAP-1234567890abcdef"},
-                             follow=True).content.decode()
+    page = admin_client.post(
+        KEYS, {"provider": "CapSolver", "key": "CAP-1234567890abcdef"}, follow=True
+    ).content.decode()
     assert "Saved the key of CapSolver" in page
     assert "CAP-1…" in page and "CAP-1234567890abcdef" not in page
     admin_client.post(KEYS, {"provider": "2Captcha", "key": "twocaptchakey99"})
     snapshot = CaptchaProviderSnapshot.objects.first()
     assert snapshot.masked_keys == {"CapSolver": "CAP-1…", "2Captcha": "twoca…"}
     assert "1234567890abcdef" not in str(list(CaptchaProviderSnapshot.objects.values()))
-    page = admin_client.post(KEYS, {"provider": "CapSolver", "remove": "1"},
-                             follow=True).content.decode()
+    page = admin_client.post(
+        KEYS, {"provider": "CapSolver", "remove": "1"}, follow=True
+    ).content.decode()
     assert "Removed the key of CapSolver" in page
     assert sim.state.captcha.keys == {"2Captcha": "twocaptchakey99"}
 
@@ -129,8 +155,7 @@ def test_stats_snapshots_store_what_the_api_answered(sim, api):
     assert snapshot.ok and snapshot.total == answer["total"] > 0
     rows = {p.provider: p for p in snapshot.providers.all()}
     assert {k: rows[k].sample_size for k in rows} == answer["summary"]["sample_size_by_provider"]
-    assert {k: rows[k].success_rate for k in rows} == answer["summary"][
-        "success_rate_by_provider"]
+    assert {k: rows[k].success_rate for k in rows} == answer["summary"]["success_rate_by_provider"]
     everyone = fetch_captcha_stats(api, {"anonymized": True})
     assert everyone.ok and everyone.anonymized and everyone.total == answer["total"]
 
@@ -144,9 +169,11 @@ def test_the_daily_chart_matches_the_stored_answers(sim, api):
     volume, rate, everyone = captcha_history_charts(7)
     assert volume["names"] == sorted(answer["sample_size_by_provider"])
     assert volume["rows"][-1]["values"] == [
-        f"{answer['sample_size_by_provider'][n]:,}" for n in volume["names"]]
+        f"{answer['sample_size_by_provider'][n]:,}" for n in volume["names"]
+    ]
     assert rate["rows"][-1]["values"] == [
-        f"{answer['success_rate_by_provider'][n]:g}" for n in rate["names"]]
+        f"{answer['success_rate_by_provider'][n]:g}" for n in rate["names"]
+    ]
     assert not everyone["empty"]
 
 
@@ -178,8 +205,9 @@ def test_a_filter_asks_the_worker_once_then_shows_the_stored_figures(viewer_clie
     viewer_client.get(url)
     assert RefreshClaim.objects.get(pk=claim.pk).claimed_at == claim.claimed_at  # not twice
     fetch_captcha_stats(api, {"limit": 100, "provider": "CapSolver"})  # what the task does
-    region = viewer_client.get(url, headers={"HX-Request": "true",
-                                             "HX-Target": "captcha-stats"}).content.decode()
+    region = viewer_client.get(
+        url, headers={"HX-Request": "true", "HX-Target": "captcha-stats"}
+    ).content.decode()
     assert "<html" not in region and "every 1s" not in region
     assert "last 100 attempts, CapSolver only" in region
     assert 'data-provider="CapSolver"' in region
@@ -198,8 +226,14 @@ def test_a_failed_stats_fetch_is_explained_with_the_last_figures(viewer_client, 
 
 def test_an_api_error_while_saving_a_key_is_told_on_the_page(admin_client, sim, api):
     refresh_captcha_providers(api)
-    sim.state.faults.add("custom", endpoint="accounts/captcha-providers", method="POST",
-                         status=500, times=1, message="provider store down")
+    sim.state.faults.add(
+        "custom",
+        endpoint="accounts/captcha-providers",
+        method="POST",
+        status=500,
+        times=1,
+        message="provider store down",
+    )
     response = admin_client.post(KEYS, {"provider": "CapSolver", "key": "CAP-abcdef"})
     page = response.content.decode()
     assert response.status_code == 400

@@ -19,16 +19,23 @@ pytestmark = pytest.mark.django_db
 
 
 def api_answer(sim, options="summary") -> dict:
-    response = requests.get(f"{sim.base_url}/jobs", params={"options": options},
-                            headers={"Authorization": f"Bearer {sim.token}"}, timeout=10)
+    response = requests.get(
+        f"{sim.base_url}/jobs",
+        params={"options": options},
+        headers={"Authorization": f"Bearer {sim.token}"},
+        timeout=10,
+    )
     response.raise_for_status()
     return response.json()
 
 
 def start_video(sim, **body) -> requests.Response:
-    return requests.post(f"{sim.base_url}/videos", json={"prompt": "a lighthouse", "async": True,
-                                                         **body},
-                         headers={"Authorization": f"Bearer {sim.token}"}, timeout=10)
+    return requests.post(
+        f"{sim.base_url}/videos",
+        json={"prompt": "a lighthouse", "async": True, **body},
+        headers={"Authorization": f"Bearer {sim.token}"},
+        timeout=10,
+    )
 
 
 def wait_until_idle(sim, timeout=10.0) -> None:
@@ -45,8 +52,9 @@ def test_stored_snapshots_chart_the_numbers_the_api_gave(sim, api):
     answers = []
     for round_ in range(3):
         if round_:
-            sim.state.faults.add("throttled" if round_ == 1 else "unavailable",
-                                 endpoint="videos", times=1)
+            sim.state.faults.add(
+                "throttled" if round_ == 1 else "unavailable", endpoint="videos", times=1
+            )
             start_video(sim)
             start_video(sim)
             wait_until_idle(sim)
@@ -71,7 +79,10 @@ def test_stored_snapshots_chart_the_numbers_the_api_gave(sim, api):
     for sample in LoadSample.objects.filter(snapshot=LoadSnapshot.objects.first(), kind="videos"):
         api_row = last[sample.email]
         assert (sample.completed, sample.failed, sample.rate_limited) == (
-            api_row["completed"], api_row["failed"], api_row["rateLimited"])
+            api_row["completed"],
+            api_row["failed"],
+            api_row["rateLimited"],
+        )
         assert sample.score == api_row["score"] == sample.formula_score
 
 
@@ -92,16 +103,18 @@ def test_the_page_highlights_the_account_that_gets_the_next_job(viewer_client, s
     snapshot_load(api)
     page = viewer_client.get(reverse("stats:load-balancing")).content.decode()
     assert "score = executing + 10 × failed + 20 × rateLimited" in page
-    videos = page[page.index('id="lb-videos"'):page.index('id="lb-images"')]
+    videos = page[page.index('id="lb-videos"') : page.index('id="lb-images"')]
     assert 'data-email="pr***@gmail.com" data-score="20"' in videos
     assert 'data-email="ul***@gmail.com" data-score="0" data-executing="0" class="highlight"' in (
-        videos)
+        videos
+    )
     assert 'data-email="fr***@gmail.com" data-score="0" data-executing="0" class="highlight"' in (
-        videos)
+        videos
+    )
     assert videos.count("tied — next job picked at random") == 2  # equal scores: random
-    pro_row = videos[videos.index('data-email="pr***@gmail.com"'):].split("</tr>")[0]
+    pro_row = videos[videos.index('data-email="pr***@gmail.com"') :].split("</tr>")[0]
     assert "highlight" not in pro_row and "next job" not in pro_row
-    assert "pr***@gmail.com" in page[page.index('id="lb-history"'):]
+    assert "pr***@gmail.com" in page[page.index('id="lb-history"') :]
 
 
 def test_the_live_region_is_served_alone_and_a_stale_snapshot_asks_for_a_fresh_one(
@@ -109,9 +122,11 @@ def test_the_live_region_is_served_alone_and_a_stale_snapshot_asks_for_a_fresh_o
 ):
     snapshot = snapshot_load(api)
     LoadSnapshot.objects.filter(pk=snapshot.pk).update(
-        taken_at=timezone.now() - timedelta(seconds=30))
-    response = viewer_client.get(reverse("stats:load-balancing"),
-                                 headers={"HX-Request": "true", "HX-Target": "lb-live"})
+        taken_at=timezone.now() - timedelta(seconds=30)
+    )
+    response = viewer_client.get(
+        reverse("stats:load-balancing"), headers={"HX-Request": "true", "HX-Target": "lb-live"}
+    )
     page = response.content.decode()
     assert 'id="lb-live"' in page and "<html" not in page
     assert "every 3s" in page
@@ -123,14 +138,15 @@ def test_polling_stops_when_no_fresh_figures_arrive(viewer_client, sim, api):
     old = timezone.now() - timedelta(minutes=5)
     LoadSnapshot.objects.filter(pk=snapshot.pk).update(taken_at=old)
     opened = int((timezone.now() - timedelta(minutes=2)).timestamp())
-    page = viewer_client.get(reverse("stats:load-balancing") + f"?opened={opened}",
-                             headers={"HX-Request": "true", "HX-Target": "lb-live"})
+    page = viewer_client.get(
+        reverse("stats:load-balancing") + f"?opened={opened}",
+        headers={"HX-Request": "true", "HX-Target": "lb-live"},
+    )
     text = page.content.decode()
     assert "every 3s" not in text and "Live updates paused" in text
 
 
-def test_an_api_error_keeps_the_last_figures_with_their_age(viewer_client, sim, api,
-                                                           bad_token_api):
+def test_an_api_error_keeps_the_last_figures_with_their_age(viewer_client, sim, api, bad_token_api):
     snapshot_load(api)
     failed = snapshot_load(bad_token_api)
     assert failed.http_status == 401
@@ -145,8 +161,10 @@ def test_an_api_error_keeps_the_last_figures_with_their_age(viewer_client, sim, 
 
 def test_the_chart_region_switches_range_and_kind(viewer_client, sim, api):
     snapshot_load(api)
-    response = viewer_client.get(reverse("stats:load-balancing") + "?kind=images&range=24h",
-                                 headers={"HX-Request": "true", "HX-Target": "lb-chart"})
+    response = viewer_client.get(
+        reverse("stats:load-balancing") + "?kind=images&range=24h",
+        headers={"HX-Request": "true", "HX-Target": "lb-chart"},
+    )
     page = response.content.decode()
     assert 'id="lb-chart"' in page and 'id="lb-live"' not in page
     assert "Score per account (lower wins)" in page and "<svg" in page
@@ -160,10 +178,17 @@ def test_long_ranges_are_averaged_by_the_database(db):
     for i, score in enumerate([0, 10, 20, 30]):  # two samples in each of two hours
         taken = base + timedelta(minutes=20 * (i % 2) + 60 * (i // 2))
         snap = LoadSnapshot.objects.create(taken_at=taken)
-        LoadSample.objects.create(snapshot=snap, taken_at=taken, kind="videos",
-                                  email="a***@x.com", score=score)
-    rows = samples_from(LoadSample.objects.filter(kind="videos"), "taken_at", "email", "score",
-                        base - timedelta(hours=1), timezone.now())
+        LoadSample.objects.create(
+            snapshot=snap, taken_at=taken, kind="videos", email="a***@x.com", score=score
+        )
+    rows = samples_from(
+        LoadSample.objects.filter(kind="videos"),
+        "taken_at",
+        "email",
+        "score",
+        base - timedelta(hours=1),
+        timezone.now(),
+    )
     assert [(r[0], r[2]) for r in rows] == [(base, 5.0), (base + timedelta(hours=1), 25.0)]
     times, values = bucket_points(rows, base - timedelta(hours=1), timezone.now())
     assert values == {"a***@x.com": [5.0, 25.0]}
