@@ -1,7 +1,8 @@
+import logging
 import os
 
 from celery import Celery
-from celery.signals import beat_embedded_init, beat_init
+from celery.signals import after_setup_logger, beat_embedded_init, beat_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "flowdash.settings")
 
@@ -22,3 +23,25 @@ def _run_at_start(sender=None, **_kwargs) -> None:
     for name in RUN_AT_START:
         entry = schedule[name]
         app.send_task(entry["task"], **entry.get("options", {}))
+
+
+# Routine tasks that run every few seconds: their "received", "succeeded" and "Sending due
+# task" lines would bury everything else on the console. Their warnings and errors still show.
+ROUTINE_TASKS = (
+    "flowdash.jobs.tasks.reconcile_jobs",
+    "flowdash.stats.tasks.snapshot_load_task",
+)
+
+
+class QuietRoutineTasks(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.INFO:
+            return True
+        message = record.getMessage()
+        return not any(task in message for task in ROUTINE_TASKS)
+
+
+@after_setup_logger.connect
+def _quiet_routine_tasks(logger=None, **_kwargs) -> None:
+    for handler in (logger or logging.getLogger()).handlers:
+        handler.addFilter(QuietRoutineTasks())
