@@ -12,6 +12,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_an_admin_signs_in_with_chromium_and_sees_every_section(page, make_user):
     make_user("alice", "admin")
+    broken = []  # a missing icon, script or style shows up as a console error
+    page.on(
+        "console", lambda message: broken.append(message.text) if message.type == "error" else None
+    )
     page.goto("/")
     expect(page).to_have_url(re.compile(r"/login/\?next=/$"))
     sign_in(page, "alice", "a-long-password-1")
@@ -30,6 +34,8 @@ def test_an_admin_signs_in_with_chromium_and_sees_every_section(page, make_user)
         expect(nav.get_by_role("link", name=section, exact=True)).to_be_visible()
     page.get_by_role("link", name="Settings", exact=True).click()
     expect(page.get_by_role("heading", name="Settings", exact=True)).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    assert broken == []
 
 
 def test_a_wrong_password_is_explained_in_the_browser(page, make_user):
