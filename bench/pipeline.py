@@ -5,7 +5,8 @@
 
 What it starts (all on 127.0.0.1, all stopped at the end): the simulator, a private
 redis-server, one Celery worker (threads pool), a beat running the reconciler every
-``--reconcile`` seconds, and for the webhook round a Django server receiving the callbacks.
+``--reconcile`` seconds, and for the webhook round the web side receiving the callbacks
+(gunicorn as in production; ``--web runserver`` for the development server).
 The database is a fresh SQLite file in a temporary data folder.
 
 Figures (issue #4 "Speed and memory"):
@@ -13,8 +14,10 @@ Figures (issue #4 "Speed and memory"):
   generation time, including captcha and queueing) and wall = the moment flowdash recorded it;
 * API calls per video job (POST + GET /jobs/{id}) ÷ the docs' naive loop (POST + one GET every
   5 s of the job's nominal duration), polling and webhook modes;
-* images: wall ÷ the ideal the simulator's concurrency allows
-  (max(longest image, Σ image durations ÷ (accounts × imageConcurrency)));
+* images: wall ÷ the ideal the simulator's concurrency allows: the simulator's own image
+  durations list-scheduled on its accounts × imageConcurrency slots in the order the jobs were
+  made, each slot taking the next job the moment it frees (see ``list_schedule``); also printed
+  against the lower bound max(longest image, Σ image durations ÷ slots);
 * worker peak RSS (VmHWM of the worker process);
 * RSS growth of a process downloading one big result (``--big-mb``) through the same code.
 
@@ -122,9 +125,11 @@ def main() -> None:
         "--rounds", default="polling,webhooks", help="which rounds to run (comma-separated)"
     )
     parser.add_argument(
-        "--sqlite-wal",
-        action="store_true",
-        help="experiment: put the bench's SQLite file in WAL mode (flowdash's default is not)",
+        "--web",
+        choices=["gunicorn", "runserver"],
+        default="gunicorn",
+        help="the web server receiving the callbacks: production's (gunicorn, 3 workers × 4 "
+        "threads as in docker-compose.yml) or the development server of `make run`",
     )
     parser.add_argument("--probe-download", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -195,14 +200,6 @@ def run(args, reconcile: float, data_dir: Path, sim, procs: Procs) -> None:
     django.setup()
     from flowdash.accounts.models import FlowAccount
 
-    if args.sqlite_wal:
-        from django.db import connection
-
-        if connection.vendor == "sqlite":
-            with connection.cursor() as cursor:  # WAL is a property of the file: it persists
-                cursor.execute("PRAGMA journal_mode=WAL")
-            print("# experiment: SQLite in WAL mode")
-
     # Enough for the run: credits on every account, and a captcha provider key (the 100 free
     # captcha credits would run out).
     for email in sim.state.accounts:
@@ -246,11 +243,7 @@ def run(args, reconcile: float, data_dir: Path, sim, procs: Procs) -> None:
         # a Django server to receive the callbacks, PUBLIC_URL set for the worker
         web_port = free_port()
         web_env = {**env, "FLOWDASH_PUBLIC_URL": f"http://127.0.0.1:{web_port}"}
-        web = procs.start(
-            [sys.executable, "manage.py", "runserver", f"127.0.0.1:{web_port}", "--noreload"],
-            web_env,
-            data_dir / "web.log",
-        )
+        web = procs.start(web_server_args(args.web, web_port), web_env, data_dir / "web.log")
         wait_for_port(web_port)
         hooks = round_of_jobs(args, web_env, data_dir, sim, procs, "webhooks", args.videos, 0)
         report(hooks, args, sim, "webhooks")
@@ -259,6 +252,27 @@ def run(args, reconcile: float, data_dir: Path, sim, procs: Procs) -> None:
 
     if args.big_mb:
         big_download(args, data_dir, sim)
+
+
+def web_server_args(kind: str, port: int) -> list[str]:
+    """The web side that receives the callbacks: what production runs (compose's gunicorn
+    line, Dockerfile CMD), or the development server ``make run`` uses."""
+    if kind == "runserver":
+        return [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"]
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "flowdash.wsgi",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        "3",
+        "--threads",
+        "4",
+        "--timeout",
+        "60",
+    ]
 
 
 def round_of_jobs(args, env, data_dir, sim, procs, name, videos, images) -> dict:

@@ -10,7 +10,8 @@ slot, and learns each account's figure as it goes:
 * a capacity 429 sets it to one less than what was running when the 429 came, and the account
   is not probed higher again for :data:`PROBE_PAUSE` (nominal seconds);
 * a job that finds no free slot waits ``queued`` (no worker thread held) and is woken when an
-  image request ends; a slow fallback timer covers a lost wake-up.
+  image request ends; the reconciler wakes waiting jobs when slots are free and no job is on
+  its way to them (a lost wake-up); a slow fallback timer is the last resort.
 
 The running count is the database's (image jobs ``submitting`` on the account), so every
 worker process sees the same one; taking a slot is serialized by a write on SQLite and by row
@@ -35,7 +36,12 @@ MIN_SLOTS = 1
 FIRST_SLOTS = 3  # the documented minimum
 MAX_SLOTS = 20  # the documented maximum
 PROBE_PAUSE = 300.0  # nominal seconds after a capacity 429 before trying one more again
-WAIT_FALLBACK = 30.0  # nominal: a waiting job looks again after this if no wake-up came
+# nominal: a waiting job looks again after this if no wake-up came. Only a last resort: every
+# ended request wakes as many waiting jobs as there are free slots, and the reconciler does the
+# same when slots are free and no job is on its way to them (a wake-up lost with a worker). Near
+# an image's own duration (10-20 s), every waiting job would be driven again and again for
+# nothing while a long queue drains.
+WAIT_FALLBACK = 300.0
 
 ULTRA_ONLY_MODELS = {"nano-banana-pro"}
 ULTRA_TIER = "PAYGATE_TIER_TWO"
@@ -137,13 +143,18 @@ def take_slot(job: Job, fixed=None) -> bool | None:
     return True
 
 
-def free_slots() -> int:
-    """Free image slots over every account flowdash may choose (0 when none is known)."""
+def free_by_account() -> dict[int, int]:
+    """Free image slots of every account flowdash may choose (empty when none is known)."""
     from flowdash.accounts.models import FlowAccount
 
     ids = list(FlowAccount.objects.addressable().values_list("pk", flat=True))
     running = running_on(ids)
-    return sum(max(0, slots(pk) - running[pk]) for pk in ids)
+    return {pk: max(0, slots(pk) - running[pk]) for pk in ids}
+
+
+def free_slots() -> int:
+    """Free image slots over every account flowdash may choose (0 when none is known)."""
+    return sum(free_by_account().values())
 
 
 def has_room(job: Job, fixed=None) -> bool:
@@ -155,14 +166,30 @@ def has_room(job: Job, fixed=None) -> bool:
     return any(slots(a.pk) > running[a.pk] for a in accounts)
 
 
-def waiting_jobs(limit: int):
-    """Image jobs waiting for a slot (queued, not yet due, not after an error: those keep
-    their retry delay), the oldest first."""
+def due_image_jobs() -> int:
+    """Image jobs queued and due now, not held by a worker: each is about to look for a slot
+    (a new job, one just woken, or a retry whose time has come)."""
     now = timezone.now()
     return (
+        Job.objects.filter(kind=Job.Kind.IMAGE, status=Job.Status.QUEUED)
+        .filter(Q(next_check_at__isnull=True) | Q(next_check_at__lte=now))
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
+        .count()
+    )
+
+
+def waiting_jobs(limit: int, open_accounts: list[int] | None = None):
+    """Image jobs waiting for a slot (queued, not yet due, not after an error: those keep
+    their retry delay), the oldest first. With ``open_accounts``, a job asked for on another
+    account is left waiting (waking it would only send it back to wait)."""
+    now = timezone.now()
+    found = (
         Job.objects.filter(kind=Job.Kind.IMAGE, status=Job.Status.QUEUED, next_check_at__gt=now)
         .filter(error_status__isnull=True)
         .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
-        .order_by("created_at", "pk")
-        .values_list("pk", flat=True)[:limit]
     )
+    if open_accounts is not None:
+        found = found.filter(
+            Q(requested_account__isnull=True) | Q(requested_account_id__in=open_accounts)
+        )
+    return found.order_by("created_at", "pk").values_list("pk", flat=True)[:limit]

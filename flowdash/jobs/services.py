@@ -215,6 +215,8 @@ def _step(job: Job, client) -> Job:
 
 def _submit(job: Job, client) -> Job:
     handler = handler_for(job.kind)
+    if job.kind == Kind.IMAGE and _no_slot_before_claim(job):
+        return _wait_for_slot(job, job.requested_account, expected=Status.QUEUED)
     lease = _submit_lease(client, handler)
     if not claim(job, Status.QUEUED, lease, status=Status.SUBMITTING):
         return job
@@ -247,12 +249,13 @@ def _submit(job: Job, client) -> Job:
 def _send(job: Job, client, handler) -> Job:
     """The kind's one paid request, recorded as a JobAttempt, and what its answer means."""
     number = job.submit_attempts + 1
-    attempt = JobAttempt.objects.create(
-        job=job, number=number, action="submit", account_email=job.account_email
-    )
-    Job.objects.filter(pk=job.pk).update(
-        submit_attempts=number, submitted_at=job.submitted_at or timezone.now()
-    )
+    with transaction.atomic():  # one write (and on SQLite one wait for the lock), not two
+        attempt = JobAttempt.objects.create(
+            job=job, number=number, action="submit", account_email=job.account_email
+        )
+        Job.objects.filter(pk=job.pk).update(
+            submit_attempts=number, submitted_at=job.submitted_at or timezone.now()
+        )
     job.refresh_from_db()
     job.resolved_refs = getattr(job, "resolved_refs", {})
     try:
@@ -293,20 +296,42 @@ def _send_image(job: Job, client, handler) -> tuple[Job, int]:
     return job, 1
 
 
-def _wait_for_slot(job: Job, fixed=None) -> Job:
+def _no_slot_before_claim(job: Job) -> bool:
+    """Whether a new image job can already tell, with reads only, that every account it may
+    use is full: a burst of new image jobs then waits with one write each instead of a claim,
+    a slot transaction and a release. A job woken for a free slot (or due for a retry) goes
+    straight to its claim; so do jobs with references (their account is chosen while
+    claimed)."""
+    if job.next_check_at is not None or reference_list(job):
+        return False
+    return not capacity.has_room(job, job.requested_account)
+
+
+def _wait_for_slot(job: Job, fixed=None, expected: str = Status.SUBMITTING) -> Job:
     """Every account the job may use is generating as many images as it takes: wait, queued,
-    for one to end (it wakes the oldest waiting job); a slow timer covers a lost wake-up."""
+    for one to end (it wakes the oldest waiting job); a slow timer covers a lost wake-up.
+
+    ``expected`` is ``submitting`` for a job we claimed, or ``queued`` for one that found no
+    room before its claim (it is then moved only while still due and unheld)."""
     delay = capacity.WAIT_FALLBACK / time_scale()
-    if not _release(
-        job,
-        Status.SUBMITTING,
-        Status.QUEUED,
-        next_check_at=_at(delay),
-        error_status=None,
-        error_reason="",
-        error_message="Waiting for a free image slot: the accounts are generating as many "
+    waiting = {
+        "next_check_at": _at(delay),
+        "error_status": None,
+        "error_reason": "",
+        "error_message": "Waiting for a free image slot: the accounts are generating as many "
         "images as they take.",
-    ):
+    }
+    if expected == Status.QUEUED:
+        now = timezone.now()
+        parked = (
+            Job.objects.filter(pk=job.pk, status=Status.QUEUED)
+            .filter(_due(now))
+            .update(updated_at=now, **waiting)
+        )
+        if not parked:
+            job.refresh_from_db()
+            return job
+    elif not _release(job, Status.SUBMITTING, Status.QUEUED, **waiting):
         return job
     # A request that ended between our count and now found nobody waiting: look once more.
     if capacity.has_room(job, fixed):
@@ -320,16 +345,20 @@ def _wait_for_slot(job: Job, fixed=None) -> Job:
 
 def _wake_image_jobs(count: int) -> None:
     """An image request ended: make as many of the oldest waiting image jobs due now as there
-    are free slots (at least ``count``). Waking one too many costs a look at the counts; one
-    too few would leave a slot idle until the fallback timer."""
+    are free slots (at least ``count``), less the image jobs already due (woken by another
+    request that ended at the same moment, or new ones on their way): they will take those
+    slots. Waking one too many costs a look at the counts; one too few would leave a slot idle
+    until the fallback timer."""
     from flowdash.jobs.queue import nudge
 
-    count = max(count, capacity.free_slots())
+    free = capacity.free_by_account()
+    count = max(count, sum(free.values())) - capacity.due_image_jobs()
     if count <= 0:
         return
     now = timezone.now()
     woken = 0
-    for pk in list(capacity.waiting_jobs(count * 3)):
+    open_accounts = [pk for pk, n in free.items() if n > 0] if free else None
+    for pk in list(capacity.waiting_jobs(count * 3, open_accounts)):
         if Job.objects.filter(pk=pk, status=Status.QUEUED, next_check_at__gt=now).update(
             next_check_at=now
         ):
@@ -337,6 +366,12 @@ def _wake_image_jobs(count: int) -> None:
             woken += 1
             if woken >= count:
                 return
+
+
+def wake_waiting_image_jobs() -> None:
+    """The reconciler's look at the image slots: waiting jobs are woken when slots are free and
+    not enough jobs are due to take them (a wake-up was lost with a worker)."""
+    _wake_image_jobs(0)
 
 
 # The client's read timeout that bounds each kind's one request (plus reference uploads).
@@ -375,12 +410,16 @@ def _finish_attempt(attempt: JobAttempt, outcome: str, *, status=None, message="
 def _accepted(job: Job, handler, attempt: JobAttempt, answer: Any) -> Job:
     remote_id = getattr(answer, "job_id", None) or ""
     email = _email_in(answer)
-    _finish_attempt(attempt, Outcome.ACCEPTED, status=201 if handler.is_async else 200, email=email)
-    _record_captcha(job, getattr(answer, "captcha", None))
-    _record_account(job, email)
-    if remote_id:
-        Job.objects.filter(pk=job.pk).update(remote_job_id=remote_id)
-        job.refresh_from_db()
+    # What the answer tells, recorded together: one write instead of four.
+    with transaction.atomic():
+        _finish_attempt(
+            attempt, Outcome.ACCEPTED, status=201 if handler.is_async else 200, email=email
+        )
+        _record_captcha(job, getattr(answer, "captcha", None))
+        _record_account(job, email)
+        if remote_id:
+            Job.objects.filter(pk=job.pk).update(remote_job_id=remote_id)
+    job.refresh_from_db()
     if handler.is_async and hasattr(answer, "is_finished"):
         remote_status = getattr(answer, "status", "") or "created"
         if getattr(answer, "is_finished", False):
@@ -1164,6 +1203,11 @@ def note_webhook(job: Job, hinted_status: str | None, remote_id: str | None = No
         schedule(job, 0)
         return True
     Job.objects.filter(pk=job.pk).update(last_webhook_at=now)
+    if hinted_status not in ("completed", "failed") and job.status not in (
+        Status.QUEUED,
+        Status.SUBMITTING,
+    ):
+        return False  # progress ("created", "started") of a job we already follow: noted
     job.refresh_from_db()
     moved = 0
     if job.status == Status.SUBMITTING and remote_id and not job.remote_job_id:

@@ -168,7 +168,8 @@ def download_media(media_id: int) -> None:
 
 @shared_task(name="flowdash.jobs.tasks.reconcile_jobs", ignore_result=True)
 def reconcile_jobs() -> dict[str, int]:
-    """Nudge every job whose step is due and that no live task holds, and every due download.
+    """Nudge every job whose step is due and that no live task holds, and every due download;
+    wake image jobs waiting for a slot when slots are free and nobody is on the way to them.
 
     A queue with messages still waiting gets nothing more: its backlog may well hold the due
     jobs' messages already (a burst of new jobs can take longer than ``RENUDGE_SECONDS`` to
@@ -176,7 +177,7 @@ def reconcile_jobs() -> dict[str, int]:
     from flowdash.celery import app
     from flowdash.jobs.downloads import due_media_ids
     from flowdash.jobs.queue import backlog, send_drive
-    from flowdash.jobs.services import due_job_rows
+    from flowdash.jobs.services import due_job_rows, wake_waiting_image_jobs
 
     busy = {q for q in (SUBMIT_QUEUE, STEPS_QUEUE, DOWNLOAD_QUEUE) if backlog(q)}
     jobs = 0
@@ -186,6 +187,7 @@ def reconcile_jobs() -> dict[str, int]:
         if queue not in busy and first_nudge("job", job_id):
             send_drive(job_id, queue, expires=RENUDGE_SECONDS * 2)
             jobs += 1
+    wake_waiting_image_jobs()
     due_media = due_media_ids() if DOWNLOAD_QUEUE not in busy else []
     media = [pk for pk in due_media if first_nudge("media", pk)]
     for media_id in media:

@@ -4,11 +4,13 @@ learns each account's figure from the API's answers, and wakes waiting jobs as s
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from flowdash.jobs import capacity, services
 from flowdash.jobs.models import Job, JobAttempt
 from flowdash.jobs.queue import create_job
-from tests.jobs.test_pipeline import PRO, ULTRA, image_params, make_due, posts, run
+from flowdash.jobs.tasks import reconcile_jobs
+from tests.jobs.test_pipeline import PRO, ULTRA, image_params, make_asset, make_due, posts, run
 
 pytestmark = pytest.mark.django_db
 
@@ -98,3 +100,72 @@ def test_a_throttled_job_without_a_known_account_keeps_the_documented_wait(sim, 
     assert 5 / speed * 0.9 <= wait <= 10 / speed + 2 / speed + 0.5
     make_due(job)
     assert run(job, api).status == Job.Status.COMPLETED
+
+
+def waiting(job: Job) -> bool:
+    job.refresh_from_db()
+    return job.status == Job.Status.QUEUED and job.next_check_at > timezone.now()
+
+
+def test_requests_ending_together_wake_one_waiting_job_per_free_slot(accounts, api, sim):
+    busy = [j for account in accounts.values() for j in fill(account, capacity.FIRST_SLOTS)]
+    queue = [services.drive(create_job("image", image_params()), api) for _ in range(5)]
+    assert all(waiting(j) for j in queue)
+
+    # two requests end at the same moment; each finisher wakes waiting jobs
+    Job.objects.filter(pk__in=[busy[0].pk, busy[1].pk]).update(status=Job.Status.COMPLETED)
+    services._wake_image_jobs(1)
+    services._wake_image_jobs(1)
+
+    # two slots free: the two oldest are due, the others keep waiting (no drive for nothing)
+    assert [waiting(j) for j in queue] == [False, False, True, True, True]
+
+
+def test_the_reconciler_wakes_a_waiting_image_job_when_its_wake_up_was_lost(accounts, api, sim):
+    busy = [j for account in accounts.values() for j in fill(account, capacity.FIRST_SLOTS)]
+    job = services.drive(create_job("image", image_params()), api)
+    assert waiting(job)
+
+    # the requests end, but the worker that ran them died before waking anyone
+    Job.objects.filter(pk__in=[b.pk for b in busy]).update(status=Job.Status.COMPLETED)
+    reconcile_jobs()
+
+    assert not waiting(job)
+    assert run(job, api).status == Job.Status.COMPLETED
+
+
+def test_an_image_job_with_references_waits_for_a_slot_on_their_account(accounts, api, sim):
+    ultra = accounts[ULTRA]
+    fill(ultra, capacity.FIRST_SLOTS)
+    asset = make_asset()
+    params = image_params(count=1, references=[{"asset": asset.pk}])
+    job = create_job("image", params, requested_account=ultra)
+
+    job = services.drive(job, api)
+
+    assert waiting(job) and "Waiting for a free image slot" in job.error_message
+    assert posts(sim, "/images") == [] and job.submit_attempts == 0
+    Job.objects.filter(account=ultra, status=Job.Status.SUBMITTING).exclude(pk=job.pk).update(
+        status=Job.Status.COMPLETED
+    )
+    services._wake_image_jobs(1)
+    job = run(job, api)
+    assert job.status == Job.Status.COMPLETED and job.account == ultra
+
+
+def test_a_job_asked_for_on_a_full_account_is_not_woken_by_another_accounts_free_slot(
+    accounts, api, sim
+):
+    ultra = accounts[ULTRA]
+    busy = [j for account in accounts.values() for j in fill(account, capacity.FIRST_SLOTS)]
+    pinned = services.drive(create_job("image", image_params(), requested_account=ultra), api)
+    anywhere = services.drive(create_job("image", image_params()), api)
+    assert waiting(pinned) and waiting(anywhere)
+
+    # a request ends on another account: the job that may go anywhere takes the slot
+    other = next(j for j in busy if j.account != ultra)
+    Job.objects.filter(pk=other.pk).update(status=Job.Status.COMPLETED)
+    services._wake_image_jobs(1)
+
+    assert waiting(pinned) and not waiting(anywhere)
+    assert run(anywhere, api).status == Job.Status.COMPLETED
