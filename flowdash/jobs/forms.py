@@ -351,6 +351,15 @@ class ImageForm(GenerationForm):
         kwargs.setdefault("auto_id", "image_%s")  # both forms share a page: distinct ids
         super().__init__(*args, **kwargs)
         self.fields["count"].initial = 4
+        # Images are not left to the API's score: each account runs only 3-20 at once and a
+        # request past that is refused after its captcha was paid for (see jobs/capacity.py).
+        account = self.fields["account"]
+        account.empty_label = "Auto — an account with a free image slot"
+        account.help_text = (
+            "Auto: flowdash sends each image to an account that is not already generating as "
+            "many as it takes, and queues it while every account is full. With references, "
+            "an account that holds them."
+        )
 
     def clean(self):
         data = super().clean()

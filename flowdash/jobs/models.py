@@ -80,7 +80,8 @@ class Job(models.Model):
     # What the person asked for, as the form cleaned it (model, prompt, count, seed, aspect
     # ratio, references as asset/media ids, captcha options…): enough to submit and to remix.
     params = models.JSONField(default=dict, blank=True)
-    # The account chosen in the form; null = auto (the API's load balancing).
+    # The account chosen in the form; null = auto: the API's load balancing for videos, an
+    # account with a free image slot for images (jobs/capacity.py).
     requested_account = models.ForeignKey(
         "accounts.FlowAccount",
         null=True,

@@ -130,6 +130,9 @@ def test_the_studio_shows_both_forms(creator_client, accounts):
     # The documented auto choice of model is spelled out, not hidden.
     assert "no references → imagen-4, 1-3 → nano-banana, more than 3 → nano-banana-pro" in page
     assert "Nothing yet" in page  # empty recent-jobs column
+    # What "Auto" means for the account, per kind, as the pipeline does it.
+    assert "Auto — an account with a free image slot" in page
+    assert "Auto — the API&#x27;s load balancing" in page  # the video form
 
 
 def test_an_image_job_keeps_exactly_what_was_asked(
