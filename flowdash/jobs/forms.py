@@ -334,7 +334,7 @@ class ImageForm(GenerationForm):
 
     model = forms.ChoiceField(
         required=False,
-        choices=[("", "Auto — chosen by the API from the reference count")] + IMAGE_MODELS,
+        choices=[("", "Auto — by reference count")] + IMAGE_MODELS,
         help_text="Auto: no references → imagen-4, 1-3 → nano-banana, more than 3 → "
         "nano-banana-pro (the API's documented choice).",
     )
