@@ -5,8 +5,8 @@ answers 429 (``PUBLIC_ERROR_USER_REQUESTS_THROTTLED``) past it; a throttled requ
 cost its captcha solves. So flowdash sends an image request only to an account with a free
 slot, and learns each account's figure as it goes:
 
-* it starts at the documented minimum (3) and grows by one when a request succeeded while the
-  account ran full (so it climbs to what the account takes);
+* it starts at the documented minimum (3) and grows by one when a request that was sent while
+  the account ran full succeeded (so it climbs to what the account takes, one probe at a time);
 * a capacity 429 sets it to one less than what was running when the 429 came, and the account
   is not probed higher again for :data:`PROBE_PAUSE` (nominal seconds);
 * a job that finds no free slot waits ``queued`` (no worker thread held) and is woken when an
@@ -68,12 +68,19 @@ def slots(account_id: int) -> int:
         return _figures.setdefault(account_id, _Figure()).slots
 
 
-def note_success(account_id: int, running: int) -> bool:
-    """A request on the account succeeded while ``running`` ran there (itself included).
-    True when the account got one more slot."""
+def note_success(account_id: int, sent_with: int) -> bool:
+    """A request on the account succeeded that was sent while ``sent_with`` requests ran there
+    (itself included). True when the account got one more slot.
+
+    Only a request sent at the full figure proves the account takes that many, so only it
+    raises the figure by one (the next request there is the probe). Counting what runs when a
+    request ends instead would also count the requests sent after it, and several successes
+    could raise the figure two or three above anything tried: each step past the real capacity
+    is a 429 that comes back only after its captcha was paid for.
+    """
     with _lock:
         figure = _figures.setdefault(account_id, _Figure())
-        grow = running >= figure.slots and figure.slots < MAX_SLOTS
+        grow = sent_with >= figure.slots and figure.slots < MAX_SLOTS
         if grow and time.monotonic() >= figure.probe_after:
             figure.slots += 1
             return True
@@ -140,6 +147,7 @@ def take_slot(job: Job, fixed=None) -> bool | None:
         account = max(room, key=lambda r: r[:3])[3]
         Job.objects.filter(pk=job.pk).update(account=account, account_email=account.address)
     job.refresh_from_db()
+    job.sent_with = running[account.pk] + 1  # what note_success() needs to know
     return True
 
 

@@ -283,16 +283,17 @@ def _send_image(job: Job, client, handler) -> tuple[Job, int]:
     """Send an image job holding a slot; note what the answer says about the account's
     capacity. Returns the job and how many waiting image jobs the ended request frees."""
     account_id = job.account_id
+    sent_with = job.sent_with  # set by capacity.take_slot
     job.capacity_429 = False
     job = _send(job, client, handler)
     if not account_id:
         return job, 1
-    running = capacity.running_on([account_id], exclude=job.pk)[account_id] + 1
     if getattr(job, "capacity_429", False):
+        running = capacity.running_on([account_id], exclude=job.pk)[account_id] + 1
         capacity.note_throttled(account_id, running, time_scale())
         return job, 0
     if job.status in (Status.COMPLETED, Status.RUNNING):
-        return job, 1 + int(capacity.note_success(account_id, running))
+        return job, 1 + int(capacity.note_success(account_id, sent_with))
     return job, 1
 
 

@@ -169,3 +169,19 @@ def test_a_job_asked_for_on_a_full_account_is_not_woken_by_another_accounts_free
 
     assert waiting(pinned) and not waiting(anywhere)
     assert run(anywhere, api).status == Job.Status.COMPLETED
+
+
+def test_only_a_request_sent_at_the_full_figure_raises_it(accounts, api, sim):
+    """Requests sent after it do not count: they prove nothing about how many the account
+    takes, and each step past its real capacity costs a paid captcha and a 429."""
+    ultra = accounts[ULTRA]
+    job = create_job("image", image_params(), requested_account=ultra)
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.SUBMITTING)  # claimed, as _submit does
+    job.refresh_from_db()
+    assert capacity.take_slot(job, ultra) is True  # sent alone on the account
+    fill(ultra, capacity.FIRST_SLOTS)  # sent after it, while it generates
+
+    job, _ = services._send_image(job, api, services.handler_for("image"))
+
+    assert job.status == Job.Status.COMPLETED
+    assert capacity.slots(ultra.pk) == capacity.FIRST_SLOTS
