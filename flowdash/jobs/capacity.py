@@ -14,7 +14,7 @@ slot, and learns each account's figure as it goes:
   its way to them (a lost wake-up); a slow fallback timer is the last resort.
 
 The running count is the database's (image jobs ``submitting`` on the account), so every
-worker process sees the same one; taking a slot is serialized by a write on SQLite and by row
+worker process sees the same one; taking a slot is serialized by SQLite's write lock and by row
 locks on the candidate accounts on PostgreSQL. The learnt figures live in each worker process
 (they are re-learnt in a few requests after a restart).
 """
@@ -132,9 +132,8 @@ def take_slot(job: Job, fixed=None) -> bool | None:
     if accounts is None:
         return None
     with transaction.atomic():
-        # A write first: on SQLite the transaction holds the write lock from here on, so two
-        # takers never count at the same time; on PostgreSQL the account rows lock instead.
-        Job.objects.filter(pk=job.pk).update(updated_at=timezone.now())
+        # Two takers never count at the same time: SQLite's transactions take the write lock
+        # at BEGIN (IMMEDIATE, lib/env.py), and on PostgreSQL the account rows lock.
         from flowdash.accounts.models import FlowAccount
 
         ids = [a.pk for a in accounts]
@@ -158,11 +157,6 @@ def free_by_account() -> dict[int, int]:
     ids = list(FlowAccount.objects.addressable().values_list("pk", flat=True))
     running = running_on(ids)
     return {pk: max(0, slots(pk) - running[pk]) for pk in ids}
-
-
-def free_slots() -> int:
-    """Free image slots over every account flowdash may choose (0 when none is known)."""
-    return sum(free_by_account().values())
 
 
 def has_room(job: Job, fixed=None) -> bool:

@@ -286,8 +286,6 @@ def _send_image(job: Job, client, handler) -> tuple[Job, int]:
     sent_with = job.sent_with  # set by capacity.take_slot
     job.capacity_429 = False
     job = _send(job, client, handler)
-    if not account_id:
-        return job, 1
     if getattr(job, "capacity_429", False):
         running = capacity.running_on([account_id], exclude=job.pk)[account_id] + 1
         capacity.note_throttled(account_id, running, time_scale())
@@ -1193,21 +1191,13 @@ def note_webhook(job: Job, hinted_status: str | None, remote_id: str | None = No
     still being looked for is remembered as a candidate (verified by GET before use).
     Returns True when a check was scheduled."""
     now = timezone.now()
-    final = hinted_status in ("completed", "failed") and job.status == Status.RUNNING
+    final = hinted_status in ("completed", "failed")
     # the common case in one write: note the callback and move the check to now
-    if final and (
-        Job.objects.filter(pk=job.pk, status=Status.RUNNING)
-        .exclude(remote_job_id="")
-        .filter(Q(next_check_at__isnull=True) | Q(next_check_at__gt=now))
-        .update(last_webhook_at=now, next_check_at=now)
-    ):
+    if final and job.status == Status.RUNNING and _check_now(job, now, last_webhook_at=now):
         schedule(job, 0)
         return True
     Job.objects.filter(pk=job.pk).update(last_webhook_at=now)
-    if hinted_status not in ("completed", "failed") and job.status not in (
-        Status.QUEUED,
-        Status.SUBMITTING,
-    ):
+    if not final and job.status not in (Status.QUEUED, Status.SUBMITTING):
         return False  # progress ("created", "started") of a job we already follow: noted
     job.refresh_from_db()
     moved = 0
@@ -1224,16 +1214,21 @@ def note_webhook(job: Job, hinted_status: str | None, remote_id: str | None = No
         moved += Job.objects.filter(
             pk=job.pk, status=Status.SUBMITTING, next_check_at__gt=now, lease_until__isnull=True
         ).update(next_check_at=now)
-    if hinted_status in ("completed", "failed"):
-        moved += (
-            Job.objects.filter(pk=job.pk, status=Status.RUNNING)
-            .exclude(remote_job_id="")
-            .filter(Q(next_check_at__isnull=True) | Q(next_check_at__gt=now))
-            .update(next_check_at=now)
-        )
+    if final:
+        moved += _check_now(job, now)
     if moved:
         schedule(job, 0)
     return bool(moved)
+
+
+def _check_now(job: Job, now, **fields) -> int:
+    """Move the next GET /jobs/{jobId} of a running job to now (1), unless it is due already."""
+    return (
+        Job.objects.filter(pk=job.pk, status=Status.RUNNING)
+        .exclude(remote_job_id="")
+        .filter(Q(next_check_at__isnull=True) | Q(next_check_at__gt=now))
+        .update(next_check_at=now, **fields)
+    )
 
 
 # --- people's decisions ------------------------------------------------------------------------
@@ -1284,10 +1279,6 @@ def retry(job: Job, user) -> Job:
 
 
 # --- reconciler --------------------------------------------------------------------------------
-
-
-def due_jobs(limit: int = 500) -> list[int]:
-    return [pk for pk, _first in due_job_rows(limit)]
 
 
 def due_job_rows(limit: int = 500) -> list[tuple[int, bool]]:
