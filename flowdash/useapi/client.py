@@ -16,8 +16,8 @@ import os
 import ssl
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 from urllib.parse import quote, urlsplit
@@ -28,6 +28,7 @@ from urllib3.exceptions import MaxRetryError, NewConnectionError
 from urllib3.exceptions import ProxyError as Urllib3ProxyError
 from urllib3.exceptions import SSLError as Urllib3SSLError
 
+from flowdash.useapi import catalog
 from flowdash.useapi import validation as check
 from flowdash.useapi.errors import (
     ConnectionFailed,
@@ -51,6 +52,7 @@ from flowdash.useapi.types import (
     ImageUpscaleResult,
     Job,
     JobStats,
+    MediaItem,
     UploadedAsset,
     concat_items,
     job_id_of,
@@ -108,7 +110,9 @@ class UseapiClient:
     """Typed client of the useapi.net Google Flow API v1.
 
     ``base_url`` is e.g. ``https://api.useapi.net/v1/google-flow`` (settings: ``USEAPI_BASE_URL``)
-    or the simulator's URL; endpoint paths are appended to it.
+    or the simulator's URL; endpoint paths are appended to it. ``era`` says which of the API's
+    forms the service speaks (:data:`flowdash.useapi.catalog.ERAS`; default today's), so the
+    checks before sending use that era's models and limits.
     """
 
     def __init__(
@@ -119,6 +123,7 @@ class UseapiClient:
         user_agent: str = DEFAULT_USER_AGENT,
         session: requests.Session | None = None,
         timeouts: Timeouts | None = None,
+        era: str | None = None,
     ) -> None:
         parts = urlsplit(base_url or "")
         if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -131,6 +136,7 @@ class UseapiClient:
         self._token = token.strip()
         self.user_agent = user_agent
         self.timeouts = timeouts or Timeouts()
+        self.era = catalog.era(era).name
         self._owns_session = session is None
         self.session = session or self._new_session()
 
@@ -232,7 +238,8 @@ class UseapiClient:
         *,
         email: str | None = None,
     ) -> UploadedAsset:
-        """POST /assets[/{email}] — raw PNG/JPEG bytes; a file object or path is streamed."""
+        """POST /assets[/{email}] — raw PNG/JPEG bytes (today also WebP, and MP4 up to 100 MB);
+        a file object or path is streamed."""
         path = "/assets" if email is None else f"/assets/{_path_part(check.text('email', email))}"
         opened: IO[bytes] | None = None
         try:
@@ -245,7 +252,7 @@ class UseapiClient:
                 body = data
             else:
                 raise RequestValidationError("body", "must be bytes, a binary file or a path")
-            check.asset(content_type, _known_size(body))
+            check.asset(content_type, _known_size(body), self.era)
             answer = self._request(
                 "POST", path, data=body, content_type=content_type, read=self.timeouts.upload
             )
@@ -272,20 +279,33 @@ class UseapiClient:
         captcha_order: str | Sequence[str] | None = None,
         captcha_token: str | None = None,
         extra: Mapping[str, Any] | None = None,
+        inline_dir: str | os.PathLike[str] | None = None,
     ) -> GenerationResult:
-        """POST /images (synchronous, typically 10-20 s). ``references`` → ``reference_1…``."""
+        """POST /images (synchronous, typically 10-20 s). ``references`` → ``reference_1…``.
+
+        An image may come back inline (``encodedImage``) instead of as a ``fifeUrl``. With
+        ``inline_dir`` the body is read as it streams and each inline image is decoded straight
+        into a file there (``MediaItem.file``), never held whole in memory; without it the
+        base64 stays in ``MediaItem.encoded``.
+        """
         body: dict[str, Any] = {"prompt": check.text("prompt", prompt)}
         _put(body, "email", check.optional_text("email", email))
         _put(body, "model", check.optional_text("model", model))
-        _put(body, "aspectRatio", check.optional_text("aspectRatio", aspect_ratio))
+        refs = check.image_references(model, references, self.era)
+        _put(body, "aspectRatio", check.image_aspect_ratio(aspect_ratio, len(refs), self.era))
         _put(body, "count", check.count(count))
         _put(body, "seed", check.seed(seed))
-        for index, ref in enumerate(check.image_references(model, references), start=1):
+        for index, ref in enumerate(refs, start=1):
             body[f"reference_{index}"] = ref
         _add_common(
             body, False, reply_url, reply_ref, captcha_retry, captcha_order, captcha_token, extra
         )
-        answer = self._request("POST", "/images", json_body=body, read=self.timeouts.image)
+        if inline_dir is not None:
+            answer = self._request_inline(
+                "/images", body, "encodedImage", inline_dir, read=self.timeouts.image
+            )
+        else:
+            answer = self._request("POST", "/images", json_body=body, read=self.timeouts.image)
         result = self._generation(answer, "POST /images")
         if isinstance(result, Job):  # a job record instead of the documented result
             return GenerationResult(
@@ -336,6 +356,11 @@ class UseapiClient:
         start_image: str | None = None,
         end_image: str | None = None,
         reference_images: Sequence[str] = (),
+        duration: int | None = None,
+        resolution: str | None = None,
+        reference_video: str | None = None,
+        start_frame: int | None = None,
+        end_frame: int | None = None,
         async_: bool = True,
         reply_url: str | None = None,
         reply_ref: str | None = None,
@@ -345,18 +370,47 @@ class UseapiClient:
         extra: Mapping[str, Any] | None = None,
     ) -> Job | GenerationResult:
         """POST /videos. ``async_=True`` (default) → the 201 :class:`Job`; otherwise the call
-        blocks until the videos are ready and returns a :class:`GenerationResult`."""
+        blocks until the videos are ready and returns a :class:`GenerationResult`.
+
+        Newer parameters (supplement §5.2): ``duration`` (s), ``resolution`` (``720p``/``360p``),
+        ``reference_images`` up to 7 (omni), and a V2V edit of ``reference_video`` between
+        frames ``start_frame`` and ``end_frame`` (24 per second, at most 240). The mutual
+        exclusions of §11 are checked before anything is sent (see :mod:`.validation`).
+        """
         body: dict[str, Any] = {"prompt": check.text("prompt", prompt)}
         _put(body, "email", check.optional_text("email", email))
-        _put(body, "model", check.optional_text("model", model))
-        _put(body, "aspectRatio", check.optional_text("aspectRatio", aspect_ratio))
+        name = check.optional_text("model", model)
+        _put(body, "model", None if name is None else catalog.wire_name(name, self.era))
         _put(body, "count", check.count(count))
         _put(body, "seed", check.seed(seed))
-        start, end, refs = check.video_frames(model, start_image, end_image, reference_images)
+        v2v = reference_video is not None
+        start, end, refs = check.video_frames(
+            name, start_image, end_image, reference_images, self.era, v2v=v2v
+        )
+        edit = check.video_edit(
+            name, reference_video, start_frame, end_frame, start_image=start, era=self.era
+        )
+        mode = catalog.video_mode(
+            start_image=start is not None,
+            end_image=end is not None,
+            references=len(refs),
+            reference_video=v2v,
+        )
+        body.update(
+            check.video_options(
+                name,
+                aspect_ratio=aspect_ratio,
+                duration=duration,
+                resolution=resolution,
+                mode=mode,
+                era=self.era,
+            )
+        )
         _put(body, "startImage", start)
         _put(body, "endImage", end)
         for index, ref in enumerate(refs, start=1):
             body[f"referenceImage_{index}"] = ref
+        body.update(edit)
         _add_common(
             body, async_, reply_url, reply_ref, captcha_retry, captcha_order, captcha_token, extra
         )
@@ -385,7 +439,8 @@ class UseapiClient:
             "mediaGenerationId": check.text("mediaGenerationId", media_generation_id),
             "prompt": check.text("prompt", prompt),
         }
-        _put(body, "model", check.optional_text("model", model))
+        name = check.optional_text("model", model)
+        _put(body, "model", None if name is None else catalog.wire_name(name, self.era))
         _put(body, "count", check.count(count))
         _put(body, "seed", check.seed(seed))
         _add_common(
@@ -478,11 +533,22 @@ class UseapiClient:
         answer = self._request("GET", "/jobs", params=query, read=self.timeouts.short)
         return JobStats.from_json(self._json_object(answer))
 
-    def get_job(self, job_id: str) -> Job:
-        """GET /jobs/{jobId} — the job record (same shape as webhook bodies)."""
+    def get_job(self, job_id: str, *, inline_dir: str | os.PathLike[str] | None = None) -> Job:
+        """GET /jobs/{jobId} — the job record (same shape as webhook bodies).
+
+        With ``inline_dir``, inline images (``encodedImage``) are decoded into files there while
+        the body streams (``MediaItem.file``), as :meth:`generate_images` does."""
         path = f"/jobs/{_path_part(check.text('jobId', job_id), safe=_JOB_ID_SAFE)}"
-        answer = self._request("GET", path, read=self.timeouts.short)
-        return Job.from_json(self._json_object(answer))
+        if inline_dir is not None:
+            answer = self._request_inline(
+                path, None, "encodedImage", inline_dir, read=self.timeouts.short, method="GET"
+            )
+        else:
+            answer = self._request("GET", path, read=self.timeouts.short)
+        job = Job.from_json(self._json_object(answer))
+        if answer.extracted is not None:
+            job = replace(job, media=_with_files(job.media, answer.extracted))
+        return job
 
     # === the funnel ============================================================================
 
@@ -498,6 +564,7 @@ class UseapiClient:
         content_type: str | None = None,
         stream_field: str | None = None,
         sink: BinaryIO | None = None,
+        sinks: Callable[[int], BinaryIO] | None = None,
     ) -> _Answer:
         """Send one request and map every failure to a :mod:`~flowdash.useapi.errors` class.
 
@@ -558,7 +625,7 @@ class UseapiClient:
                 )
                 raise error
             if stream_field is not None:
-                extracted = self._scan_body(response, endpoint, stream_field, sink)
+                extracted = self._scan_body(response, endpoint, stream_field, sink, sinks)
                 answer = _Answer(status, extracted.document, extracted)
             else:
                 raw = self._read_body(response, endpoint, JSON_BODY_LIMIT, status)
@@ -612,9 +679,14 @@ class UseapiClient:
         return b"".join(parts)
 
     def _scan_body(
-        self, response: requests.Response, endpoint: str, field: str, sink: BinaryIO | None
+        self,
+        response: requests.Response,
+        endpoint: str,
+        field: str,
+        sink: BinaryIO | None,
+        sinks: Callable[[int], BinaryIO] | None = None,
     ) -> ExtractedDocument:
-        extractor = JsonFieldExtractor(field, sink)
+        extractor = JsonFieldExtractor(field, sink, sinks=sinks)
         try:
             for chunk in self._chunks(response, endpoint, response.status_code):
                 extractor.feed(chunk)
@@ -653,6 +725,33 @@ class UseapiClient:
             out.keep = answer.extracted.found > 0
             return answer.extracted
 
+    def _request_inline(
+        self,
+        path: str,
+        body: dict[str, Any] | None,
+        field: str,
+        directory: str | os.PathLike[str],
+        *,
+        read: float,
+        method: str = "POST",
+    ) -> _Answer:
+        """Send a request whose answer may hold several inline files in ``field``: each one is
+        decoded into its own file in ``directory`` while the body streams (removed again when
+        the request fails)."""
+        files = _InlineFiles(Path(directory), field)
+        try:
+            answer = self._request(
+                method, path, json_body=body, read=read, stream_field=field, sinks=files.open
+            )
+        except BaseException:
+            files.discard()
+            raise
+        finally:
+            files.close()
+        assert answer.extracted is not None
+        answer.extracted.files = files.paths
+        return answer
+
     # === parsing helpers =======================================================================
 
     @staticmethod
@@ -667,6 +766,8 @@ class UseapiClient:
             return Job.from_json(payload)
         written = answer.extracted.bytes_written if answer.extracted else 0
         result = GenerationResult.from_json(payload, raw_bytes_written=written)
+        if answer.extracted is not None and answer.extracted.files:
+            result = replace(result, media=_with_files(result.media, answer.extracted))
         if not result.media and "error" in payload:
             code = payload.get("code")
             status = code if isinstance(code, int) and code >= 400 else 500
@@ -801,3 +902,50 @@ def _add_common(
     body.update(check.reply_params(reply_url, reply_ref))
     body.update(check.captcha_params(captcha_retry, captcha_order, captcha_token))
     check.merge_extra(body, extra)
+
+
+class _InlineFiles:
+    """One file per inline base64 value of an answer (``encoded-1.bin``, ``encoded-2.bin`` …)."""
+
+    def __init__(self, directory: Path, field: str) -> None:
+        if not directory.is_dir():
+            raise RequestValidationError("inline_dir", "must be an existing directory")
+        self._directory = directory
+        self._field = field
+        self._open: BinaryIO | None = None
+        self.paths: list[Path] = []
+
+    def open(self, number: int) -> BinaryIO:
+        self.close()
+        handle = tempfile.NamedTemporaryFile(  # noqa: SIM115  (closed by close())
+            dir=self._directory, prefix=f"{self._field}-{number}-", suffix=".bin", delete=False
+        )
+        self.paths.append(Path(handle.name))
+        self._open = handle
+        return handle
+
+    def close(self) -> None:
+        if self._open is not None:
+            self._open.close()
+            self._open = None
+
+    def discard(self) -> None:
+        self.close()
+        for path in self.paths:
+            path.unlink(missing_ok=True)
+        self.paths = []
+
+
+def _with_files(
+    media: tuple[MediaItem, ...], extracted: ExtractedDocument
+) -> tuple[MediaItem, ...]:
+    """Attach the files an inline-decoding read wrote to the media items whose base64 they held
+    (in document order: the items whose inline value was emptied by the extractor)."""
+    files = iter(extracted.files)
+    out = []
+    for item in media:
+        if item.encoded == "" and item.file is None:
+            path = next(files, None)
+            item = replace(item, encoded=None, file=str(path) if path else None)
+        out.append(item)
+    return tuple(out)

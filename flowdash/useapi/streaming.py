@@ -21,7 +21,7 @@ from __future__ import annotations
 import binascii
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, BinaryIO
 
 from flowdash.useapi.errors import MalformedResponse
@@ -88,24 +88,43 @@ class Base64Sink:
 class ExtractedDocument:
     """What the extractor found: the small fields, and how the big field went."""
 
-    def __init__(self, document: Any, found: int, bytes_written: int) -> None:
+    def __init__(
+        self,
+        document: Any,
+        found: int,
+        bytes_written: int,
+        written_each: list[int] | None = None,
+    ) -> None:
         self.document = document
         self.found = found  # how many times the field held a string
         self.bytes_written = bytes_written
+        self.written_each = written_each or []  # bytes decoded per occurrence (with ``sinks``)
+        self.files: list[Any] = []  # set by callers that gave each occurrence its own file
 
 
 class JsonFieldExtractor:
     """Feed JSON bytes with :meth:`feed`, then call :meth:`finish`.
 
     The first string value of ``field`` (at any depth) is decoded into ``sink``; later ones are
-    validated and dropped. In the returned document every such value is ``""``.
+    validated and dropped. With ``sinks`` instead, every occurrence ``n`` (from 1) is decoded
+    into ``sinks(n)`` (e.g. several inline images, one file each). In the returned document every
+    such value is ``""``.
     """
 
     _OUTSIDE, _IN_STRING, _IN_TARGET = range(3)
 
-    def __init__(self, field: str, sink: BinaryIO | None, *, max_skeleton: int = 4 << 20) -> None:
+    def __init__(
+        self,
+        field: str,
+        sink: BinaryIO | None,
+        *,
+        max_skeleton: int = 4 << 20,
+        sinks: Callable[[int], BinaryIO] | None = None,
+    ) -> None:
         self._field = field.encode()
         self._sink = sink
+        self._sinks = sinks
+        self._written_each: list[int] = []
         self._max_skeleton = max_skeleton
         self._skeleton = bytearray()
         self._state = self._OUTSIDE
@@ -188,7 +207,10 @@ class JsonFieldExtractor:
         self._skeleton += b'"'
         self._state = self._IN_TARGET
         self._found += 1
-        self._decoder = Base64Sink(self._sink if self._found == 1 else None)
+        if self._sinks is not None:
+            self._decoder = Base64Sink(self._sinks(self._found))
+        else:
+            self._decoder = Base64Sink(self._sink if self._found == 1 else None)
 
     def _feed_target(self, chunk: bytes, pos: int) -> int:
         decoder = self._decoder
@@ -223,6 +245,7 @@ class JsonFieldExtractor:
         """The target string ended at ``quote``; returns the position after it."""
         assert self._decoder is not None
         written = self._decoder.finish()
+        self._written_each.append(written)
         if self._found == 1:
             self._bytes_written = written
         self._skeleton += b'"'
@@ -267,7 +290,12 @@ class JsonFieldExtractor:
             document = json.loads(bytes(self._skeleton))
         except (ValueError, UnicodeDecodeError) as exc:
             raise MalformedResponse(f"response body is not valid JSON: {exc}") from None
-        return ExtractedDocument(document, self._found, self._bytes_written)
+        return ExtractedDocument(
+            document,
+            self._found,
+            self._bytes_written,
+            self._written_each if self._sinks is not None else None,
+        )
 
 
 def extract_field(

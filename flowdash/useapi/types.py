@@ -449,6 +449,7 @@ class MediaItem:
     error: str | None = None
     name: str | None = None
     scene_id: str | None = None
+    file: str | None = None  # where an inline value was decoded while streaming (client)
     payload: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
 
     @property
@@ -457,7 +458,7 @@ class MediaItem:
 
     @property
     def has_content(self) -> bool:
-        return bool(self.url or self.encoded)
+        return bool(self.url or self.encoded or self.file)
 
     def decode(self) -> bytes | None:
         """The inline bytes (``encodedImage`` / ``rawBytes``), or None when only a URL is given."""

@@ -1,8 +1,24 @@
 """Checks the client makes before sending, for what the API reference documents as invalid.
 
 Each check raises :class:`~flowdash.useapi.errors.RequestValidationError` naming the API
-parameter. Only rules the reference states are enforced; for values the newer service accepts
-(unknown model keys, new aspect ratios) the client does not guess and lets the API decide.
+parameter and the rule in words. Only rules the reference (2026-02) or the supplement (2026-12,
+§4.1, §5.2, §11) state are enforced, per era, from :mod:`flowdash.useapi.catalog`; for a model
+the era's catalog does not know the client does not guess and lets the API decide.
+
+The mutual exclusions of POST /videos (supplement §5.2, §11), in words:
+
+* ``endImage`` needs ``startImage``;
+* reference images (``referenceImage_N``) are not combined with a start or end frame;
+* ``referenceVideo_1`` (a V2V edit) needs a model that edits video (``omni-flash``), takes no
+  start or end frame and no ``duration`` (its length is the frame window), and at most 5
+  reference images;
+* ``startFrameIndex_1`` / ``endFrameIndex_1`` only with ``referenceVideo_1``; start 0-239, end
+  1-240 (240 frames = 10 s at 24 fps) and after the start;
+* ``duration`` is one the model offers in that mode (Veo 4/6/8 for text and frames, 8 with
+  references, quality 8 only; omni 4-10);
+* ``resolution`` is one the model offers (360p is omni-flash only);
+* ``aspectRatio`` is one the model offers; for images ``auto`` needs at least one reference;
+* at most one of ``captchaRetry``, ``captchaOrder`` and ``captchaToken``.
 """
 
 from __future__ import annotations
@@ -13,24 +29,29 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+from flowdash.useapi import catalog
 from flowdash.useapi.errors import RequestValidationError
 from flowdash.useapi.types import ConcatItem
 
-# POST /images: documented reference limits per model; other models are left to the API.
-IMAGE_REFERENCE_LIMITS = {"imagen-4": 3, "nano-banana": 3, "nano-banana-pro": 10}
+# POST /images: documented reference limits per model (2026-02; the catalog has both eras).
+IMAGE_REFERENCE_LIMITS = {
+    m.name: m.max_references for m in catalog.models("image", catalog.ERA_2026_02)
+}
 MAX_IMAGE_REFERENCES = 10  # reference_1 … reference_10 are the only slots
-# POST /videos: Veo R2V takes referenceImage_1…_3 (veo-3.1-quality has no R2V at all); the
-# newer omni models take up to 7 slots.
+# POST /videos R2V limits of every model of both eras (the names agree where they overlap).
 VIDEO_REFERENCE_LIMITS = {
-    "veo-3.1-fast": 3,
-    "veo-3.1-fast-relaxed": 3,
-    "veo-3.1-lite": 3,
-    "veo-3.1-lite-low-priority": 3,
-    "veo-3.1-quality": 0,
+    m.name: m.max_references for e in catalog.ERAS for m in catalog.models("video", e)
 }
 DEFAULT_VIDEO_MODEL = "veo-3.1-fast"
 MAX_VIDEO_REFERENCES = 7
-ASSET_CONTENT_TYPES = ("image/png", "image/jpeg")
+ASSET_CONTENT_TYPES = ("image/png", "image/jpeg")  # the documented contract (2026-02)
+# Since Jun 2026 (supplement §3): WebP images and MP4 videos (the V2V source), with their limits.
+ASSET_LIMITS = {
+    "image/png": 20 * 1024 * 1024,
+    "image/jpeg": 20 * 1024 * 1024,
+    "image/webp": 20 * 1024 * 1024,
+    "video/mp4": 100 * 1024 * 1024,
+}
 MAX_ASSET_BYTES = 20 * 1024 * 1024  # "File size (25165824) is over 20971520 bytes"
 JOB_OPTIONS = ("summary", "executing", "history")
 IMAGE_UPSCALE_RESOLUTIONS = ("2k", "4k")
@@ -127,21 +148,49 @@ def _ids(param: str, values: Sequence[Any]) -> list[str]:
     return [text(f"{param}{i}", v) for i, v in enumerate(values, start=1)]
 
 
-def image_references(model: str | None, references: Sequence[Any]) -> list[str]:
+def image_references(
+    model: str | None, references: Sequence[Any], era: str | None = catalog.ERA_2026_02
+) -> list[str]:
+    """``reference_1…`` for POST /images: at most 10 slots, and the model's own limit (the
+    model the API picks by itself when ``model`` is omitted)."""
     refs = _ids("reference_", references)
     if len(refs) > MAX_IMAGE_REFERENCES:
         raise RequestValidationError("reference_11", "at most 10 reference images are accepted")
-    limit = IMAGE_REFERENCE_LIMITS.get(model) if model else None
+    name = model or catalog.auto_image_model(len(refs), era)
+    found = catalog.resolve(name, era)
+    limit = found.max_references if found is not None and found.is_image else None
     if limit is not None and len(refs) > limit:
         raise RequestValidationError(
-            f"reference_{limit + 1}", f"{model} accepts at most {limit} reference images"
+            f"reference_{limit + 1}", f"{name} accepts at most {limit} reference images"
         )
     return refs
 
 
+def image_aspect_ratio(value: Any, references: int, era: str | None) -> str | None:
+    """``aspectRatio`` of POST /images: one the era offers; ``auto`` only with a reference."""
+    ratio = optional_text("aspectRatio", value)
+    if ratio is None:
+        return None
+    allowed = catalog.era(era).image_aspect_ratios
+    if ratio not in allowed:
+        raise RequestValidationError("aspectRatio", f"must be one of {', '.join(allowed)}")
+    if ratio == catalog.AUTO_ASPECT and references == 0:
+        raise RequestValidationError(
+            "aspectRatio", "auto takes the ratio of the first reference: add a reference image"
+        )
+    return ratio
+
+
 def video_frames(
-    model: str | None, start_image: Any, end_image: Any, reference_images: Sequence[Any]
+    model: str | None,
+    start_image: Any,
+    end_image: Any,
+    reference_images: Sequence[Any],
+    era: str | None = catalog.ERA_2026_02,
+    *,
+    v2v: bool = False,
 ) -> tuple[str | None, str | None, list[str]]:
+    """Start/end frames and ``referenceImage_N`` of POST /videos, with the model's limit."""
     start = optional_text("startImage", start_image)
     end = optional_text("endImage", end_image)
     refs = _ids("referenceImage_", reference_images)
@@ -157,14 +206,127 @@ def video_frames(
             f"referenceImage_{MAX_VIDEO_REFERENCES + 1}",
             f"at most {MAX_VIDEO_REFERENCES} reference images are accepted",
         )
-    limit = VIDEO_REFERENCE_LIMITS.get(model or DEFAULT_VIDEO_MODEL)
+    name = model or DEFAULT_VIDEO_MODEL
+    found = catalog.resolve(name, era)
+    if found is not None and found.is_video:
+        limit = found.reference_limit(catalog.V2V if v2v else catalog.R2V)
+    else:
+        limit = VIDEO_REFERENCE_LIMITS.get(name) if era == catalog.ERA_2026_02 else None
     if limit is not None and len(refs) > limit:
         if limit == 0:
-            message = f"{model} does not take reference images"
+            message = f"{name} does not take reference images"
+        elif v2v:
+            message = f"a V2V edit with {name} accepts at most {limit} reference images"
         else:
-            message = f"{model or DEFAULT_VIDEO_MODEL} accepts at most {limit} reference images"
+            message = f"{name} accepts at most {limit} reference images"
         raise RequestValidationError(f"referenceImage_{limit + 1}", message)
     return start, end, refs
+
+
+def _frame_index(param: str, value: Any, low: int, high: int) -> int | None:
+    if value is None:
+        return None
+    if not _is_int(value) or not low <= value <= high:
+        raise RequestValidationError(param, f"must be a whole frame number from {low} to {high}")
+    return value
+
+
+def video_edit(
+    model: str | None,
+    reference_video: Any,
+    start_frame: Any,
+    end_frame: Any,
+    *,
+    start_image: Any,
+    era: str | None,
+) -> dict[str, Any]:
+    """``referenceVideo_1`` and its frame window (a V2V edit, supplement §5.2)."""
+    video = optional_text("referenceVideo_1", reference_video)
+    if video is None:
+        for param, value in (("startFrameIndex_1", start_frame), ("endFrameIndex_1", end_frame)):
+            if value is not None:
+                raise RequestValidationError(param, "only goes with referenceVideo_1 (V2V)")
+        return {}
+    name = model or DEFAULT_VIDEO_MODEL
+    found = catalog.resolve(name, era)
+    if found is None and era == catalog.ERA_2026_02:
+        raise RequestValidationError(
+            "referenceVideo_1", "V2V edits do not exist in the 2026-02 API"
+        )
+    if found is not None and not found.takes_mode(catalog.V2V):
+        raise RequestValidationError(
+            "referenceVideo_1", f"a V2V edit needs model=omni-flash; {name} cannot edit a video"
+        )
+    if start_image is not None:
+        raise RequestValidationError(
+            "referenceVideo_1", "a V2V edit cannot be combined with startImage or endImage"
+        )
+    first = _frame_index("startFrameIndex_1", start_frame, 0, catalog.MAX_V2V_FRAMES - 1)
+    last = _frame_index("endFrameIndex_1", end_frame, 1, catalog.MAX_V2V_FRAMES)
+    if first is not None and last is not None and last <= first:
+        raise RequestValidationError("endFrameIndex_1", "must come after startFrameIndex_1")
+    body: dict[str, Any] = {"referenceVideo_1": video}
+    if first is not None:
+        body["startFrameIndex_1"] = first
+    if last is not None:
+        body["endFrameIndex_1"] = last
+    return body
+
+
+def video_options(
+    model: str | None,
+    *,
+    aspect_ratio: Any,
+    duration: Any,
+    resolution: Any,
+    mode: str,
+    era: str | None,
+) -> dict[str, Any]:
+    """``aspectRatio``, ``duration`` and ``resolution`` of POST /videos for the model and mode."""
+    name = model or DEFAULT_VIDEO_MODEL
+    found = catalog.resolve(name, era)
+    known = found is not None and found.is_video
+    body: dict[str, Any] = {}
+    ratio = optional_text("aspectRatio", aspect_ratio)
+    if ratio is not None:
+        if known and ratio not in found.aspect_ratios:
+            raise RequestValidationError(
+                "aspectRatio", f"{name} offers {', '.join(found.aspect_ratios)}"
+            )
+        body["aspectRatio"] = ratio
+    if duration is not None:
+        if not _is_int(duration):
+            raise RequestValidationError("duration", "must be a whole number of seconds")
+        if known:
+            if mode == catalog.V2V:
+                raise RequestValidationError(
+                    "duration", "a V2V edit takes no duration: its length is the frame window"
+                )
+            offered = found.durations_for(mode)
+            if not offered:
+                raise RequestValidationError(
+                    "duration", f"{name} takes no duration in the {catalog.era(era).name} API"
+                )
+            if duration not in offered:
+                listed = ", ".join(str(d) for d in offered)
+                raise RequestValidationError(
+                    "duration", f"{name} in {mode} mode offers {listed} seconds"
+                )
+        body["duration"] = duration
+    res = optional_text("resolution", resolution)
+    if res is not None:
+        if known:
+            if not found.resolutions:
+                raise RequestValidationError(
+                    "resolution", f"{name} takes no resolution in the {catalog.era(era).name} API"
+                )
+            if res not in found.resolutions:
+                raise RequestValidationError(
+                    "resolution",
+                    f"{name} offers {', '.join(found.resolutions)} (360p is omni only)",
+                )
+        body["resolution"] = res
+    return body
 
 
 def concat_media(items: Sequence[ConcatItem]) -> list[dict[str, Any]]:
@@ -187,16 +349,18 @@ def concat_media(items: Sequence[ConcatItem]) -> list[dict[str, Any]]:
     return media
 
 
-def asset(content_type: Any, size: int | None) -> str:
-    if content_type not in ASSET_CONTENT_TYPES:
-        raise RequestValidationError("Content-Type", "must be image/png or image/jpeg")
+def asset(content_type: Any, size: int | None, era: str | None = catalog.ERA_2026_02) -> str:
+    """POST /assets: a type the era accepts (2026-02: PNG/JPEG; 2026-12: also WebP, MP4) and a
+    size within its limit (20 MB images, 100 MB MP4)."""
+    allowed = ASSET_CONTENT_TYPES if era == catalog.ERA_2026_02 else tuple(ASSET_LIMITS)
+    if content_type not in allowed:
+        raise RequestValidationError("Content-Type", f"must be one of {', '.join(allowed)}")
+    limit = ASSET_LIMITS[content_type]
     if size is not None:
         if size == 0:
             raise RequestValidationError("body", "the file is empty")
-        if size > MAX_ASSET_BYTES:
-            raise RequestValidationError(
-                "body", f"file size ({size}) is over {MAX_ASSET_BYTES} bytes"
-            )
+        if size > limit:
+            raise RequestValidationError("body", f"file size ({size}) is over {limit} bytes")
     return content_type
 
 

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from flowdash.useapi.client import UseapiClient
+from flowdash.useapi.client import Timeouts, UseapiClient
 from flowdash.useapi.errors import RequestValidationError
 from flowdash.useapi.types import ConcatItem
 
-from .conftest import FakeApi
+from .conftest import TOKEN, USER_AGENT, FakeApi
 
 M = "user:1-email:aa-video:x"
 REFS = [f"user:1-email:aa-image:{i}" for i in range(1, 12)]
@@ -28,16 +28,6 @@ INVALID: list[tuple[str, Callable[[UseapiClient], Any], str]] = [
     ("count text", lambda c: c.extend_video(M, "a", count="2"), "count"),
     ("negative seed", lambda c: c.generate_images("a", seed=-1), "seed"),
     ("float seed", lambda c: c.generate_videos("a", seed=1.5), "seed"),
-    (
-        "imagen-4 refs",
-        lambda c: c.generate_images("a", model="imagen-4", references=REFS[:4]),
-        "reference_4",
-    ),
-    (
-        "nano-banana refs",
-        lambda c: c.generate_images("a", model="nano-banana", references=REFS[:4]),
-        "reference_4",
-    ),
     (
         "pro refs",
         lambda c: c.generate_images("a", model="nano-banana-pro", references=REFS),
@@ -122,7 +112,8 @@ INVALID: list[tuple[str, Callable[[UseapiClient], Any], str]] = [
         "media[0].mediaGenerationId",
     ),
     ("asset gif", lambda c: c.upload_asset(b"GIF89a", "image/gif"), "Content-Type"),
-    ("asset webp", lambda c: c.upload_asset(b"RIFF", "image/webp"), "Content-Type"),
+    ("asset heic", lambda c: c.upload_asset(b"....ftypheic", "image/heic"), "Content-Type"),
+    ("asset mp4 too big", lambda c: c.upload_asset(b"\x00" * (BIG * 5), "video/mp4"), "body"),
     ("asset too big", lambda c: c.upload_asset(b"\x00" * BIG, "image/png"), "body"),
     ("asset empty", lambda c: c.upload_asset(b"", "image/png"), "body"),
     ("asset text", lambda c: c.upload_asset("not bytes", "image/png"), "body"),
@@ -156,6 +147,49 @@ def test_invalid_request_is_not_sent(
     assert fake_api.requests == []
 
 
+# The documented contract (2026-02): imagen-4 and nano-banana take at most 3 references, and
+# WebP is not an asset type yet. Today both nano models take 10 (supplement §4.1) and WebP is.
+ERA_2026_02_INVALID: list[tuple[str, Callable[[UseapiClient], Any], str]] = [
+    (
+        "imagen-4 refs",
+        lambda c: c.generate_images("a", model="imagen-4", references=REFS[:4]),
+        "reference_4",
+    ),
+    (
+        "nano-banana refs",
+        lambda c: c.generate_images("a", model="nano-banana", references=REFS[:4]),
+        "reference_4",
+    ),
+    ("square image", lambda c: c.generate_images("a", aspect_ratio="1:1"), "aspectRatio"),
+    ("asset webp", lambda c: c.upload_asset(b"RIFF", "image/webp"), "Content-Type"),
+    ("asset mp4", lambda c: c.upload_asset(b"....ftypisom", "video/mp4"), "Content-Type"),
+    ("v2v", lambda c: c.generate_videos("a", reference_video=M), "referenceVideo_1"),
+    ("duration", lambda c: c.generate_videos("a", duration=8), "duration"),
+    ("resolution", lambda c: c.generate_videos("a", resolution="720p"), "resolution"),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "call", "param"), ERA_2026_02_INVALID, ids=[c[0] for c in ERA_2026_02_INVALID]
+)
+def test_invalid_in_the_documented_era_is_not_sent(
+    fake_api: FakeApi, case: str, call: Any, param: str
+) -> None:
+    with (
+        UseapiClient(
+            fake_api.base_url,
+            TOKEN,
+            user_agent=USER_AGENT,
+            timeouts=Timeouts.uniform(5),
+            era="2026-02",
+        ) as client,
+        pytest.raises(RequestValidationError) as caught,
+    ):
+        call(client)
+    assert caught.value.param == param
+    assert fake_api.requests == []
+
+
 def test_oversized_file_is_refused_by_its_size(
     fake_api: FakeApi, api_client: UseapiClient, tmp_path: Any
 ) -> None:
@@ -173,17 +207,17 @@ def test_oversized_file_is_refused_by_its_size(
 def test_limits_the_reference_leaves_to_the_api_are_sent(
     fake_api: FakeApi, api_client: UseapiClient
 ) -> None:
-    # unknown (newer) models: the client does not guess their reference limits
+    # today's models (supplement §4.1, §5.2): every nano model takes 10, omni-flash 7
     fake_api.reply(200, fixture="post-images-200")
     api_client.generate_images("a", model="nano-banana-2", references=REFS[:10], aspect_ratio="1:1")
     assert fake_api.last.json()["reference_10"] == REFS[9]
     fake_api.reply(201, fixture="post-videos-201-async")
     api_client.generate_videos(
-        "a", model="omni-flash", reference_images=REFS[:7], aspect_ratio="4:3"
+        "a", model="omni-flash", reference_images=REFS[:7], aspect_ratio="portrait"
     )
     assert fake_api.last.json()["referenceImage_7"] == REFS[6]
     fake_api.reply(200, fixture="post-images-200")
-    api_client.generate_images("a", references=REFS[:10])  # auto model choice picks pro for >3
+    api_client.generate_images("a", references=REFS[:10])  # auto: nano-banana-2 takes 10
     fake_api.reply(200, fixture="post-videos-concatenate-200")
     api_client.concatenate_videos(
         [ConcatItem(M, trim_start=0, trim_end=8)] + [M] * 9, dest=io.BytesIO()
