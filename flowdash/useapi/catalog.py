@@ -41,19 +41,24 @@ __all__ = [
     "Model",
     "account_model",
     "account_models",
+    "alias",
     "auto_image_model",
     "cost",
+    "display_name",
     "era",
     "generation_seconds",
+    "is_known_media_model",
     "is_paid",
     "is_ultra",
     "model",
     "models",
+    "request_name_for_key",
     "resolve",
     "runnable_models",
     "tier_allows",
     "tier_label",
     "upscale_cost",
+    "video_mode",
     "wire_name",
 ]
 
@@ -586,6 +591,23 @@ def request_name_for_key(key: str, era_name: str | None = None) -> str | None:
     if found is None:
         return None
     return found.name
+
+
+_MEDIA_MODEL_FAMILIES = ("veo_", "omni")
+
+
+def is_known_media_model(key: str) -> bool:
+    """Whether a video's ``model`` in a result names a model this catalog can place: an account
+    key it maps, or one of the documented result keys (``veo_3_1_t2v``, ``…_i2v``, ``…_i2v_fl``,
+    ``…_r2v``, ``veo_3_1_upsampler_1080p``/``_4k``) and their omni relatives."""
+    k = (key or "").strip().lower()
+    if not k:
+        return False
+    if request_name_for_key(k, ERA_2026_12) or request_name_for_key(k, ERA_2026_02):
+        return True
+    return k.startswith(_MEDIA_MODEL_FAMILIES) and bool(
+        set(k.split("_")) & {"t2v", "i2v", "r2v", "fl", "upsampler", "flash"}
+    )
 
 
 def _get(entry: Any, *names: str) -> Any:

@@ -548,7 +548,7 @@ class UseapiClient:
         job = Job.from_json(self._json_object(answer))
         if answer.extracted is not None:
             job = replace(job, media=_with_files(job.media, answer.extracted))
-        return job
+        return job.checked()
 
     # === the funnel ============================================================================
 
@@ -763,7 +763,7 @@ class UseapiClient:
     def _generation(self, answer: _Answer, endpoint: str) -> Job | GenerationResult:
         payload = self._json_object(answer)
         if Job.looks_like_job(payload):
-            return Job.from_json(payload)
+            return Job.from_json(payload).checked()
         written = answer.extracted.bytes_written if answer.extracted else 0
         result = GenerationResult.from_json(payload, raw_bytes_written=written)
         if answer.extracted is not None and answer.extracted.files:
@@ -776,7 +776,7 @@ class UseapiClient:
             raise MalformedResponse(
                 f"{endpoint} answered without media or a job id", status=answer.status
             )
-        return result
+        return result.checked()
 
 
 # --- module helpers ---------------------------------------------------------------------------

@@ -30,11 +30,13 @@ __all__ = [
     "Forbidden",
     "GatewayError",
     "Internal",
+    "InvalidAnswer",
     "InvalidToken",
     "JobExpired",
     "MalformedResponse",
     "ModelAccessDenied",
     "Moderated",
+    "NoEligibleAccount",
     "NotFound",
     "PaymentRequired",
     "PollingTimeout",
@@ -260,6 +262,36 @@ class RateLimited(UseapiError):
         return f"{what}; try again in a little while."
 
 
+NO_ELIGIBLE_ACCOUNT = "no_eligible_account"
+
+
+class NoEligibleAccount(RateLimited):
+    """429 ``no_eligible_account``: every account is quarantined (~30 min after throttling);
+    nothing can be sent before ``retry_after`` seconds (``Retry-After`` or ``retryAfter``).
+
+    ``skip_reasons`` lists the accounts and why each was skipped (``quarantined`` until …).
+    """
+
+    def _default_user_message(self) -> str:
+        if self.retry_after:
+            seconds = math.ceil(self.retry_after)
+            wait = f"{seconds} seconds" if seconds < 120 else f"{math.ceil(seconds / 60)} minutes"
+            return (
+                "Every Google account is resting (quarantined after throttling); nothing is "
+                f"sent for about {wait}."
+            )
+        return "Every Google account is resting (quarantined after throttling) for now."
+
+    @property
+    def skip_reasons(self) -> list[dict[str, Any]]:
+        reasons = self.payload.get("skipReasons") if isinstance(self.payload, Mapping) else None
+        return [r for r in reasons if isinstance(r, dict)] if isinstance(reasons, list) else []
+
+    def resume_at(self, now: float) -> float | None:
+        """When sending may start again (a Unix time), from ``now`` and ``retry_after``."""
+        return None if self.retry_after is None else now + self.retry_after
+
+
 class Moderated(UseapiError):
     """500: Google failed to produce the media, usually because it was moderated."""
 
@@ -285,6 +317,15 @@ class SessionExpired(UseapiError):
     default_user_message = (
         "The Google account's session expired; re-add its cookies on the Accounts page."
     )
+
+
+class InvalidAnswer(UseapiError):
+    """A complete, readable answer that does not hold what the API documents (an unknown job
+    status, a result with neither a URL nor inline bytes, an unknown model key). The request
+    did reach the service; nothing of it can be used, and sending it again would be paid twice.
+    """
+
+    default_user_message = "The API answered with something flowdash cannot use."
 
 
 class UnexpectedStatus(UseapiError):
@@ -497,6 +538,8 @@ def error_from_response(
             cls = CaptchaRejected
         else:
             cls = Forbidden
+    elif status == 429 and reason == NO_ELIGIBLE_ACCOUNT:
+        cls = NoEligibleAccount
     elif status in _STATUS_CLASSES:
         cls = _STATUS_CLASSES[status]
     elif status in _GATEWAY_STATUSES:

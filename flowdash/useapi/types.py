@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from flowdash.useapi.errors import MalformedResponse, find_reason
+from flowdash.useapi import catalog
+from flowdash.useapi.errors import InvalidAnswer, MalformedResponse, find_reason
 
 __all__ = [
     "JOB_STATUSES",
@@ -460,6 +461,22 @@ class MediaItem:
     def has_content(self) -> bool:
         return bool(self.url or self.encoded or self.file)
 
+    def problem(self) -> str | None:
+        """Why this item cannot become a result, in words (None when it can, or when it is a
+        failed item the caller reports as such): no URL and no inline bytes, or a video model
+        key the catalog does not know."""
+        if self.failed:
+            return None
+        what = self.kind if self.kind in ("image", "video") else "result"
+        ident = self.media_generation_id or "without an id"
+        if not self.has_content:
+            if what == "image":
+                return f"image {ident} came back with neither fifeUrl nor encodedImage"
+            return f"{what} {ident} came back with neither a URL (videoUrl/fifeUrl) nor its bytes"
+        if self.kind == "video" and self.model and not catalog.is_known_media_model(self.model):
+            return f"video {ident} names an unknown model key {self.model!r}"
+        return None
+
     def decode(self) -> bytes | None:
         """The inline bytes (``encodedImage`` / ``rawBytes``), or None when only a URL is given."""
         if self.encoded is None:
@@ -600,6 +617,18 @@ class GenerationResult:
     raw_bytes_written: int = 0
     payload: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
 
+    def checked(self) -> GenerationResult:
+        """This result, or :class:`InvalidAnswer` naming what makes it unusable."""
+        for item in self.media:
+            if self.raw_bytes_written and not item.has_content:
+                continue  # its inline bytes were decoded into the caller's file
+            words = item.problem()
+            if words:
+                raise InvalidAnswer(
+                    f"the answer is not usable: {words}", user_message=f"Unusable answer: {words}."
+                )
+        return self
+
     @classmethod
     def from_json(cls, data: Any, *, raw_bytes_written: int = 0) -> GenerationResult:
         if not isinstance(data, dict):
@@ -653,6 +682,28 @@ class Job:
     @property
     def reply_ref(self) -> str | None:
         return _str(self.request.get("replyRef"))
+
+    def checked(self) -> Job:
+        """This record, or :class:`InvalidAnswer` when its status is not one the API documents
+        or a completed job's media cannot be used."""
+        if self.status not in JOB_STATUSES:
+            words = (
+                f"the job's status {self.status!r} is not one the API documents "
+                f"({', '.join(JOB_STATUSES)})"
+            )
+            raise InvalidAnswer(
+                words, user_message=f"Unusable answer: {words}.", job_id=self.job_id
+            )
+        if self.is_completed:
+            for item in self.media:
+                words = item.problem()
+                if words:
+                    raise InvalidAnswer(
+                        f"the job's answer is not usable: {words}",
+                        user_message=f"Unusable answer: {words}.",
+                        job_id=self.job_id,
+                    )
+        return self
 
     @staticmethod
     def looks_like_job(data: Any) -> bool:

@@ -164,7 +164,7 @@ ERROR_CASES: list[tuple[str, str, type[errors.UseapiError], str | None, int]] = 
     (
         "post-videos-429-no-eligible-account",
         "generate_videos",
-        errors.RateLimited,
+        errors.NoEligibleAccount,  # its own class since the supplement (§1.2)
         "no_eligible_account",
         0,
     ),
