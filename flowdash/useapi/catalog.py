@@ -700,14 +700,15 @@ def runnable_models(
     """The models an account can run, from its plan and its own model list.
 
     Images: every image model its plan allows (accounts do not list image models). Videos: the
-    models its ``videoModels`` list maps to; when the account reports no list (health not OK,
-    not synced yet) the plan decides. Deprecated names are never offered (their target is).
+    models its ``videoModels`` list maps to (an empty list: none); when the account reports no
+    list at all (``None``: health not OK, not synced yet) the plan decides. Deprecated names
+    are never offered (their target is).
     """
     found: list[Model] = []
-    entries = list(video_models or [])
+    entries = None if video_models is None else list(video_models)
     listed = {m.request_name for m in account_models(entries, era_name) if m.request_name}
     for m in models(kind, era_name):
-        if m.is_image or not entries:
+        if m.is_image or entries is None:
             if tier_allows(tier, m.min_tier) is not False:
                 found.append(m)
         elif m.name in listed:

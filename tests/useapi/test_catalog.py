@@ -204,8 +204,10 @@ def test_runnable_models_come_from_the_account_list_then_the_plan():
         "veo-3.1-quality",
     ]
     # No list (health not OK, not synced yet): the plan decides.
-    free = names(catalog.runnable_models(TIER_FREE, [], kind="video"))
+    free = names(catalog.runnable_models(TIER_FREE, None, kind="video"))
     assert free == ["omni-flash-1.2"]
+    # A healthy account that lists no video models runs none.
+    assert catalog.runnable_models(TIER_FREE, [], kind="video") == []
     pro = names(catalog.runnable_models(TIER_PRO, None, kind="video"))
     assert "veo-3.1-lite-low-priority" not in pro and "omni-flash" in pro
     assert "nano-banana-pro" not in names(catalog.runnable_models(TIER_PRO, kind="image"))
