@@ -404,6 +404,11 @@ class UploadedAsset:
     height: int | None
     email: str | None
     payload: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
+    duration_seconds: float | None = None  # MP4 uploads (supplement §3)
+
+    @property
+    def is_video(self) -> bool:
+        return "-video:" in self.media_generation_id or self.duration_seconds is not None
 
     @classmethod
     def from_json(cls, data: Any) -> UploadedAsset:
@@ -414,13 +419,20 @@ class UploadedAsset:
             mgid = mgid.get("mediaGenerationId")
         if not isinstance(mgid, str) or not mgid:
             raise MalformedResponse("asset upload body has no mediaGenerationId")
-        dims = _dict(_dict(_dict(data.get("media")).get("image")).get("dimensions"))
+        newer = _dict(data.get("media"))
+        dims = _dict(_first(_dict(newer.get("image")).get("dimensions"), None))
+        video = _dict(newer.get("video"))
+        dims = dims or _dict(video.get("dimensions"))
+        duration = _first(
+            data.get("durationSeconds"), _dict(video.get("userUploadedVideo")).get("durationSeconds")
+        )
         return cls(
             media_generation_id=mgid,
             width=_int(_first(data.get("width"), dims.get("width"))),
             height=_int(_first(data.get("height"), dims.get("height"))),
             email=_str(data.get("email")),
             payload=data,
+            duration_seconds=_float(duration),
         )
 
 
