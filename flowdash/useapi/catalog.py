@@ -218,37 +218,25 @@ def _veo_credits(non_ultra: int | None, ultra: int | None) -> dict:
 
 _IMAGE_SECONDS = 15.0  # "typically completes within 10-20 seconds"
 
+
+def _image(
+    name: str, label: str, aspects: tuple[str, ...], min_tier: str | None, references: int
+) -> Model:
+    return Model(
+        name, label, IMAGE, (T2I, I2I), aspects, min_tier, _IMAGE_SECONDS, max_references=references
+    )
+
+
 # 2026-02: google-flow-v1.txt (POST /images, POST /videos, GET /accounts/{email}).
 _MODELS_2026_02 = (
-    Model(
-        "imagen-4",
-        "Imagen 4",
-        IMAGE,
-        (T2I, I2I),
-        LANDSCAPE_PORTRAIT,
-        None,
-        _IMAGE_SECONDS,
-        max_references=3,
-    ),
-    Model(
-        "nano-banana",
-        "Nano Banana (Gemini 2.5 Flash Image)",
-        IMAGE,
-        (T2I, I2I),
-        LANDSCAPE_PORTRAIT,
-        None,
-        _IMAGE_SECONDS,
-        max_references=3,
-    ),
-    Model(
+    _image("imagen-4", "Imagen 4", LANDSCAPE_PORTRAIT, None, 3),
+    _image("nano-banana", "Nano Banana (Gemini 2.5 Flash Image)", LANDSCAPE_PORTRAIT, None, 3),
+    _image(
         "nano-banana-pro",
         "Nano Banana Pro (Gemini 3 Pro Image)",
-        IMAGE,
-        (T2I, I2I),
         LANDSCAPE_PORTRAIT,
         TIER_ULTRA,
-        _IMAGE_SECONDS,
-        max_references=10,
+        10,
     ),
     Model(
         "veo-3.1-fast",
@@ -304,19 +292,6 @@ _OMNI_CREDITS = {
 }
 
 
-def _nano(name: str, label: str, min_tier: str | None) -> Model:
-    return Model(
-        name,
-        label,
-        IMAGE,
-        (T2I, I2I),
-        IMAGE_ASPECTS_2026_12,
-        min_tier,
-        _IMAGE_SECONDS,
-        max_references=10,
-    )
-
-
 def _veo(
     name: str, label: str, min_tier: str, seconds: float, credits: dict, **extra: Any
 ) -> Model:
@@ -346,10 +321,10 @@ def _veo(
 
 
 _MODELS_2026_12 = (
-    _nano("nano-banana-2-lite", "Nano Banana 2 Lite", None),
-    _nano("nano-banana-2", "Nano Banana 2", None),
+    _image("nano-banana-2-lite", "Nano Banana 2 Lite", IMAGE_ASPECTS_2026_12, None, 10),
+    _image("nano-banana-2", "Nano Banana 2", IMAGE_ASPECTS_2026_12, None, 10),
     # Ultra-only in the documented contract; no newer source lifts that.
-    _nano("nano-banana-pro", "Nano Banana Pro", TIER_ULTRA),
+    _image("nano-banana-pro", "Nano Banana Pro", IMAGE_ASPECTS_2026_12, TIER_ULTRA, 10),
     _veo("veo-3.1-fast", "Veo 3.1 Fast", TIER_PRO, 100.0, _veo_credits(20, 10)),
     _veo(
         "veo-3.1-quality",

@@ -420,11 +420,11 @@ class UploadedAsset:
         if not isinstance(mgid, str) or not mgid:
             raise MalformedResponse("asset upload body has no mediaGenerationId")
         newer = _dict(data.get("media"))
-        dims = _dict(_first(_dict(newer.get("image")).get("dimensions"), None))
         video = _dict(newer.get("video"))
-        dims = dims or _dict(video.get("dimensions"))
+        dims = _dict(_dict(newer.get("image")).get("dimensions")) or _dict(video.get("dimensions"))
         duration = _first(
-            data.get("durationSeconds"), _dict(video.get("userUploadedVideo")).get("durationSeconds")
+            data.get("durationSeconds"),
+            _dict(video.get("userUploadedVideo")).get("durationSeconds"),
         )
         return cls(
             media_generation_id=mgid,
