@@ -12,15 +12,27 @@ from __future__ import annotations
 import threading
 import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from .accounts import iso
 from .media import b64
 from .stats import StatEntry
+from .store import MediaRecord, MediaStore
 
-if TYPE_CHECKING:
-    from .state import SimState
-    from .store import MediaRecord
+
+class SimState(Protocol):
+    """What the body builders read of :class:`flowdash.simulator.state.SimState` (a protocol,
+    so this module does not import the state that imports it)."""
+
+    store: MediaStore
+
+    @property
+    def new_forms(self) -> bool: ...
+
+    def inline_image(self, seed: int) -> bool: ...
+
+    def account_project(self, email: str) -> str: ...
+
 
 MEDIA_TYPE = "type.googleapis.com/google.internal.labs.aisandbox.v1.Media"
 FINAL = ("completed", "failed")
