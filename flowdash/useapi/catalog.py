@@ -209,7 +209,6 @@ class Era:
     default_image: str
     default_video: str
     image_aspect_ratios: tuple[str, ...]
-    video_parameters: bool  # duration / resolution exist
 
 
 def _veo_credits(non_ultra: int | None, ultra: int | None) -> dict:
@@ -405,7 +404,6 @@ _ERAS = {
         "imagen-4",
         "veo-3.1-fast",
         LANDSCAPE_PORTRAIT,
-        video_parameters=False,
     ),
     ERA_2026_12: Era(
         ERA_2026_12,
@@ -415,7 +413,6 @@ _ERAS = {
         "nano-banana-2-lite",
         "veo-3.1-fast",
         IMAGE_ASPECTS_2026_12 + LANDSCAPE_PORTRAIT,  # legacy names still accepted (§4.1)
-        video_parameters=True,
     ),
 }
 
