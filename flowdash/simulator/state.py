@@ -206,8 +206,11 @@ class SimState:
         return self.clock.now()
 
     def advance(self, seconds: float) -> float:
-        """Move the simulated clock forward (finishing work that becomes due)."""
-        return self.clock.advance(seconds)
+        """Move the simulated clock forward and let the work that became due finish before
+        returning (a job due by then is completed when this returns)."""
+        now = self.clock.advance(seconds)
+        self.scheduler.settle()
+        return now
 
     def nominal(self, key: str) -> float:
         low, high = self.durations[key]
