@@ -1290,6 +1290,7 @@ def note_webhook(job: Job, hinted_status: str | None, remote_id: str | None = No
     # the common case in one write: note the callback and move the check to now
     if final and job.status == Status.RUNNING and _check_now(job, now, last_webhook_at=now):
         schedule(job, 0)
+        _shorten_lease(job, now)
         return True
     Job.objects.filter(pk=job.pk).update(last_webhook_at=now)
     if not final and job.status not in (Status.QUEUED, Status.SUBMITTING):
@@ -1309,11 +1310,38 @@ def note_webhook(job: Job, hinted_status: str | None, remote_id: str | None = No
         moved += Job.objects.filter(
             pk=job.pk, status=Status.SUBMITTING, next_check_at__gt=now, lease_until__isnull=True
         ).update(next_check_at=now)
+        _shorten_lease(job, now)
     if final:
         moved += _check_now(job, now)
+        _shorten_lease(job, now)
     if moved:
         schedule(job, 0)
     return bool(moved)
+
+
+def hint_grace() -> float:
+    """Seconds a task holding a job gets to finish after a webhook named the job (its answer
+    comes with the callback when it is alive): ``FLOWDASH_HINT_GRACE_SECONDS``, default 15."""
+    return float(getattr(settings, "FLOWDASH_HINT_GRACE_SECONDS", 15.0))
+
+
+def _shorten_lease(job: Job, now) -> None:
+    """A webhook named the job while a task holds it: when that task died (a killed worker),
+    waiting out its whole lease (320 s for a video, 380 s for an image) is for nothing. The
+    lease is cut to a short grace, so the reconciler (or the timer armed here) takes the job
+    over soon after. Safe: only a job with a recorded submission (the one the callback is
+    about) is shortened, the take-over only looks the job up and follows it, never re-sends,
+    and every step is still a conditional update — a task still alive loses nothing but its
+    claim on a step someone else finishes."""
+    until = now + timedelta(seconds=hint_grace())
+    held = Job.objects.filter(
+        pk=job.pk, status__in=(Status.SUBMITTING, Status.RUNNING), lease_until__gt=until
+    )
+    if not held.exists() or not job.attempts.filter(action="submit").exists():
+        return  # the common case: nobody holds the job (one read, no write)
+    if held.update(lease_until=until):
+        Job.objects.filter(pk=job.pk, next_check_at__gt=until).update(next_check_at=until)
+        schedule(job, hint_grace())
 
 
 def _check_now(job: Job, now, **fields) -> int:
