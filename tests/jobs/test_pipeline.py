@@ -538,3 +538,32 @@ def test_an_auto_model_image_is_listed_under_the_model_the_api_picks(accounts, a
     job = run(create_job("image", params), api)
     assert job.status == Job.Status.COMPLETED
     assert {m.model for m in job.media.all()} == {"imagen-4"}  # no references → imagen-4
+
+
+def test_lookups_that_cannot_read_the_api_keep_looking_until_the_deadline(accounts, api, sim):
+    """A black-holed API: the POST got no answer, and the lookups cannot read GET /jobs either.
+    Unread lookups tell nothing, so the job keeps looking by itself (not a fixed count) and
+    asks a person only at its deadline — with no second POST."""
+    sim.state.faults.add("drop", endpoint="images", times=1, when="before")
+    sim.state.faults.add("unavailable", endpoint="jobs")  # GET /jobs fails until cleared
+    job = create_job("image", image_params(count=1), requested_account=accounts[PRO])
+    deadline = services.deadline_of(job)
+    job = run(job, api)
+    assert job.status == Job.Status.NEEDS_ATTENTION
+    assert timezone.now() >= deadline - timedelta(seconds=services.LOOKUP_DELAYS[-1] / 500)
+    lookups = job.attempts.filter(action="lookup")
+    assert lookups.count() > len(services.LOOKUP_DELAYS)
+    assert all(a.outcome == JobAttempt.Outcome.REJECTED for a in lookups)
+    assert (
+        "could not be read" in job.attention_reason and "Look it up again" in job.attention_reason
+    )
+    assert len(posts(sim, "/images")) == 1
+
+
+def test_the_api_answering_again_during_the_lookups_finds_the_job(accounts, api, sim):
+    sim.state.faults.add("drop", endpoint="videos", times=1, when="after")  # created, answer lost
+    sim.state.faults.add("unavailable", endpoint="jobs", times=3)
+    job = run(create_job("video", video_params(), requested_account=accounts[PRO]), api)
+    assert job.status == Job.Status.COMPLETED, job.attention_reason
+    assert job.attempts.filter(action="lookup", outcome="rejected").count() >= 1
+    assert len(posts(sim, "/videos")) == 1 and job.media.count() == 1
