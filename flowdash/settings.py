@@ -178,7 +178,7 @@ FLOWDASH_JOB_TIME_SCALE = env.float("FLOWDASH_JOB_TIME_SCALE", 0.0) or None
 FLOWDASH_JOB_DEADLINE_MINUTES = env.float("FLOWDASH_JOB_DEADLINE_MINUTES", 30.0)
 # How long a page waits for the broker to take a job's nudge (seconds); past it the page answers
 # and the reconciler sends the job.
-FLOWDASH_NUDGE_WAIT_SECONDS = env.float("FLOWDASH_NUDGE_WAIT_SECONDS", 0.5)
+FLOWDASH_NUDGE_WAIT_SECONDS = env.float("FLOWDASH_NUDGE_WAIT_SECONDS", 0.3)
 # After a webhook names a job that a task holds, the task keeps it at most this long (seconds)
 # before the reconciler may take it over (a killed worker's lease is not waited out).
 FLOWDASH_HINT_GRACE_SECONDS = env.float("FLOWDASH_HINT_GRACE_SECONDS", 15.0)
