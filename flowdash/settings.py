@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "flowdash.dashboard",
     "flowdash.simulator",
     "axes",
+    "csp",
 ]
 
 MIDDLEWARE = [
@@ -82,6 +83,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "flowdash.middleware.HtmxMessagesMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
@@ -301,6 +303,27 @@ FLOWDASH_PROXY_COUNT = env.int("FLOWDASH_PROXY_COUNT", 1)
 if FLOWDASH_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
+
+# --- Content-Security-Policy (django-csp) on every response ---------------------------------------
+# Scripts only from our own static files: no inline script, no eval, no CDN. Style elements only
+# from static/ too (htmx's own indicator style is switched off by a meta tag in base.html and lives
+# in flowdash.css); style="" attributes stay allowed for progress bars and chart swatches.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "media-src": ["'self'", "blob:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # --- Logging: never the token ------------------------------------------------------------------
 LOGGING = {
