@@ -15,6 +15,7 @@ The test fails listing every 500 (method, URL, fields and the exception) at once
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -146,7 +147,10 @@ def world(db, settings, tmp_path, make_user):
         params={"prompt": "a fox", "model": "imagen-4"},
         requested_by=users["creator"],
         account=account,
+        remote_job_id="user:1-email:00-image:crawler",
     )
+    job.set_webhook_token_hash()
+    job.save(update_fields=["webhook_token_hash"])
     Job.objects.create(kind=Job.Kind.VIDEO, status=Job.Status.FAILED, params={"prompt": "x"})
     alert = Alert.objects.create(
         kind=Alert.Kind.LOW_CREDITS, subject=account.email, account=account, message="low"
@@ -162,6 +166,7 @@ def world(db, settings, tmp_path, make_user):
             "item": item.pk,
             "job": job.pk,
             "job_uuid": str(job.uuid),
+            "job_token": job.webhook_token(),
             "account": account.pk,
             "alert": alert.pk,
             "user": users["viewer"].pk,
@@ -181,7 +186,7 @@ def existing(name: str, kwarg: str, ids: dict) -> str:
     if kwarg == "job_uuid":
         return ids["job_uuid"]
     if kwarg == "token":
-        return "not-the-token"
+        return ids["job_token"]
     if app == "gallery":
         return str(ids["collection"] if ":collection" in name else ids["media"])
     if app == "postprod":
@@ -340,11 +345,16 @@ class Crawl:
             client.force_login(self.world["users"][role])
         return client
 
-    def send(self, role, method, path, data=None, htmx=False):
+    def send(self, role, method, path, data=None, htmx=False, json_body=None):
         client = self.clients[role]
         headers = {"HX-Request": "true"} if htmx else {}
         self.count += 1
-        if method == "GET":
+        if json_body is not None:
+            data = {"json": json_body}
+            response = client.post(
+                path, json_body, content_type="application/json", headers=headers
+            )
+        elif method == "GET":
             response = client.get(path, data or {}, headers=headers)
         else:
             response = client.post(path, data or {}, headers=headers)
@@ -444,10 +454,21 @@ def _crawl(crawl: Crawl) -> None:
             crawl.client("admin")
             crawl.send("anonymous", "GET", path)
             crawl.send("admin", "GET", path)
+            crawl.send("admin", "POST", path)  # an empty POST: forms answer with their errors
+            if name == "admin:login":  # the admin's sign-in goes through django-axes too
+                for value in HOSTILE + [LONG]:
+                    crawl.send("anonymous", "POST", path, {"username": value, "password": value})
             if name.endswith("changelist"):
                 for value in ("²", HUGE, "nan", "\x00", LONG):
                     crawl.send("admin", "GET", path, {n: value for n in ADMIN_NAMES})
             continue
+        if name == "hooks:useapi":
+            # The webhook reads JSON: hostile values in each field the API's callbacks carry.
+            for value in [*HOSTILE, LONG, 12, -1, 2**64, 1e308, None, [], {}]:
+                body = {"status": value, "jobid": value, "jobId": value, "error": value}
+                crawl.send("anonymous", "POST", path, json_body=json.dumps(body))
+            for raw in ("", "{", "[]", "null", '"x"', "\x00", "{" * 5000):
+                crawl.send("anonymous", "POST", path, json_body=raw)
         get_names = sorted(rendered_names.get(path, set()) | source_names(views[name]))
         post_names = sorted(set(baselines.get(path, {})) | set(get_names))
         for role in ROLES:
@@ -457,13 +478,14 @@ def _crawl(crawl: Crawl) -> None:
                 first = crawl.send(role, method, path, baseline)
                 if not names or not _passes(first):
                     continue
-                if role != "admin":
+                if role in ("viewer", "creator"):
                     # Roles change what is shown, not how values are read: one sharp probe.
                     value = "²" if role == "viewer" else HUGE
                     crawl.send(role, method, path, {n: value for n in names})
                     continue
+                # The admin, and a stranger where a view lets one in (sign-in, webhooks):
                 crawl.send(role, method, path, baseline, htmx=True)
-                # Every field at once, each hostile value (every other one through htmx).
+                # every field at once, each hostile value (every other one through htmx).
                 for i, value in enumerate(HOSTILE):
                     crawl.send(role, method, path, {n: value for n in names}, htmx=bool(i % 2))
                 # One field at a time on top of the rendered form, so the rest is valid and the
