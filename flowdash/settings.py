@@ -21,6 +21,7 @@ from flowdash.lib.env import (
     media_storage_config,
     secret_key_from_data_dir,
 )
+from flowdash.lib.object_storage import storage_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = EnvReader()
@@ -234,6 +235,8 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+# S3 media: uploads in bounded parts (flowdash/lib/object_storage.py), nothing added otherwise.
+globals().update(storage_settings(STORAGES["default"]["BACKEND"]))
 WHITENOISE_MANIFEST_STRICT = False
 WHITENOISE_USE_FINDERS = SERVE_FROM_FINDERS
 

@@ -79,6 +79,17 @@ class S3Server:
     def storage_config(self, bucket: str) -> dict:
         return {"BACKEND": S3_BACKEND, "OPTIONS": self.options(bucket)}
 
+    def use(self, bucket: str, settings, monkeypatch) -> None:
+        """This process's media in ``bucket``: what settings.py makes of the environment."""
+        from flowdash.lib.object_storage import storage_settings
+
+        for name, value in self.env(bucket).items():
+            if name.startswith("AWS_"):
+                monkeypatch.setenv(name, value)
+        for name, value in storage_settings(S3_BACKEND).items():
+            setattr(settings, name, value)
+        settings.STORAGES = {**settings.STORAGES, "default": self.storage_config(bucket)}
+
     def env(self, bucket: str) -> dict[str, str]:
         """The environment of a process that keeps its media in ``bucket``."""
         return {

@@ -47,11 +47,7 @@ def scratch(request, settings, media_root, tmp_path, monkeypatch):
     the S3 server); temporary files go to a folder we can inspect, which is returned."""
     if request.param == "s3":
         s3 = request.getfixturevalue("s3_server")
-        bucket = s3.new_bucket()
-        env = s3.env(bucket)
-        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-            monkeypatch.setenv(name, env[name])
-        settings.STORAGES = {**settings.STORAGES, "default": s3.storage_config(bucket)}
+        s3.use(s3.new_bucket(), settings, monkeypatch)
     else:
         settings.STORAGES = {
             **settings.STORAGES,
