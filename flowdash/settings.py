@@ -67,10 +67,12 @@ INSTALLED_APPS = [
     "flowdash.gallery",
     "flowdash.stats",
     "flowdash.dashboard",
+    "flowdash.system",
     "flowdash.simulator",
 ]
 
 MIDDLEWARE = [
+    "flowdash.system.metrics.RequestLatencyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -297,6 +299,9 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
 }
+
+# --- The engine's view (flowdash/system): /metrics needs this bearer token (unset: 401) ------------
+FLOWDASH_METRICS_TOKEN = env.str("FLOWDASH_METRICS_TOKEN")
 
 os.environ.setdefault("FLOWDASH_DATA_DIR", str(DATA_DIR))
 ENV_NAMES = frozenset(env.names)
