@@ -19,6 +19,7 @@ from flowdash.system import engine
 from flowdash.system.engine import WorkerSeen, words_for_seconds
 
 INSPECT_TIMEOUT = 1.0
+POOL_NAMES = {"thread": "threads", "solo": "solo", "prefork": "prefork"}
 # Beat sends the reconciler every FLOWDASH_RECONCILE_SECONDS; silent for this many intervals
 # (and at least BEAT_STALE_MIN seconds) means beat is not running.
 BEAT_STALE_INTERVALS = 6
@@ -77,7 +78,9 @@ def inspect_workers(workers: list[WorkerSeen]) -> str:
             worker = WorkerSeen(hostname=hostname, last_heartbeat=0.0)
             workers.append(worker)
         pool = info.get("pool") or {}
-        worker.pool = str(pool.get("implementation", "")).rsplit(":", 1)[-1]
+        # "celery.concurrency.thread:TaskPool" → "threads", as the worker's --pool names it
+        module = str(pool.get("implementation", "")).split(":", 1)[0].rsplit(".", 1)[-1]
+        worker.pool = POOL_NAMES.get(module, module)
         worker.concurrency = pool.get("max-concurrency")
         worker.pid = worker.pid or info.get("pid")
     for hostname, tasks in active.items():
