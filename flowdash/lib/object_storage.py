@@ -3,13 +3,14 @@
 django-storages uploads a file object with boto3's managed transfer: multipart in parts once a
 file passes the threshold. boto3's defaults read up to ten 8 MB parts ahead into memory and send
 ten at a time, so a worker storing a 500 MB result could hold most of it in memory. flowdash
-stores results from a thread pool, several at once, and wants each to cost a few MB: parts of
-8 MB, two sent at a time, two read ahead (about 32 MB at most per upload, whatever the size).
+stores results from a thread pool, several at once, and wants each to cost little: parts of
+5 MB (S3's smallest), two sent at a time, two read ahead — about 20-30 MB per upload whatever
+the file's size (bench/scale.py: a 100 MB result grew the process by 27 MB; 8 MB parts: 44 MB).
 """
 
 from __future__ import annotations
 
-PART_SIZE = 8 << 20
+PART_SIZE = 5 << 20
 S3_BACKEND_PREFIX = "storages.backends.s3"
 
 
