@@ -117,7 +117,11 @@ def gather(*, inspect: bool = True) -> SystemFigures:
 
     now = time.time()
     workers = engine.workers_seen()
-    note = inspect_workers(workers) if inspect else ""
+    queues = engine.queue_lengths()
+    redis_answers = any(length is not None for length in queues.values())
+    note = "" if not inspect else "Redis did not answer"
+    if inspect and redis_answers:
+        note = inspect_workers(workers)
     beat_every = float(getattr(settings, "RECONCILE_SECONDS", 5.0))
     beat_stale_after = max(BEAT_STALE_INTERVALS * beat_every, BEAT_STALE_MIN)
     tick = engine.beat_last_tick()
@@ -155,7 +159,7 @@ def gather(*, inspect: bool = True) -> SystemFigures:
         workers=sorted(workers, key=lambda w: w.hostname),
         inspect_note=note,
         warning=engine_warning(workers),
-        queues=engine.queue_lengths(),
+        queues=queues,
         beat_last_tick=tick,
         beat_words=beat_words,
         beat_stale=beat_stale,

@@ -84,6 +84,19 @@ def _check_bucket(storage, bucket: str) -> str:
     return f"bucket {bucket!r} at {endpoint}"
 
 
+def describe_storage() -> str:
+    from django.core.files.storage import storages
+
+    try:
+        storage = storages["default"]
+    except Exception:  # noqa: BLE001
+        return "the media storage"
+    bucket = getattr(storage, "bucket_name", None)
+    if bucket:
+        return f"bucket {bucket!r} at {getattr(storage, 'endpoint_url', None) or 'Amazon S3'}"
+    return type(storage).__name__
+
+
 CHECKS: dict[str, Callable[[], str]] = {
     "database": check_database,
     "redis": check_redis,
@@ -91,15 +104,21 @@ CHECKS: dict[str, Callable[[], str]] = {
 }
 
 
-def check_parts(names=None, deadline: float = DEADLINE) -> list[Part]:
-    """Every check at once in threads; one that has not answered by the deadline fails."""
+def check_parts(names=None, deadline: float | None = None) -> list[Part]:
+    """Every check at once in threads; one that has not answered by the deadline fails
+    (``deadline`` defaults to the READYZ_DEADLINE setting, else 3 s)."""
+    from django.conf import settings
+
+    if deadline is None:
+        deadline = float(getattr(settings, "READYZ_DEADLINE", DEADLINE))
     names = list(names or CHECKS)
     futures = {name: _pool.submit(_run, CHECKS[name]) for name in names}
     done, _ = concurrent.futures.wait(futures.values(), timeout=deadline)
     parts = []
     for name, future in futures.items():
         if future not in done:
-            parts.append(Part(name, False, f"no answer within {deadline:g} s"))
+            what = f"{describe_storage()} gave" if name == "storage" else "gave"
+            parts.append(Part(name, False, f"{what} no answer within {deadline:g} s"))
             continue
         ok, detail = future.result()
         parts.append(Part(name, ok, detail))

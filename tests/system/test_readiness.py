@@ -18,6 +18,13 @@ from tests.conftest import ROOT
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def patient(settings):
+    """These tests are about which part is named, not about speed: a loaded machine may take
+    more than the production deadline to answer (the deadline itself is tested below)."""
+    settings.READYZ_DEADLINE = 30.0
+
+
 def readyz(client) -> tuple[int, dict]:
     response = client.get(reverse("system:readyz"))
     return response.status_code, response.json()
@@ -75,6 +82,19 @@ def test_an_endpoint_that_does_not_answer_is_named(
     assert status == 503
     [failing] = body["failing"]
     assert failing.startswith("storage: ") and nowhere in failing
+
+
+def test_a_part_that_does_not_answer_in_time_is_named(client, settings, use_broker):
+    """A hung Redis: the port accepts connections and never answers."""
+    import socket
+
+    settings.READYZ_DEADLINE = 0.5
+    with socket.socket() as hung:
+        hung.bind(("127.0.0.1", 0))
+        hung.listen(8)
+        use_broker(f"redis://127.0.0.1:{hung.getsockname()[1]}/0")
+        status, body = readyz(client)
+    assert status == 503 and "redis: gave no answer within 0.5 s" in body["failing"]
 
 
 def test_healthz_stays_cheap_and_up_whatever_redis_does(client, use_broker):
