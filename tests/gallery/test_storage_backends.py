@@ -384,3 +384,42 @@ def test_local_path_is_a_temporary_copy_removed_afterwards_even_after_an_error(s
     with pytest.raises(FileNotFoundError), local_path(default_storage, "media/gone.mp4"):
         pass
     assert list(scratch.iterdir()) == []
+
+
+# --- assets, and who may read ----------------------------------------------------------------
+
+
+def test_an_uploaded_asset_is_stored_with_its_thumbnail_and_used_in_a_job(
+    sim, accounts, api, client, creator_user, media_root, scratch
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from flowdash.assets.models import Asset, AssetUpload
+    from tests.assets.images import png_bytes as asset_png
+
+    client.force_login(creator_user)
+    data = asset_png((64, 48))
+    response = client.post(
+        "/assets/", {"files": [SimpleUploadedFile("red.png", data, "image/png")]}
+    )
+    assert response.status_code in (200, 302)
+    asset = Asset.objects.get(original_name="red.png")
+    assert stored_bytes(asset.file.name) == data and is_jpeg(stored_bytes(asset.thumbnail.name))
+    thumb = client.get(reverse("assets:thumbnail", args=[asset.pk]))
+    assert thumb.status_code == 200 and is_jpeg(body(thumb))
+    # used as a reference: uploaded to the account from the storage, then the image is made
+    params = {**IMAGE, "references": [{"asset": asset.pk}]}
+    job = run(create_job("image", params, requested_account=accounts[PRO]), api)
+    assert job.status == Job.Status.COMPLETED, job.error_message
+    assert AssetUpload.objects.filter(asset=asset).exists()  # read from the storage, sent
+    assert no_local_files(media_root, scratch) == []
+
+
+def test_files_are_served_only_to_people_signed_in(sim, accounts, api, client, viewer_user):
+    media = run(create_job("image", IMAGE, requested_account=accounts[PRO]), api).media.get()
+    for name in ("gallery:file", "gallery:download", "gallery:thumbnail"):
+        response = client.get(reverse(name, args=[media.pk]), headers={"Range": "bytes=0-9"})
+        assert response.status_code == 302 and "/login/" in response["Location"]
+    client.force_login(viewer_user)
+    part = client.get(reverse("gallery:file", args=[media.pk]), headers={"Range": "bytes=0-9"})
+    assert part.status_code == 206 and body(part) == stored_bytes(media.file.name)[:10]
