@@ -22,6 +22,7 @@ from flowdash.lib.env import (
     media_storage_config,
     secret_key_from_data_dir,
 )
+from flowdash.lib.object_storage import storage_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = EnvReader()
@@ -67,12 +68,14 @@ INSTALLED_APPS = [
     "flowdash.gallery",
     "flowdash.stats",
     "flowdash.dashboard",
+    "flowdash.system",
     "flowdash.simulator",
     "axes",
     "csp",
 ]
 
 MIDDLEWARE = [
+    "flowdash.system.metrics.RequestLatencyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -261,6 +264,8 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+# S3 media: uploads in bounded parts (flowdash/lib/object_storage.py), nothing added otherwise.
+globals().update(storage_settings(STORAGES["default"]["BACKEND"]))
 WHITENOISE_MANIFEST_STRICT = False
 # Uploads too big to keep in memory are spooled here, not in the system temp folder, so that
 # `manage.py check_storage` finds what a web process killed mid-upload left behind.
@@ -324,6 +329,8 @@ SECURE_HSTS_SECONDS = 60 * 60 * 24 * 30 if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
 SECURE_REFERRER_POLICY = "same-origin"
+# Probes and scrapes over plain http inside the network (compose's healthcheck) are not redirected.
+SECURE_REDIRECT_EXEMPT = [r"^healthz/$", r"^readyz/$", r"^metrics$"]
 # Behind a reverse proxy: the client's address is the X-Forwarded-For entry the trusted proxies
 # appended (the FLOWDASH_PROXY_COUNT-th from the right), never the client-written first entry.
 FLOWDASH_BEHIND_PROXY = env.bool("FLOWDASH_BEHIND_PROXY", False)
@@ -364,6 +371,9 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
 }
+
+# --- The engine's view (flowdash/system): /metrics needs this bearer token (unset: 401) ------------
+FLOWDASH_METRICS_TOKEN = env.str("FLOWDASH_METRICS_TOKEN")
 
 os.environ.setdefault("FLOWDASH_DATA_DIR", str(DATA_DIR))
 ENV_NAMES = frozenset(env.names)

@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("flowdash.jobs.hook_urls")),
     path("", include("flowdash.gallery.urls")),
     path("", include("flowdash.stats.urls")),
+    path("", include("flowdash.system.urls")),
     path("django-admin/", admin.site.urls),
 ]
 

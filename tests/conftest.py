@@ -150,8 +150,19 @@ def database_url_for_subprocess() -> str:
 
 
 class WorkerProcess:
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        log_path: Path,
+        *,
+        heartbeats: bool = False,
+        name: str | None = None,
+        concurrency: int = 8,
+    ) -> None:
+        """``heartbeats``: send Celery's worker heartbeat events (the System page's source);
+        ``name``: the node name (``-n``), so that two workers on one machine are told apart."""
         self.env, self.log_path, self.process = env, log_path, None
+        self.heartbeats, self.name, self.concurrency = heartbeats, name, concurrency
 
     def start(self, timeout: float = 60.0) -> None:
         self.log_path.write_text("")
@@ -167,12 +178,13 @@ class WorkerProcess:
                 "--pool",
                 "threads",
                 "--concurrency",
-                "8",
+                str(self.concurrency),
                 "--loglevel",
                 "INFO",
                 "--without-gossip",
                 "--without-mingle",
-                "--without-heartbeat",
+                *([] if self.heartbeats else ["--without-heartbeat"]),
+                *(["-n", self.name] if self.name else []),
             ],
             cwd=ROOT,
             env=self.env,
@@ -232,3 +244,14 @@ def celery_worker_process(
     worker.start()
     yield worker
     worker.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """An S3-compatible server (moto's standalone server) on a spare loopback port."""
+    from tests.s3 import S3Server
+
+    server = S3Server()
+    server.start()
+    yield server
+    server.stop()

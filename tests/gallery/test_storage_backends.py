@@ -1,9 +1,10 @@
-"""Media on a storage without local paths, as on S3: Django's InMemoryStorage as the default.
+"""Media on every kind of storage: the file system, and S3 (moto's standalone server over HTTP,
+through django-storages and boto3), where ``storage.path()`` raises NotImplementedError.
 
 What a user does — results from the API (the simulator over real HTTP) stored with their
-thumbnails, the gallery's file, thumbnail and download views, a collection's zip,
-post-production that reads a video with PyAV, ``check_storage`` — works when ``storage.path()``
-raises NotImplementedError, and leaves no file on the local disk.
+thumbnails, the gallery's file, thumbnail and download views (with Range), a collection's zip
+(streamed from the storage), post-production that reads a video with PyAV, GIFs, joined clips,
+``check_storage`` — works on both, and on S3 leaves no file on the local disk.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from django.core.files.base import ContentFile
-from django.core.files.storage import FileSystemStorage, default_storage
+from django.core.files.storage import FileSystemStorage, default_storage, storages
 from django.core.management import call_command
 from django.urls import reverse
 from PIL import Image
@@ -40,26 +41,37 @@ ULTRA = "ultra.creator@gmail.com"
 PRO = "pro.studio@gmail.com"
 
 
-@pytest.fixture(autouse=True)
-def memory_storage(settings, media_root, tmp_path, monkeypatch):
-    """InMemoryStorage as the default storage; temporary files go to a folder we can inspect."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
-    }
-    scratch = tmp_path / "scratch"
-    scratch.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
-    # Its path() names no real file: code that opened it there would find nothing.
-    probe = default_storage.save("media/probe.txt", ContentFile(b"probe"))
-    assert not Path(default_storage.path(probe)).exists()
-    default_storage.delete(probe)
-    return scratch
+@pytest.fixture(autouse=True, params=["filesystem", "s3"])
+def scratch(request, settings, media_root, tmp_path, monkeypatch):
+    """The media storage of the test (the file system under MEDIA_ROOT, or a fresh bucket on
+    the S3 server); temporary files go to a folder we can inspect, which is returned."""
+    if request.param == "s3":
+        s3 = request.getfixturevalue("s3_server")
+        s3.use(s3.new_bucket(), settings, monkeypatch)
+    else:
+        settings.STORAGES = {
+            **settings.STORAGES,
+            "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        }
+    folder = tmp_path / "scratch"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    if request.param == "s3":
+        with pytest.raises(NotImplementedError):  # no local paths: code must not rely on them
+            default_storage.path("media/probe.txt")
+    return folder
+
+
+def on_file_system() -> bool:
+    return isinstance(storages["default"], FileSystemStorage)
 
 
 def no_local_files(media_root: Path, scratch: Path) -> list[Path]:
-    """Files left on the local disk: none under MEDIA_ROOT, no temporary copies."""
-    roots = [Path(media_root), scratch]
+    """Files left on the local disk that should not be: no temporary copies or partial
+    downloads anywhere, and on S3 nothing at all under MEDIA_ROOT."""
+    roots = [scratch, Path(media_root) / "tmp"]
+    if not on_file_system():
+        roots.append(Path(media_root))
     return [p for root in roots if root.exists() for p in root.rglob("*") if p.is_file()]
 
 
@@ -128,7 +140,7 @@ VIDEO = {
 
 @pytest.mark.parametrize("inline", [False, True], ids=["link", "inline-bytes"])
 def test_an_image_result_is_stored_with_its_thumbnail_and_served(
-    inline, sim, accounts, api, viewer_client, media_root, memory_storage
+    inline, sim, accounts, api, viewer_client, media_root, scratch
 ):
     sim.state.update_settings({"newForms": inline})  # newer answers carry the image inline
     job = run(create_job("image", IMAGE, requested_account=accounts[PRO]), api)
@@ -147,11 +159,11 @@ def test_an_image_result_is_stored_with_its_thumbnail_and_served(
     assert "attachment" in saved["Content-Disposition"] and body(saved) == data
     thumb = viewer_client.get(reverse("gallery:thumbnail", args=[media.pk]))
     assert thumb["Content-Type"] == "image/jpeg" and is_jpeg(body(thumb))
-    assert no_local_files(media_root, memory_storage) == []
+    assert no_local_files(media_root, scratch) == []
 
 
 def test_a_video_result_is_stored_seekable_and_its_thumbnail_made_again_once(
-    sim, accounts, api, viewer_client, media_root, memory_storage
+    sim, accounts, api, viewer_client, media_root, scratch
 ):
     job = run(create_job("video", VIDEO, requested_account=accounts[PRO]), api)
 
@@ -178,11 +190,11 @@ def test_a_video_result_is_stored_seekable_and_its_thumbnail_made_again_once(
     viewer_client.get(reverse("gallery:thumbnail", args=[video.pk]))
     video.refresh_from_db()
     assert stored_bytes(video.thumbnail.name) == made  # made once, then served as stored
-    assert no_local_files(media_root, memory_storage) == []
+    assert no_local_files(media_root, scratch) == []
 
 
 def test_a_video_sent_inline_is_stored_with_its_facts_and_thumbnail(
-    sim, accounts, media_root, memory_storage
+    sim, accounts, media_root, scratch
 ):
     """The API may send a video's bytes in the answer (``rawBytes``) instead of a link."""
     data = mp4_bytes(frames=24, size=(96, 54))
@@ -200,11 +212,11 @@ def test_a_video_sent_inline_is_stored_with_its_facts_and_thumbnail(
     assert stored_bytes(media.file.name) == data
     assert (media.width, media.height) == (96, 54) and media.duration_seconds == pytest.approx(2)
     assert Image.open(io.BytesIO(stored_bytes(media.thumbnail.name))).size == (96, 54)
-    assert no_local_files(media_root, memory_storage) == []
+    assert no_local_files(media_root, scratch) == []
 
 
 def test_a_collection_of_results_downloads_as_a_zip(
-    sim, accounts, api, viewer_client, media_root, memory_storage
+    sim, accounts, api, viewer_client, media_root, scratch
 ):
     image = run(create_job("image", IMAGE, requested_account=accounts[PRO]), api).media.get()
     video = run(create_job("video", VIDEO, requested_account=accounts[PRO]), api).media.get()
@@ -223,7 +235,7 @@ def test_a_collection_of_results_downloads_as_a_zip(
     assert archive.read(names[0]) == stored_bytes(video.file.name)
     assert archive.read(names[1]) == stored_bytes(image.file.name)
     assert "MISSING.txt" not in names
-    assert no_local_files(media_root, memory_storage) == []
+    assert no_local_files(media_root, scratch) == []
 
 
 # --- post-production that needs a real file ---------------------------------------------------
@@ -247,7 +259,7 @@ def generated_video(api, account: FlowAccount, prompt: str) -> Media:
 
 
 def test_a_gif_of_a_video_is_stored_with_its_size_and_thumbnail(
-    sim, accounts, api, viewer_client, media_root, memory_storage
+    sim, accounts, api, viewer_client, media_root, scratch
 ):
     source = generated_video(api, accounts[ULTRA], "a red ball rolls")
     job = run(create_job("gif", {}, source_media=source, requested_account=accounts[ULTRA]), api)
@@ -260,12 +272,10 @@ def test_a_gif_of_a_video_is_stored_with_its_size_and_thumbnail(
     assert Lineage.objects.get(media=gif).source == source
     shown = viewer_client.get(reverse("gallery:file", args=[gif.pk]))
     assert shown["Content-Type"] == "image/gif" and body(shown) == stored_bytes(gif.file.name)
-    assert no_local_files(media_root, memory_storage) == []
+    assert no_local_files(media_root, scratch) == []
 
 
-def test_joined_clips_are_measured_with_pyav_from_storage(
-    sim, accounts, api, media_root, memory_storage
-):
+def test_joined_clips_are_measured_with_pyav_from_storage(sim, accounts, api, media_root, scratch):
     clips = [generated_video(api, accounts[ULTRA], f"scene {n}") for n in range(2)]
     params = {
         "clips": [
@@ -282,11 +292,11 @@ def test_joined_clips_are_measured_with_pyav_from_storage(
     assert is_jpeg(stored_bytes(film.thumbnail.name))
     with local_path(default_storage, film.file.name) as path:
         assert video_facts(path).duration_seconds == pytest.approx(film.duration_seconds)
-    assert no_local_files(media_root, memory_storage) == []
+    assert no_local_files(media_root, scratch) == []
 
 
 def test_a_cached_upscale_sent_inline_is_stored_with_its_facts(
-    sim, accounts, api, media_root, memory_storage
+    sim, accounts, api, media_root, scratch
 ):
     source = generated_video(api, accounts[ULTRA], "a kite over dunes")
     # Upscaled once outside flowdash: the API answers our request with the cached copy inline.
@@ -307,7 +317,7 @@ def test_a_cached_upscale_sent_inline_is_stored_with_its_facts(
     assert (upscaled.width, upscaled.height) == (640, 360)
     assert upscaled.duration_seconds == pytest.approx(8, abs=0.5)
     assert is_jpeg(stored_bytes(upscaled.thumbnail.name))
-    assert no_local_files(media_root, memory_storage) == []
+    assert no_local_files(media_root, scratch) == []
 
 
 # --- check_storage ----------------------------------------------------------------------------
@@ -319,7 +329,7 @@ def check_storage(*args: str) -> str:
     return out.getvalue()
 
 
-def test_check_storage_reports_and_repairs_a_missing_file_and_an_orphan(media_root, memory_storage):
+def test_check_storage_reports_and_repairs_a_missing_file_and_an_orphan(media_root, scratch):
     kept = make_media(prompt="kept", data=png_bytes((10, 20, 30)))
     gone = make_media(kind=Media.Kind.VIDEO, prompt="gone")
     default_storage.delete(gone.file.name)
@@ -345,7 +355,7 @@ def test_check_storage_reports_and_repairs_a_missing_file_and_an_orphan(media_ro
     assert moved.startswith("media/quarantine/") and stored_bytes(moved) == b"stray bytes"
     assert stored_bytes(kept.file.name) == png_bytes((10, 20, 30))
     assert "Storage and database agree." in check_storage()
-    assert no_local_files(media_root, memory_storage) == []
+    assert no_local_files(media_root, scratch) == []
 
 
 # --- the shared helper ------------------------------------------------------------------------
@@ -359,15 +369,57 @@ def test_local_path_is_the_files_own_path_on_a_file_system_storage(tmp_path):
     assert storage.exists(name)  # the stored file itself is never removed
 
 
-def test_local_path_is_a_temporary_copy_removed_afterwards_even_after_an_error(memory_storage):
+def test_local_path_is_a_temporary_copy_removed_afterwards_even_after_an_error(scratch):
     name = default_storage.save("media/clip.mp4", ContentFile(b"x" * 3_000_000))
     with local_path(default_storage, name, chunk_size=64 * 1024) as path:
-        assert path.suffix == ".mp4" and path.parent == memory_storage
-        assert path.read_bytes() == b"x" * 3_000_000
-    assert not path.exists()
+        assert path.suffix == ".mp4" and path.read_bytes() == b"x" * 3_000_000
+        # a file system storage lends its own file; any other a private copy in the temp folder
+        assert path.parent == (
+            Path(default_storage.path(name)).parent if on_file_system() else scratch
+        )
+    assert path.exists() == on_file_system()
     with pytest.raises(RuntimeError), local_path(default_storage, name) as path:
         raise RuntimeError("the decoder failed")
-    assert not path.exists() and default_storage.exists(name)
+    assert path.exists() == on_file_system() and default_storage.exists(name)
     with pytest.raises(FileNotFoundError), local_path(default_storage, "media/gone.mp4"):
         pass
-    assert list(memory_storage.iterdir()) == []
+    assert list(scratch.iterdir()) == []
+
+
+# --- assets, and who may read ----------------------------------------------------------------
+
+
+def test_an_uploaded_asset_is_stored_with_its_thumbnail_and_used_in_a_job(
+    sim, accounts, api, client, creator_user, media_root, scratch
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from flowdash.assets.models import Asset, AssetUpload
+    from tests.assets.images import png_bytes as asset_png
+
+    client.force_login(creator_user)
+    data = asset_png((64, 48))
+    response = client.post(
+        "/assets/", {"files": [SimpleUploadedFile("red.png", data, "image/png")]}
+    )
+    assert response.status_code in (200, 302)
+    asset = Asset.objects.get(original_name="red.png")
+    assert stored_bytes(asset.file.name) == data and is_jpeg(stored_bytes(asset.thumbnail.name))
+    thumb = client.get(reverse("assets:thumbnail", args=[asset.pk]))
+    assert thumb.status_code == 200 and is_jpeg(body(thumb))
+    # used as a reference: uploaded to the account from the storage, then the image is made
+    params = {**IMAGE, "references": [{"asset": asset.pk}]}
+    job = run(create_job("image", params, requested_account=accounts[PRO]), api)
+    assert job.status == Job.Status.COMPLETED, job.error_message
+    assert AssetUpload.objects.filter(asset=asset).exists()  # read from the storage, sent
+    assert no_local_files(media_root, scratch) == []
+
+
+def test_files_are_served_only_to_people_signed_in(sim, accounts, api, client, viewer_user):
+    media = run(create_job("image", IMAGE, requested_account=accounts[PRO]), api).media.get()
+    for name in ("gallery:file", "gallery:download", "gallery:thumbnail"):
+        response = client.get(reverse(name, args=[media.pk]), headers={"Range": "bytes=0-9"})
+        assert response.status_code == 302 and "/login/" in response["Location"]
+    client.force_login(viewer_user)
+    part = client.get(reverse("gallery:file", args=[media.pk]), headers={"Range": "bytes=0-9"})
+    assert part.status_code == 206 and body(part) == stored_bytes(media.file.name)[:10]
