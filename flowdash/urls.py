@@ -15,6 +15,14 @@ urlpatterns = [
     path("django-admin/", admin.site.urls),
 ]
 
+from flowdash.api.api import urls as api_v1_urls  # noqa: E402
+
+urlpatterns += [
+    path("", include("flowdash.api.urls")),
+    path("api/v1/", api_v1_urls()),
+    path("", include("flowdash.notify.urls")),
+]
+
 if settings.DEBUG:
     from django.conf.urls.static import static
 
