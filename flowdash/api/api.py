@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from ninja import NinjaAPI, Router, Schema
+from ninja import NinjaAPI, Router, Schema, Status
 
 from flowdash.api.auth import KeyAuth, require
 from flowdash.api.errors import install_handlers
@@ -120,7 +120,7 @@ def refresh_accounts(request):
     with transaction.atomic():
         sync = AccountSync.objects.create(requested_by=request.user)
         enqueue_after_commit(sync_accounts_task, sync.pk, expires=120)
-    return 202, {"detail": "Asking the API for the accounts…"}
+    return Status(202, {"detail": "Asking the API for the accounts…"})
 
 
 class LoadOut(Schema):
@@ -204,7 +204,7 @@ def refresh_load(request):
 
     require(request, "admin")
     enqueue_after_commit(snapshot_load_task, expires=60)
-    return 202, {"detail": "Asking the API for fresh load-balancing figures…"}
+    return Status(202, {"detail": "Asking the API for fresh load-balancing figures…"})
 
 
 @figures.post(
@@ -218,7 +218,7 @@ def refresh_captcha(request):
     require(request, "admin")
     enqueue_after_commit(snapshot_captcha_stats_task, expires=60)
     enqueue_after_commit(refresh_captcha_providers_task, expires=60)
-    return 202, {"detail": "Asking the API for fresh captcha figures…"}
+    return Status(202, {"detail": "Asking the API for fresh captcha figures…"})
 
 
 api.add_router("/jobs", jobs_router)

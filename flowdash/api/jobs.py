@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.core.paginator import Paginator
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404
-from ninja import Path, Query, Router
+from ninja import Path, Query, Router, Status
 
 from flowdash.api.auth import require
 from flowdash.api.errors import ApiError, form_error
@@ -63,14 +63,14 @@ def _jobs():
     return Job.objects.select_related("account", "requested_by").prefetch_related("media")
 
 
-def _created(job: Job) -> tuple[int, dict]:
-    return 201, job_out(_jobs().get(pk=job.pk))
+def _created(job: Job) -> Status:
+    return Status(201, job_out(_jobs().get(pk=job.pk)))
 
 
 # --- creating ----------------------------------------------------------------------------------
 
 
-def _generation(request, form_class, body) -> tuple[int, dict]:
+def _generation(request, form_class, body) -> Status:
     require(request, "generate")
     form = form_class(form_data(body.model_dump()))
     if not form.is_valid():
@@ -98,7 +98,7 @@ def _source(media_id: int) -> Media:
     return get_object_or_404(Media.objects.select_related("account", "job"), pk=media_id)
 
 
-def _postprod(request, form, kind: str, media: Media) -> tuple[int, dict]:
+def _postprod(request, form, kind: str, media: Media) -> Status:
     if not form.is_valid():
         raise form_error(form)
     job = queue.create_job(

@@ -6,7 +6,7 @@ from datetime import date
 
 from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404
-from ninja import File, Path, Query, Router
+from ninja import File, Path, Query, Router, Status
 from ninja.files import UploadedFile
 
 from flowdash.api.auth import require
@@ -128,4 +128,4 @@ def upload_asset(request, file: UploadedFile = File(...)):
         stored = assets.store_asset(file, name=file.name or "", size=file.size, user=request.user)
     except assets.InvalidUpload as exc:
         raise ApiError(400, "invalid_upload", str(exc), "file") from None
-    return (201 if stored.created else 200), asset_out(stored.asset, stored.created)
+    return Status(201 if stored.created else 200, asset_out(stored.asset, stored.created))
