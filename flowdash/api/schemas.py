@@ -113,6 +113,7 @@ class JobOut(Schema):
     submitted_at: datetime | None
     finished_at: datetime | None
     media: list[int]
+    files_ready: bool = Field(description="completed, and every result file is stored")
     url: str
 
 
@@ -168,6 +169,7 @@ class Queued(Schema):
 def job_out(job) -> dict:
     from flowdash.jobs.views import STATUS_WORDS
 
+    media = list(job.media.all())
     return {
         "id": job.pk,
         "uuid": str(job.uuid),
@@ -182,7 +184,10 @@ def job_out(job) -> dict:
         "created_at": job.created_at,
         "submitted_at": job.submitted_at,
         "finished_at": job.finished_at,
-        "media": sorted(m.pk for m in job.media.all()),
+        "media": sorted(m.pk for m in media),
+        "files_ready": job.status == job.Status.COMPLETED
+        and bool(media)
+        and all(m.download_status == m.Download.STORED for m in media),
         "url": reverse("jobs:detail", args=[job.pk]),
     }
 

@@ -40,10 +40,10 @@ def follow(client, key: str, job_id: int, timeout: float = 120.0) -> dict:
         job = answer.json()
         if job["status"] in ("failed", "cancelled", "needs_attention"):
             raise AssertionError(f"job {job_id} ended {job['status']}: {job['error_message']}")
-        if job["status"] == "completed" and job["media"]:
+        if job["files_ready"]:
             stored = Media.objects.filter(pk__in=job["media"], download_status="stored")
-            if stored.count() == len(job["media"]):
-                return job
+            assert stored.count() == len(job["media"]) > 0
+            return job
         time.sleep(0.3)
     raise AssertionError(f"job {job_id} did not complete in {timeout} s")
 
@@ -117,3 +117,28 @@ def test_a_read_key_cannot_create_and_a_revoked_key_is_refused(
     time.sleep(1.0)  # give a wrongly created job time to be sent
     assert not Job.objects.exists()
     assert simulator.state.requests(method="POST", path="/images") == []
+
+
+def readme_block(heading: str) -> str:
+    from tests.conftest import ROOT
+
+    text = (ROOT / "README.md").read_text()
+    section = text.split(heading, 1)[1]
+    return section.split("```python\n", 1)[1].split("```", 1)[0]
+
+
+def test_the_readme_script_makes_an_image_and_saves_it(
+    live_server, worker, creator_user, make_key, tmp_path, monkeypatch
+):
+    _, key = make_key(creator_user, ["read", "generate"])
+    script = readme_block("## Use flowdash from a script")
+    assert len(script.strip().splitlines()) <= 12
+    script = script.replace("http://127.0.0.1:8000", live_server.url).replace("fdk_…", key)
+    monkeypatch.chdir(tmp_path)
+    exec(compile(script, "README.md", "exec"), {})  # noqa: S102 — the README's own example
+    job = Job.objects.get(requested_by=creator_user)
+    assert job.status == Job.Status.COMPLETED
+    for media in job.media.all():
+        saved = (tmp_path / f"flowdash-{media.pk}.png").read_bytes()
+        with media.file.open("rb") as stored:
+            assert saved == stored.read()
