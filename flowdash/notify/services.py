@@ -31,6 +31,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from flowdash.lib import crypto
 from flowdash.notify.models import (
     JOB_EVENTS,
     Choice,
@@ -456,6 +457,9 @@ def deliver(delivery_id: int, now=None) -> str | None:
             _send_webhook(target, event, delivery)
         else:
             _send_apprise(target, event)
+    except crypto.InvalidToken:
+        message = "The stored URL cannot be read: the encryption key changed. Add it again."
+        return _failed(delivery, target, message, now)
     except Exception as exc:  # noqa: BLE001 — any failure is this target's, never the caller's
         message = str(exc) if isinstance(exc, SendFailed) else f"{type(exc).__name__}"
         return _failed(delivery, target, message, now)
