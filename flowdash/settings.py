@@ -217,6 +217,7 @@ CELERY_BEAT_SCHEDULE["notify-scan"] = {
 # Notification URLs on loopback or private addresses are refused unless this is on.
 FLOWDASH_NOTIFY_ALLOW_PRIVATE = env.bool("FLOWDASH_NOTIFY_ALLOW_PRIVATE", False)
 FLOWDASH_NOTIFY_DEADLINE_HOURS = env.float("FLOWDASH_NOTIFY_DEADLINE_HOURS", 24.0)
+FLOWDASH_NOTIFY_TIMEOUT_SECONDS = env.float("FLOWDASH_NOTIFY_TIMEOUT_SECONDS", 10.0)
 FLOWDASH_CAPTCHA_CREDIT_ALERT = env.int("FLOWDASH_CAPTCHA_CREDIT_ALERT", 50)
 # Calls per minute allowed to one API key (kept in Redis).
 FLOWDASH_API_RATE_LIMIT = env.int("FLOWDASH_API_RATE_LIMIT", 120)

@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
 from ninja import NinjaAPI, Router, Schema, Status
 
 from flowdash.api.auth import KeyAuth, require
@@ -112,14 +111,10 @@ def list_accounts(request):
     "/accounts/refresh", response={202: Queued, **ERRORS}, summary="Sync the accounts (admin)"
 )
 def refresh_accounts(request):
-    from flowdash.accounts.enqueue import enqueue_after_commit
-    from flowdash.accounts.models import AccountSync
-    from flowdash.accounts.tasks import sync_accounts_task
+    from flowdash.accounts.views import _enqueue_sync  # the Accounts page's own refresh
 
     require(request, "admin")
-    with transaction.atomic():
-        sync = AccountSync.objects.create(requested_by=request.user)
-        enqueue_after_commit(sync_accounts_task, sync.pk, expires=120)
+    _enqueue_sync(request.user)
     return Status(202, {"detail": "Asking the API for the accounts…"})
 
 

@@ -76,7 +76,14 @@ NETWORK_SCHEMES = frozenset(
         "matrixs",
     }
 )
-SEND_TIMEOUT = (3.05, 10)  # connect, read (seconds)
+DELIVER_TASK = "flowdash.notify.tasks.deliver_task"
+
+
+def send_timeout() -> tuple[float, float]:
+    """(connect, read) seconds for one webhook request."""
+    return 3.05, float(getattr(settings, "FLOWDASH_NOTIFY_TIMEOUT_SECONDS", 10))
+
+
 LEASE = timedelta(minutes=2)
 RESCAN_OVERLAP = timedelta(minutes=2)  # transactions that commit after a scan are still seen
 FIRST_SCAN_LOOKBACK = timedelta(minutes=5)
@@ -176,11 +183,11 @@ def emit(
 
 def nudge(delivery_ids: list[int]) -> None:
     """Ask the worker to send these deliveries (best effort: the scan sends what is lost)."""
-    from flowdash.notify.tasks import deliver_task
+    from flowdash.celery import app
 
     for pk in delivery_ids:
         try:
-            deliver_task.apply_async(args=[pk], expires=600)
+            app.send_task(DELIVER_TASK, args=[pk], expires=600)
         except Exception:  # noqa: BLE001 — the broker is away; the scan re-sends it
             logger.warning("could not enqueue notification delivery %s", pk)
             return
@@ -399,7 +406,7 @@ def _send_webhook(target: Target, event: Event, delivery: Delivery) -> None:
     }
     try:
         response = requests.post(
-            target.url, data=body, headers=headers, timeout=SEND_TIMEOUT, allow_redirects=False
+            target.url, data=body, headers=headers, timeout=send_timeout(), allow_redirects=False
         )
     except requests.Timeout:
         raise SendFailed("The webhook did not answer in time.") from None
