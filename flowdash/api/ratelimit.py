@@ -16,7 +16,7 @@ logger = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 60
 _clients: dict[str, object] = {}
-_last_warning: dict[str, float] = {}
+_last_warning = [0.0]
 
 
 def _redis():
@@ -58,8 +58,8 @@ def hit(key_id: str, now: float | None = None) -> Verdict:
         pipe.expire(name, WINDOW_SECONDS + 5)
         count = int(pipe.execute()[0])
     except Exception:  # noqa: BLE001 — Redis away: let the call through
-        if now - _last_warning.get(url := str(client), 0.0) > WINDOW_SECONDS:
-            _last_warning[url] = now
+        if now - _last_warning[0] > WINDOW_SECONDS:  # once a minute, not once a call
+            _last_warning[0] = now
             logger.warning("API rate limit: Redis did not answer; calls are let through")
         return Verdict(True, limit, limit, 0)
     return Verdict(count <= limit, limit, max(0, limit - count), retry_after)

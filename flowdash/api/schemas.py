@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.urls import reverse
 from ninja import Schema
@@ -12,7 +12,7 @@ from pydantic import ConfigDict, Field
 from flowdash.useapi import validation as check
 
 MAX_ID = 2**63 - 1
-Id = Field(ge=1, le=MAX_ID)
+PositiveId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class Body(Schema):
@@ -54,17 +54,17 @@ class VideoJobIn(_Generation):
 
 
 class ImageUpscaleIn(Body):
-    media: int = Id
+    media: PositiveId
     resolution: str = "2k"
 
 
 class VideoUpscaleIn(Body):
-    media: int = Id
+    media: PositiveId
     resolution: str = "1080p"
 
 
 class ExtendIn(Body):
-    media: int = Id
+    media: PositiveId
     prompt: str
     model: str = "veo-3.1-fast"
     count: int = Field(1, ge=1, le=4)
@@ -72,11 +72,11 @@ class ExtendIn(Body):
 
 
 class GifIn(Body):
-    media: int = Id
+    media: PositiveId
 
 
 class ClipIn(Body):
-    media: int = Id
+    media: PositiveId
     trim_start: float | None = Field(None, ge=0, le=8, allow_inf_nan=False)
     trim_end: float = Field(0, ge=0, le=8, allow_inf_nan=False)
 
@@ -114,6 +114,9 @@ class JobOut(Schema):
     finished_at: datetime | None
     media: list[int]
     files_ready: bool = Field(description="completed, and every result file is stored")
+    waiting: bool = Field(
+        description="still queued or running, or completed with files being stored: ask again"
+    )
     url: str
 
 
@@ -167,9 +170,15 @@ class Queued(Schema):
 
 
 def job_out(job) -> dict:
+    from flowdash.jobs.models import ACTIVE
     from flowdash.jobs.views import STATUS_WORDS
 
     media = list(job.media.all())
+    files_ready = (
+        job.status == job.Status.COMPLETED
+        and bool(media)
+        and all(m.download_status == m.Download.STORED for m in media)
+    )
     return {
         "id": job.pk,
         "uuid": str(job.uuid),
@@ -185,9 +194,8 @@ def job_out(job) -> dict:
         "submitted_at": job.submitted_at,
         "finished_at": job.finished_at,
         "media": sorted(m.pk for m in media),
-        "files_ready": job.status == job.Status.COMPLETED
-        and bool(media)
-        and all(m.download_status == m.Download.STORED for m in media),
+        "files_ready": files_ready,
+        "waiting": job.status in ACTIVE or (job.status == job.Status.COMPLETED and not files_ready),
         "url": reverse("jobs:detail", args=[job.pk]),
     }
 

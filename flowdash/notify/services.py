@@ -87,6 +87,9 @@ def send_timeout() -> tuple[float, float]:
 LEASE = timedelta(minutes=2)
 RESCAN_OVERLAP = timedelta(minutes=2)  # transactions that commit after a scan are still seen
 FIRST_SCAN_LOOKBACK = timedelta(minutes=5)
+# Job events are derived for jobs created within this window (a job that ends later than this
+# after it was created, e.g. a needs-attention job decided a week on, is not announced).
+JOB_EVENT_WINDOW = timedelta(days=7)
 
 
 # --- targets -----------------------------------------------------------------------------------
@@ -258,6 +261,8 @@ def scan_jobs(now=None) -> int:
     jobs = list(
         Job.objects.select_related("requested_by")
         .prefetch_related("media")
+        # created_at bounds the scan on an index (Job.updated_at has none)
+        .filter(created_at__gte=cursor.at - JOB_EVENT_WINDOW)
         .filter(status__in=statuses, updated_at__gte=cursor.at - RESCAN_OVERLAP)
     )
     found = [(job, _job_event(job)) for job in jobs]
