@@ -6,6 +6,7 @@ through ``env`` so ``ENV_NAMES`` lists exactly what this file reads.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from datetime import timedelta
@@ -67,6 +68,8 @@ INSTALLED_APPS = [
     "flowdash.stats",
     "flowdash.dashboard",
     "flowdash.simulator",
+    "axes",
+    "csp",
     "flowdash.api",
     "flowdash.notify",
 ]
@@ -83,6 +86,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "flowdash.middleware.HtmxMessagesMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
 ROOT_URLCONF = "flowdash.urls"
@@ -155,13 +160,35 @@ CELERY_TASK_ROUTES = {
     "flowdash.jobs.tasks.drive_job": {"queue": "flowdash.steps"},
     "flowdash.jobs.tasks.download_media": {"queue": "flowdash.downloads"},
 }
-CELERY_BROKER_TRANSPORT_OPTIONS = {"queue_order_strategy": "priority"}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "queue_order_strategy": "priority",
+    # A refusing or hung Redis must never hold a page (design.md rule 9): bounded sockets; the
+    # job row is the outbox and the reconciler sends what a dead broker swallowed.
+    "socket_timeout": env.float("FLOWDASH_BROKER_SOCKET_TIMEOUT", 5.0),
+    "socket_connect_timeout": env.float("FLOWDASH_BROKER_CONNECT_TIMEOUT", 2.0),
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("FLOWDASH_BROKER_CONNECT_TIMEOUT", 2.0)
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 # The job reconciler (design.md rule 2): re-sends due jobs and downloads whose message or timer
 # was lost. Later steps (checks, retries) are sent on time by each worker's timer thread.
 RECONCILE_SECONDS = env.float("FLOWDASH_RECONCILE_SECONDS", 5.0)
 # Scales the job pipeline's waits (checks near the documented generation time): unset = the
 # simulator's speed in sandbox mode, 1 with the real service.
 FLOWDASH_JOB_TIME_SCALE = env.float("FLOWDASH_JOB_TIME_SCALE", 0.0) or None
+# A job's time budget (nominal minutes, scaled like every wait): outages of the API (refused,
+# 429, 503) are waited out until then, and an ambiguous submission is looked for by itself.
+FLOWDASH_JOB_DEADLINE_MINUTES = env.float("FLOWDASH_JOB_DEADLINE_MINUTES", 30.0)
+# How long a page waits for the broker to take a job's nudge (seconds); past it the page answers
+# and the reconciler sends the job.
+FLOWDASH_NUDGE_WAIT_SECONDS = env.float("FLOWDASH_NUDGE_WAIT_SECONDS", 0.3)
+# After a webhook names a job that a task holds, the task keeps it at most this long (seconds)
+# before the reconciler may take it over (a killed worker's lease is not waited out).
+FLOWDASH_HINT_GRACE_SECONDS = env.float("FLOWDASH_HINT_GRACE_SECONDS", 15.0)
 CELERY_BEAT_SCHEDULE: dict = {
     "sync-accounts": {
         "task": "flowdash.accounts.tasks.sync_accounts_task",
@@ -254,6 +281,11 @@ STORAGES = {
     },
 }
 WHITENOISE_MANIFEST_STRICT = False
+# Uploads too big to keep in memory are spooled here, not in the system temp folder, so that
+# `manage.py check_storage` finds what a web process killed mid-upload left behind.
+FILE_UPLOAD_TEMP_DIR = str(DATA_DIR / "tmp" / "uploads")
+with contextlib.suppress(OSError):  # read-only data folder: Django reports the upload error
+    Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
 WHITENOISE_USE_FINDERS = SERVE_FROM_FINDERS
 
 # --- Email (optional: alert emails to admins) --------------------------------------------------
@@ -269,8 +301,21 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 LOGIN_URL = "team:login"
 LOGIN_REDIRECT_URL = "dashboard:home"
 LOGOUT_REDIRECT_URL = "team:login"
-LOGIN_FAILURE_LIMIT = env.int("FLOWDASH_LOGIN_FAILURE_LIMIT", 5)
-LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
+# Sign-in throttle: django-axes guards every login path through Django's authentication signals
+# (our page and /django-admin/login/ alike). 5 failures for one user name, or from one address,
+# refuse that name / address until 15 minutes have passed without a failure.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("FLOWDASH_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # tries while refused do not extend it
+AXES_DISABLE_ACCESS_LOG = True  # failures are kept (and expire); successes are not logged
+AXES_CLIENT_IP_CALLABLE = "flowdash.team.services.client_ip"
+AXES_LOCKOUT_CALLABLE = "flowdash.team.views.locked_out_response"
 # The first admin's password for `make run` / `manage.py launch`; generated and printed when unset.
 FLOWDASH_ADMIN_PASSWORD = env.str("FLOWDASH_ADMIN_PASSWORD")
 AUTH_PASSWORD_VALIDATORS = [
@@ -298,9 +343,34 @@ SECURE_HSTS_SECONDS = 60 * 60 * 24 * 30 if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
 SECURE_REFERRER_POLICY = "same-origin"
-if env.bool("FLOWDASH_BEHIND_PROXY", False):
+# Behind a reverse proxy: the client's address is the X-Forwarded-For entry the trusted proxies
+# appended (the FLOWDASH_PROXY_COUNT-th from the right), never the client-written first entry.
+FLOWDASH_BEHIND_PROXY = env.bool("FLOWDASH_BEHIND_PROXY", False)
+FLOWDASH_PROXY_COUNT = env.int("FLOWDASH_PROXY_COUNT", 1)
+if FLOWDASH_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
+
+# --- Content-Security-Policy (django-csp) on every response ---------------------------------------
+# Scripts only from our own static files: no inline script, no eval, no CDN. Style elements only
+# from static/ too (htmx's own indicator style is switched off by a meta tag in base.html and lives
+# in flowdash.css); style="" attributes stay allowed for progress bars and chart swatches.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "media-src": ["'self'", "blob:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # --- Logging: never the token ------------------------------------------------------------------
 LOGGING = {

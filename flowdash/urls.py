@@ -1,6 +1,12 @@
-from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, register_converter
+from django.urls.converters import get_converters
+
+from flowdash.lib.params import IdConverter
+
+# <id:pk> in the apps' URLs: only ids a database column can hold match (else a 404, not a 500).
+if "id" not in get_converters():  # once, also when this module is reloaded
+    register_converter(IdConverter, "id")
 
 urlpatterns = [
     path("", include("flowdash.dashboard.urls")),
@@ -23,7 +29,5 @@ urlpatterns += [
     path("", include("flowdash.notify.urls")),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# No /media/ route in any mode (DEBUG included): results, thumbnails and assets are served only
+# by the file views, which check the sign-in (gallery:file, assets:file, ...).

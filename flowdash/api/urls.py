@@ -5,6 +5,6 @@ from flowdash.api import views
 app_name = "api"
 urlpatterns = [
     path("api-keys/", views.keys_view, name="keys"),
-    path("api-keys/<int:pk>/revoke/", views.revoke_view, name="revoke"),
+    path("api-keys/<id:pk>/revoke/", views.revoke_view, name="revoke"),
     path("api/v1/docs/", views.docs_view, name="docs"),
 ]

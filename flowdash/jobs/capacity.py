@@ -43,8 +43,9 @@ PROBE_PAUSE = 300.0  # nominal seconds after a capacity 429 before trying one mo
 # nothing while a long queue drains.
 WAIT_FALLBACK = 300.0
 
-ULTRA_ONLY_MODELS = {"nano-banana-pro"}
-ULTRA_TIER = "PAYGATE_TIER_TWO"
+# ``Job.error_code`` of an image job parked until a slot frees (and only of those: a job
+# waiting to retry after an error keeps its own delay, whatever its HTTP status was).
+SLOT_WAIT = "waiting_for_slot"
 
 
 @dataclass
@@ -113,13 +114,13 @@ def candidates(job: Job, fixed=None) -> list | None:
     """The accounts an image job may run on (``fixed`` when the job must run there), or None
     to leave the choice to the API (no account with a usable address known)."""
     from flowdash.accounts.models import FlowAccount
+    from flowdash.jobs.eligibility import job_can_run
 
     if fixed is not None:
         return [fixed]
-    usable = FlowAccount.objects.addressable()
-    if (job.params or {}).get("model") in ULTRA_ONLY_MODELS:
-        usable = usable.filter(paygate_tier=ULTRA_TIER)
-    found = list(usable.order_by("pk"))
+    usable = FlowAccount.objects.addressable().order_by("pk")
+    # only accounts that can run the model (nano-banana-pro: Ultra plans)
+    found = [a for a in usable if job_can_run(job, a) is not False]
     return found or None
 
 
@@ -181,13 +182,13 @@ def due_image_jobs() -> int:
 
 
 def waiting_jobs(limit: int, open_accounts: list[int] | None = None):
-    """Image jobs waiting for a slot (queued, not yet due, not after an error: those keep
-    their retry delay), the oldest first. With ``open_accounts``, a job asked for on another
+    """Image jobs waiting for a slot (queued, not yet due, parked with :data:`SLOT_WAIT`; a
+    job waiting to retry after an error keeps its delay), the oldest first. With ``open_accounts``, a job asked for on another
     account is left waiting (waking it would only send it back to wait)."""
     now = timezone.now()
     found = (
         Job.objects.filter(kind=Job.Kind.IMAGE, status=Job.Status.QUEUED, next_check_at__gt=now)
-        .filter(error_status__isnull=True)
+        .filter(error_code=SLOT_WAIT)
         .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
     )
     if open_accounts is not None:
