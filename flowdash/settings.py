@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "flowdash.simulator",
     "axes",
     "csp",
+    "flowdash.api",
+    "flowdash.notify",
 ]
 
 MIDDLEWARE = [
@@ -232,6 +234,23 @@ CELERY_BEAT_SCHEDULE: dict = {
         "options": {"expires": 3500},
     },
 }
+
+# --- Notifications and the REST API (flowdash/notify, flowdash/api) ----------------------------
+# Beat derives events (jobs that ended, account alerts, captcha credits) this often and re-sends
+# deliveries whose nudge was lost.
+NOTIFY_SCAN_SECONDS = env.float("FLOWDASH_NOTIFY_SCAN_SECONDS", 5.0)
+CELERY_BEAT_SCHEDULE["notify-scan"] = {
+    "task": "flowdash.notify.tasks.scan_notifications_task",
+    "schedule": NOTIFY_SCAN_SECONDS,
+    "options": {"expires": NOTIFY_SCAN_SECONDS * 0.9},
+}
+# Notification URLs on loopback or private addresses are refused unless this is on.
+FLOWDASH_NOTIFY_ALLOW_PRIVATE = env.bool("FLOWDASH_NOTIFY_ALLOW_PRIVATE", False)
+FLOWDASH_NOTIFY_DEADLINE_HOURS = env.float("FLOWDASH_NOTIFY_DEADLINE_HOURS", 24.0)
+FLOWDASH_NOTIFY_TIMEOUT_SECONDS = env.float("FLOWDASH_NOTIFY_TIMEOUT_SECONDS", 10.0)
+FLOWDASH_CAPTCHA_CREDIT_ALERT = env.int("FLOWDASH_CAPTCHA_CREDIT_ALERT", 50)
+# Calls per minute allowed to one API key (kept in Redis).
+FLOWDASH_API_RATE_LIMIT = env.int("FLOWDASH_API_RATE_LIMIT", 120)
 
 # --- The useapi.net Google Flow API and its simulator ------------------------------------------
 USEAPI_REAL_BASE_URL = "https://api.useapi.net/v1/google-flow"

@@ -22,5 +22,13 @@ urlpatterns = [
     path("django-admin/", admin.site.urls),
 ]
 
+from flowdash.api.api import urls as api_v1_urls  # noqa: E402
+
+urlpatterns += [
+    path("", include("flowdash.api.urls")),
+    path("api/v1/", api_v1_urls()),
+    path("", include("flowdash.notify.urls")),
+]
+
 # No /media/ route in any mode (DEBUG included): results, thumbnails and assets are served only
 # by the file views, which check the sign-in (gallery:file, assets:file, ...).

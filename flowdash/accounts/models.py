@@ -376,6 +376,7 @@ class Alert(models.Model):
         UNHEALTHY = "unhealthy", "Account unhealthy"
         LOW_CREDITS = "low_credits", "Credits low"
         TOKEN_REJECTED = "token_rejected", "API token rejected"
+        NOTIFY_FAILED = "notify_failed", "Notifications failing"
 
     TOKEN_SUBJECT = "api-token"  # noqa: S105 - a label, not a secret
 
