@@ -1,6 +1,14 @@
-"""Gallery benchmark: 100,000 media rows, the real server, p95 of each page vs a static file.
+"""Gallery benchmark: the real server, p95 of each page vs a static file, at several sizes.
 
-    python bench/gallery.py [--rows 100000] [--requests 200] [--keep]
+    python bench/gallery.py [--rows 10000,1000000] [--requests 200] [--keep]
+    DATABASE_URL=postgres://…/flowdash_bench python bench/gallery.py --rows 10000,1000000
+
+With several sizes, each runs in its own process (a fresh SQLite folder, or the PostgreSQL
+database emptied with ``flush`` first), and a summary compares them: for each page its p95
+divided by the empty signed-in page's p95 (target <= 1.5 at every size), its p95 at the largest
+size divided by its p95 at the smallest (target <= 1.3: the gallery costs the same at a million
+rows as at ten thousand), and its query count (constant). The empty signed-in page itself is
+compared with a static file of the same size (target <= 4).
 
 What it does:
 1. a fresh data folder in /tmp (or $BENCH_DATA_DIR), SQLite there unless DATABASE_URL is set
@@ -23,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import json
 import os
 import random
 import re
@@ -271,12 +280,70 @@ def p(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def row_counts(raw: str) -> list[int]:
+    """``10000,1000000`` (underscores allowed) → [10000, 1000000]; anything else is an error."""
+    try:
+        counts = [int(part.replace("_", "")) for part in raw.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of row counts: {raw!r}") from None
+    if not counts or any(n < 100 for n in counts):
+        raise argparse.ArgumentTypeError("each row count must be at least 100")
+    return counts
+
+
+def compare(runs: list[dict]) -> None:
+    """The summary across sizes: ÷ floor per size, largest ÷ smallest, query counts."""
+    small, large = runs[0], runs[-1]
+    sizes = " / ".join(f"{r['rows']:,}" for r in runs)
+    print(f"\n== Summary ({small['database']}; rows {sizes})")
+    floor_name = next(n for n in small["pages"] if n.startswith("floor"))
+    print(
+        "  the empty signed-in page ÷ a static file of its size (target <= 4): "
+        + ", ".join(
+            f"{r['pages'][floor_name]['p95'] / r['pages'][floor_name]['static_p95']:.2f}"
+            f" ({r['pages'][floor_name]['p95'] * 1000:.2f} ms) at {r['rows']:,}"
+            for r in runs
+        )
+    )
+    head = "".join(f"{'÷ floor @' + format(r['rows'], ','):>18s}" for r in runs)
+    print(f"  {'page':18s}{head} {'large÷small':>12s} {'queries':>14s}")
+    worst_floor = worst_growth = 0.0
+    for name in small["pages"]:
+        if name.startswith("floor"):
+            continue
+        per_size = [r["pages"][name]["p95"] / r["pages"][floor_name]["p95"] for r in runs]
+        growth = large["pages"][name]["p95"] / small["pages"][name]["p95"]
+        queries = " / ".join(str(r["pages"][name]["queries"][0]) for r in runs)
+        worst_floor = max(worst_floor, *per_size)
+        worst_growth = max(worst_growth, growth)
+        cells = "".join(f"{v:18.2f}" for v in per_size)
+        print(f"  {name:18s}{cells} {growth:12.2f} {queries:>14s}")
+    print(
+        f"\n  worst ÷ floor: {worst_floor:.2f} (target <= 1.5); "
+        f"worst large÷small: {worst_growth:.2f} (target <= 1.3)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--rows", type=row_counts, default=[100_000], help="e.g. 10000,1000000")
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--keep", action="store_true", help="keep the data folder")
+    parser.add_argument("--json", help=argparse.SUPPRESS)  # one size's figures, for the summary
     args = parser.parse_args()
+    if len(args.rows) > 1:
+        runs = []
+        with tempfile.TemporaryDirectory(prefix="fd-bench-runs-") as folder:
+            for rows in args.rows:
+                out = Path(folder) / f"{rows}.json"
+                print(f"\n######## {rows:,} rows", flush=True)
+                command = [sys.executable, __file__, "--rows", str(rows), "--json", str(out)]
+                command += ["--requests", str(args.requests)] + (["--keep"] if args.keep else [])
+                subprocess.run(command, check=True)
+                runs.append(json.loads(out.read_text()))
+        compare(runs)
+        return
+    args.rows = args.rows[0]
 
     data_dir = Path(os.environ.get("BENCH_DATA_DIR") or tempfile.mkdtemp(prefix="fd-bench-"))
     if data_dir.exists():
@@ -292,6 +359,10 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    from django.db import connection as db
+
+    if db.vendor != "sqlite":  # a throwaway database named by DATABASE_URL: start it empty
+        call_command("flush", interactive=False, verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
     fill(args.rows)
     from django.contrib.auth import get_user_model
@@ -301,9 +372,11 @@ def main() -> None:
 
     print("\nSQL queries per request (48 / 96 items per page):", flush=True)
     sizes = {}
+    results: dict[str, dict] = {}
     for name, url in urls.items():
         at48, at96, size = count_queries(user, url, htmx=name.startswith("load more"))
         sizes[name] = size
+        results[name] = {"queries": [at48, at96], "bytes": size}
         print(f"  {name:18s} {at48:3d} / {at96:3d}   {size:7d} bytes")
 
     blob_dir = data_dir / "static" / "bench"
@@ -369,6 +442,11 @@ def main() -> None:
                 floor = p(page_times, 0.95)
             else:
                 worst = max(worst, ratio)
+            results[name].update(
+                p50=statistics.median(page_times),
+                p95=p(page_times, 0.95),
+                static_p95=p(static_times, 0.95),
+            )
             print(
                 f"  {name:18s} {statistics.median(page_times) * 1000:8.2f} "
                 f"{p(page_times, 0.95) * 1000:8.2f} {p(static_times, 0.95) * 1000:11.2f} "
@@ -376,6 +454,12 @@ def main() -> None:
                 flush=True,
             )
         print(f"\nworst ratio: {worst:.2f} (target <= 3)")
+        if args.json:
+            Path(args.json).write_text(
+                json.dumps(
+                    {"rows": args.rows, "database": connections["default"].vendor, "pages": results}
+                )
+            )
     finally:
         server.terminate()
         server.wait(15)
