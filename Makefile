@@ -11,7 +11,7 @@ export PYTHONUNBUFFERED := 1
 .PHONY: run test lint fmt bench check browser-deps clean help
 
 help:
-	@echo "make run    start flowdash on http://127.0.0.1:8000 (web, worker, beat, Redis, simulator)"
+	@echo "make run    start flowdash on http://127.0.0.1:$${FLOWDASH_PORT:-8000} (web, worker, beat, Redis, simulator)"
 	@echo "make test   install the dev tools and run the whole test suite"
 	@echo "make lint   ruff check; make fmt   ruff format"
 	@echo "make bench  run the benchmarks in bench/"

@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 from kombu import Queue
 
 from flowdash.lib.env import (
+    ConfigError,
     EnvReader,
     check_redis_url,
     database_config,
@@ -257,6 +258,10 @@ USEAPI_REAL_BASE_URL = "https://api.useapi.net/v1/google-flow"
 USEAPI_TOKEN = env.str("USEAPI_TOKEN")
 USEAPI_BASE_URL = (env.str("USEAPI_BASE_URL") or USEAPI_REAL_BASE_URL).rstrip("/")
 FLOWDASH_SIM_PORT = env.int("FLOWDASH_SIM_PORT", 8765)
+# The web server's port for `make run` (the Procfile and the launch text read it).
+FLOWDASH_PORT = env.int("FLOWDASH_PORT", 8000)
+if not 1 <= FLOWDASH_PORT <= 65535:
+    raise ConfigError("FLOWDASH_PORT", f"must be a port number (1-65535), not {FLOWDASH_PORT}")
 FLOWDASH_SIM_TOKEN = env.str("FLOWDASH_SIM_TOKEN", "user:1000-sandbox")
 FLOWDASH_SIM_SPEED = env.float("FLOWDASH_SIM_SPEED", 20.0)
 SANDBOX_BASE_URL = f"http://127.0.0.1:{FLOWDASH_SIM_PORT}/v1/google-flow"

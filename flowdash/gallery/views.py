@@ -10,16 +10,19 @@ Who may do what (enforced here, not only in menus):
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.html import escape
 from django.utils.http import content_disposition_header
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from flowdash.gallery import services
@@ -65,7 +68,7 @@ def gallery_view(request):
     context = {
         "filters": filters,
         "items": items,
-        "cards_html": render_cards(items),
+        "cards_html": _cards_in_view(render_cards(items), filters),
         "next_cursor": next_cursor,
         "base_query": filters.querystring(),
         "more_query": filters.querystring(cursor=next_cursor) if next_cursor else "",
@@ -87,6 +90,42 @@ def gallery_view(request):
         has_any=bool(items) or Media.objects.exists(),
     )
     return render(request, "gallery/index.html", context)
+
+
+_CARD_LINK = re.compile(r'href="/gallery/(\d+)/"')
+
+
+def _cards_in_view(cards_html: SafeString, filters: GalleryFilters) -> SafeString:
+    """The cached cards, their links carrying the current filters, so an item opened from a
+    filtered grid steps to the previous and next item of the same view."""
+    query = filters.querystring()
+    if not query:
+        return cards_html
+    suffix = escape(query)
+    linked = _CARD_LINK.sub(lambda m: f'href="/gallery/{m[1]}/?{suffix}"', cards_html)
+    return mark_safe(linked)  # noqa: S308 - escaped cards, an escaped query string
+
+
+def neighbours(media: Media, filters: GalleryFilters, user) -> tuple[int | None, int | None]:
+    """The items just newer and just older than ``media`` in the grid's order (newest first)
+    among those ``filters`` show: the detail page's previous and next."""
+    qs = filters.queryset(user)
+    at, pk = media.created_at, media.pk
+    newer = (
+        qs.filter(created_at__gte=at)
+        .filter(Q(created_at__gt=at) | Q(pk__gt=pk))
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    older = (
+        qs.filter(created_at__lte=at)
+        .filter(Q(created_at__lt=at) | Q(pk__lt=pk))
+        .order_by("-created_at", "-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return newer, older
 
 
 # --- one item ------------------------------------------------------------------------------------
@@ -129,7 +168,17 @@ def _detail_context(request, media: Media, **extra) -> dict:
 @require_GET
 def detail_view(request, pk: int):
     media = _media(pk)
-    return render(request, "gallery/detail.html", _detail_context(request, media))
+    filters = GalleryFilters.from_query(request.GET, request.user)
+    newer, older = neighbours(media, filters, request.user)
+    query = filters.querystring()
+    suffix = f"?{query}" if query else ""
+    steps = {
+        "prev_url": f"{reverse('gallery:detail', args=[newer])}{suffix}" if newer else "",
+        "next_url": f"{reverse('gallery:detail', args=[older])}{suffix}" if older else "",
+        "back_url": f"{reverse('gallery:index')}{suffix}",
+        "in_view": bool(filters.active),
+    }
+    return render(request, "gallery/detail.html", _detail_context(request, media, **steps))
 
 
 def _stored_file(media: Media):

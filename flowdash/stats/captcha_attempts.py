@@ -48,6 +48,7 @@ class CaptchaSummary:
     attempts: int = 0
     successes: int = 0
     total_ms: int = 0
+    timed_jobs: int = 0
     cost: float = 0.0
     cost_unknown_attempts: int = 0
     providers: dict[str, ProviderFigures] = field(default_factory=dict)
@@ -58,7 +59,7 @@ class CaptchaSummary:
 
     @property
     def avg_job_ms(self) -> float | None:
-        return round(self.total_ms / self.jobs) if self.jobs else None
+        return round(self.total_ms / self.timed_jobs) if self.timed_jobs else None
 
     @property
     def success_rate(self) -> float | None:
@@ -75,6 +76,13 @@ def _int(value: Any) -> int | None:
     return int(value)
 
 
+def _duration_ms(record: Mapping[str, Any]) -> int | None:
+    """The solve time of a block or an attempt: ``durationMs`` as the API sends it, or
+    ``duration_ms`` as flowdash's jobs record it (see jobs.services._record_captcha)."""
+    value = _int(record.get("durationMs"))
+    return value if value is not None else _int(record.get("duration_ms"))
+
+
 def summarize_captcha_blocks(blocks: Iterable[Mapping[str, Any] | None]) -> CaptchaSummary:
     """Attempts per job, solve time per provider and a cost estimate, from captcha blocks.
 
@@ -89,15 +97,19 @@ def summarize_captcha_blocks(blocks: Iterable[Mapping[str, Any] | None]) -> Capt
             attempts = [
                 {
                     "service": block.get("service"),
-                    "durationMs": block.get("durationMs"),
+                    "durationMs": _duration_ms(block),
                     "success": True,
                 }
             ]
         summary.jobs += 1
-        job_ms = _int(block.get("durationMs"))
+        job_ms = _duration_ms(block)
         if job_ms is None:
-            job_ms = sum(_int(a.get("durationMs")) or 0 for a in attempts if isinstance(a, Mapping))
-        summary.total_ms += job_ms
+            timed = [_duration_ms(a) for a in attempts if isinstance(a, Mapping)]
+            timed = [ms for ms in timed if ms is not None]
+            job_ms = sum(timed) if timed else None
+        if job_ms is not None:  # a job without any recorded time is not averaged as 0 ms
+            summary.total_ms += job_ms
+            summary.timed_jobs += 1
         for attempt in attempts:
             if not isinstance(attempt, Mapping):
                 continue
@@ -108,7 +120,7 @@ def summarize_captcha_blocks(blocks: Iterable[Mapping[str, Any] | None]) -> Capt
             if attempt.get("success") is True:
                 figures.successes += 1
                 summary.successes += 1
-            ms = _int(attempt.get("durationMs"))
+            ms = _duration_ms(attempt)
             if ms is not None:
                 figures.total_ms += ms
                 figures.timed += 1

@@ -13,8 +13,11 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 WIDTH, HEIGHT = 720, 240
-PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 48, 12, 12, 28
+PAD_TOP, PAD_BOTTOM = 22, 28
 MAX_POINTS = 60
+# Up to this many readings a series draws each one as a point that shows its value on hover or
+# keyboard focus; beyond, the line alone (the table below the chart holds every number).
+MAX_MARKED_POINTS = 60
 PALETTE_SIZE = 8
 
 
@@ -109,6 +112,12 @@ def samples_from(
     return [(r["bucket"], r[name_field], r["value"]) for r in rows]
 
 
+def _pct(fraction: float) -> float:
+    """Where a fraction of the time axis sits, in % of the chart's width (1% kept each side so
+    the first and last points are whole)."""
+    return round(1 + 98 * fraction, 2)
+
+
 def line_chart(
     times: list[datetime],
     values: dict[str, list[float | None]],
@@ -122,12 +131,19 @@ def line_chart(
 ) -> dict:
     """A line chart (one line per series) plus the table of the same numbers.
 
+    The chart fills its card at any width: horizontal positions are percentages of the width
+    and the lines are drawn in a stretched inner box whose strokes do not stretch, so the text
+    keeps its real size (readable on a phone) instead of shrinking with a scaled drawing.
+    Every reading is a point with its value (hover or keyboard focus shows it); a series with
+    a single reading is drawn as a marked point labelled with its value.
+
     ``daily``: one point per day, labelled with dates only.
     """
     names = list(values)
     chart = {
         "title": title,
         "unit": unit,
+        "unit_suffix": _unit_suffix(unit),
         "width": WIDTH,
         "height": HEIGHT,
         "series": [],
@@ -146,34 +162,52 @@ def line_chart(
     top = y_max or _nice_max(
         max((v for vs in values.values() for v in vs if v is not None), default=0)
     )
-    plot_w = WIDTH - PAD_LEFT - PAD_RIGHT
     plot_h = HEIGHT - PAD_TOP - PAD_BOTTOM
 
-    def x_of(at: datetime) -> float:
-        return round(PAD_LEFT + plot_w * (at - since) / (until - since), 1)
+    def fraction(at: datetime) -> float:
+        return min(1.0, max(0.0, (at - since) / (until - since)))
 
     def y_of(value: float) -> float:
         return round(PAD_TOP + plot_h * (1 - min(value, top) / top), 1)
 
+    long_range = (until - since) > timedelta(days=1)
+    point_fmt = "%Y-%m-%d" if daily else ("%b %d %H:%M" if long_range else "%H:%M:%S")
+    suffix = chart["unit_suffix"]
     for i, name in enumerate(names):
-        points = [
-            (x_of(t), y_of(v)) for t, v in zip(times, values[name], strict=True) if v is not None
-        ]
-        d = " ".join(f"{'M' if j == 0 else 'L'}{x},{y}" for j, (x, y) in enumerate(points))
+        points = []
+        for t, v in zip(times, values[name], strict=True):
+            if v is None:
+                continue
+            f = fraction(t)
+            when = (t if daily else timezone.localtime(t)).strftime(point_fmt)
+            points.append(
+                {
+                    "x": _pct(f),
+                    "px": round(10 * _pct(f), 1),  # the same place in the 0-1000 line box
+                    "y": y_of(v),
+                    "value": f"{_fmt(v)}{suffix}",
+                    "when": when,
+                    "anchor": "start" if f < 0.2 else "end" if f > 0.8 else "middle",
+                }
+            )
+        d = " ".join(
+            f"{'M' if j == 0 else 'L'}{p['px']},{round(p['y'] - PAD_TOP, 1)}"
+            for j, p in enumerate(points)
+        )
         chart["series"].append(
             {
                 "name": name,
                 "color": i % PALETTE_SIZE,
-                "d": d,
-                "dots": points if len(points) <= 40 else [],
+                "d": d if len(points) > 1 else "",
+                "points": points if len(points) <= MAX_MARKED_POINTS else [],
+                "single": points[0] if len(points) == 1 else None,
                 "last": next((v for v in reversed(values[name]) if v is not None), None),
             }
         )
     chart["y_ticks"] = [
-        {"y": y_of(top * f), "label": _fmt(top * f)} for f in (0, 0.25, 0.5, 0.75, 1)
+        {"y": y_of(top * f), "label": f"{_fmt(top * f)}{suffix}"} for f in (0, 0.25, 0.5, 0.75, 1)
     ]
     local_since, local_until = timezone.localtime(since), timezone.localtime(until)
-    long_range = (until - since) > timedelta(days=1)
     fmt = (
         "%b %d %H:%M"
         if long_range
@@ -185,8 +219,10 @@ def line_chart(
         fmt = "%b %d"
     chart["x_ticks"] = [
         {
-            "x": x_of(since + (until - since) * f),
+            "x": _pct(f),
             "label": timezone.localtime(since + (until - since) * f).strftime(fmt),
+            "anchor": "start" if f == 0 else "end" if f == 1 else "middle",
+            "minor": f in (0.25, 0.75),
         }
         for f in (0, 0.25, 0.5, 0.75, 1)
     ]
@@ -204,41 +240,49 @@ def line_chart(
         for k, t in enumerate(times)
     ]
     chart["plot"] = {
-        "left": PAD_LEFT,
-        "right": WIDTH - PAD_RIGHT,
         "top": PAD_TOP,
         "bottom": HEIGHT - PAD_BOTTOM,
+        "height": plot_h,
+        "x_label_y": HEIGHT - 8,
     }
     return chart
+
+
+def _unit_suffix(unit: str) -> str:
+    """How a value shows its unit: "92%" but "3 jobs"."""
+    if not unit:
+        return ""
+    return unit if unit == "%" else f" {unit}"
 
 
 def bar_chart(
     items: list[tuple[str, float | None]], *, title: str, unit: str = "", x_max: float | None = None
 ) -> dict:
-    """Horizontal bars, one per item, plus the table of the same numbers."""
-    row_h, label_w, width = 26, 130, WIDTH
+    """Horizontal bars, one per item, each under its name and value, plus the table of the
+    same numbers. Bar lengths are percentages of the card's width, so the chart reflows on a
+    phone with its text at full size."""
+    row_h = 40
     top = x_max or _nice_max(max((v for _, v in items if v is not None), default=0))
-    plot_w = width - label_w - 80
+    suffix = _unit_suffix(unit)
     bars = []
     for i, (name, value) in enumerate(items):
-        length = 0 if value is None else round(plot_w * min(value, top) / top, 1)
+        length = 0 if value is None else round(100 * min(value, top) / top, 2)
         bars.append(
             {
                 "name": name,
                 "value": _fmt(value),
-                "y": 6 + i * row_h,
+                "shown": f"{_fmt(value)}{suffix}" if value is not None else "no figure",
+                "y": 4 + i * row_h + 18,
                 "w": length,
                 "color": i % PALETTE_SIZE,
-                "text_x": label_w + length + 6,
-                "text_y": 6 + i * row_h + 13,
+                "text_y": 4 + i * row_h + 13,
             }
         )
     return {
         "title": title,
         "unit": unit,
-        "width": width,
-        "height": 12 + row_h * len(items),
-        "label_w": label_w,
+        "width": WIDTH,
+        "height": 8 + row_h * len(items),
         "bars": bars,
         "empty": not items,
     }

@@ -91,7 +91,12 @@ def load_chart_data(kind: str, since, until) -> tuple[dict, dict]:
     rows = charts.samples_from(samples, "taken_at", "email", "executing", since, until)
     times, load = charts.bucket_points(rows, since, until)
     load_chart = charts.line_chart(
-        times, load, title="Executing jobs per account" + note, since=since, until=until
+        times,
+        load,
+        title="Executing jobs per account" + note,
+        unit="jobs",
+        since=since,
+        until=until,
     )
     return score_chart, load_chart
 
@@ -184,7 +189,7 @@ def _stats_tables(snapshot: CaptchaStatsSnapshot | None, everyone: CaptchaStatsS
         x_max=100,
     )
     volume_chart = charts.bar_chart(
-        [(r.provider, r.sample_size) for r in rows], title="Attempts by provider"
+        [(r.provider, r.sample_size) for r in rows], title="Attempts by provider", unit="attempts"
     )
     return rows, rate_chart, volume_chart
 
@@ -217,6 +222,7 @@ def captcha_history_charts(days: int, now=None) -> tuple[dict, dict, dict]:
         times,
         values,
         title="Your attempts per day by provider",
+        unit="attempts",
         since=first_day,
         until=last_day,
         daily=True,
@@ -226,6 +232,7 @@ def captcha_history_charts(days: int, now=None) -> tuple[dict, dict, dict]:
         times,
         values,
         title="Your success rate per day (%)",
+        unit="%",
         y_max=100,
         since=first_day,
         until=last_day,
@@ -249,6 +256,7 @@ def captcha_history_charts(days: int, now=None) -> tuple[dict, dict, dict]:
         since=since,
         until=now,
         title="All users' success rate over time (%)",
+        unit="%",
     )
     return volume_chart, rate_chart, everyone_chart
 

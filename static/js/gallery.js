@@ -70,4 +70,27 @@
     });
     drop.forEach(function (key) { params.delete(key); });
   });
+
+  // One item: j / → for the older item, k / ← for the newer one (in the grid's current view).
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || event.shiftKey) return;
+    var target = event.target;
+    var tag = target && target.tagName ? target.tagName.toLowerCase() : "";
+    if (tag === "input" || tag === "textarea" || tag === "select" || tag === "video" ||
+        (target && target.isContentEditable)) return;
+    var step = { j: "next", ArrowRight: "next", k: "prev", ArrowLeft: "prev" }[event.key];
+    if (!step) return;
+    var link = document.querySelector('[data-steps] a[data-step="' + step + '"]');
+    if (!link) return;
+    event.preventDefault();
+    window.location.href = link.href;
+  });
+
+  // "/" from another page opens the gallery at #search: the cursor goes to the search box.
+  function focusSearch() {
+    var box = document.getElementById("g-q");
+    if (box && window.location.hash === "#search") box.focus();
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", focusSearch);
+  else focusSearch();
 })();

@@ -95,13 +95,17 @@ def test_extend_build_a_scene_join_play_and_trace_it_back(
     page.goto(f"/postprod/scene/?account={ultra.pk}&aspect=landscape")
     rows = page.locator("#scene-list .pp-clip")
     assert rows.count() == 3
-    # Newest first on arrival: other, extended, first. Put them in story order.
+    # Newest first on arrival: other, extended, first. Ticked in story order, they stand in
+    # that order at the top.
     for media in (first, extended, other):
         page.locator(f'[data-clip="{media.pk}"] input[name="clip"]').check()
-    page.locator(f'[data-clip="{first.pk}"] .pp-handle').drag_to(
-        page.locator(f'[data-clip="{other.pk}"]'), target_position={"x": 20, "y": 2}
-    )
+    order = [int(x) for x in rows.evaluate_all("rs => rs.map(r => r.dataset.clip)")]
+    assert order == [first.pk, extended.pk, other.pk]
+    # Reordering still works: extended up one place, then first dragged back to the top.
     page.get_by_role("button", name=f"Move video {extended.pk} up").click()
+    page.locator(f'[data-clip="{first.pk}"] .pp-handle').drag_to(
+        page.locator(f'[data-clip="{extended.pk}"]'), target_position={"x": 20, "y": 2}
+    )
     order = [int(x) for x in rows.evaluate_all("rs => rs.map(r => r.dataset.clip)")]
     assert order == [first.pk, extended.pk, other.pk]
     assert page.locator(f'[name="trim_start_{extended.pk}"]').input_value() == "1"

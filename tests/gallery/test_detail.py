@@ -183,3 +183,36 @@ def test_pending_and_lost_items_say_so_without_a_download(viewer_client):
     text = viewer_client.get(reverse("gallery:detail", args=[lost.pk])).text
     assert "The file is lost" in text and "missing from storage" in text
     assert reverse("gallery:download", args=[lost.pk]) not in text
+
+
+@pytest.mark.django_db
+def test_previous_and_next_stay_within_the_grids_filters(viewer_client):
+    from datetime import UTC, datetime, timedelta
+
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    made = []
+    for i, model in enumerate(["imagen-4", "nano-banana", "imagen-4", "nano-banana", "imagen-4"]):
+        item = make_media(prompt=f"item {i}", model=model)
+        Media.objects.filter(pk=item.pk).update(created_at=t0 + timedelta(minutes=i))
+        made.append(item)
+    middle = made[2]  # an imagen-4 item; the grid shows newest first
+
+    # From the filtered grid, the card's link keeps the filter...
+    grid = viewer_client.get(reverse("gallery:index"), {"model": "imagen-4"})
+    assert f'href="/gallery/{middle.pk}/?model=imagen-4"' in grid.text
+
+    # ...and the item steps to the newer and older imagen-4 items, skipping nano-banana ones.
+    page = viewer_client.get(reverse("gallery:detail", args=[middle.pk]), {"model": "imagen-4"})
+    assert page.context["prev_url"] == f"/gallery/{made[4].pk}/?model=imagen-4"
+    assert page.context["next_url"] == f"/gallery/{made[0].pk}/?model=imagen-4"
+    assert page.context["back_url"] == "/gallery/?model=imagen-4"
+
+    # Without a filter, the neighbours are the adjacent items of the whole gallery.
+    plain = viewer_client.get(reverse("gallery:detail", args=[middle.pk]))
+    assert plain.context["prev_url"] == f"/gallery/{made[3].pk}/"
+    assert plain.context["next_url"] == f"/gallery/{made[1].pk}/"
+
+    # The oldest has no "older", the newest no "newer".
+    oldest = viewer_client.get(reverse("gallery:detail", args=[made[0].pk]))
+    assert oldest.context["next_url"] == ""
+    assert 'rel="next"' not in oldest.text

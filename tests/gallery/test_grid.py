@@ -21,7 +21,10 @@ T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 def card_ids(response) -> list[int]:
     import re
 
-    return [int(pk) for pk in re.findall(r'class="g-thumb" href="/gallery/(\d+)/"', response.text)]
+    return [
+        int(pk)
+        for pk in re.findall(r'class="g-thumb" href="/gallery/(\d+)/(?:\?[^"]*)?"', response.text)
+    ]
 
 
 def rows(n: int, **fields) -> list[Media]:
