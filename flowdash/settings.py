@@ -67,6 +67,8 @@ INSTALLED_APPS = [
     "flowdash.stats",
     "flowdash.dashboard",
     "flowdash.simulator",
+    "flowdash.spending",
+    "flowdash.batches",
 ]
 
 MIDDLEWARE = [
@@ -220,6 +222,23 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 3600.0,
         "options": {"expires": 3500},
     },
+}
+
+# Batches (flowdash/batches): rows are released to the job queue in small waves so a batch never
+# holds a worker slot per row nor starves a single job sent after it. A running batch keeps at
+# most FLOWDASH_BATCH_BUFFER of its jobs queued (not yet sent); beat tops it up every
+# FLOWDASH_BATCH_RELEASE_SECONDS.
+FLOWDASH_BATCH_BUFFER = env.int("FLOWDASH_BATCH_BUFFER", 8)
+FLOWDASH_BATCH_RELEASE_SECONDS = env.float("FLOWDASH_BATCH_RELEASE_SECONDS", 2.0)
+CELERY_BEAT_SCHEDULE["release-batch-rows"] = {
+    "task": "flowdash.batches.tasks.release_batches_task",
+    "schedule": FLOWDASH_BATCH_RELEASE_SECONDS,
+    "options": {"expires": FLOWDASH_BATCH_RELEASE_SECONDS * 0.9},
+}
+CELERY_BEAT_SCHEDULE["settle-job-charges"] = {
+    "task": "flowdash.spending.tasks.settle_charges_task",
+    "schedule": 300.0,
+    "options": {"expires": 290},
 }
 
 # --- The useapi.net Google Flow API and its simulator ------------------------------------------

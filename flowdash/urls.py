@@ -12,6 +12,8 @@ urlpatterns = [
     path("", include("flowdash.jobs.hook_urls")),
     path("", include("flowdash.gallery.urls")),
     path("", include("flowdash.stats.urls")),
+    path("", include("flowdash.spending.urls")),
+    path("", include("flowdash.batches.urls")),
     path("django-admin/", admin.site.urls),
 ]
 
