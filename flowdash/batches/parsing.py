@@ -163,7 +163,7 @@ def csv_rows(data: bytes) -> list[RawRow]:
                 continue
             if len(rows) >= MAX_ROWS:
                 raise _too_many("The file")
-            cells = {m: record[i].strip() for i, m in meanings.items() if i < len(record)}
+            cells = {m: record[i].strip() if i < len(record) else "" for i, m in meanings.items()}
             columns = {
                 m: f"column {column_letter(i)} ({header[i].strip()})" for i, m in meanings.items()
             }

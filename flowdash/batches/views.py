@@ -94,11 +94,27 @@ def _rows(batch: Batch):
     )
 
 
+def _shown(row: BatchRow) -> dict:
+    """What the preview shows per column: the checked value, else what the source said."""
+    params, cells = row.params or {}, row.cells or {}
+    shown = {}
+    for key in ("model", "aspect_ratio", "count", "seed"):
+        value = params.get(key)
+        shown[key] = cells.get(key, "") if value in (None, "") else value
+    if row.account is not None:
+        shown["account"] = row.account.address
+    else:
+        shown["account"] = cells.get("account") or "auto"
+    shown["model"] = shown["model"] or "auto"
+    return shown
+
+
 def _detail_context(request, batch: Batch) -> dict:
     rows = list(_rows(batch))
     for row in rows:
         row.shown_status = services.row_status(row)
         row.files = list(row.job.media.all()) if row.job_id else []
+        row.shown = _shown(row)
     context = {
         "batch": batch,
         "rows": rows,
