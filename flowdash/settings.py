@@ -233,7 +233,8 @@ FLOWDASH_BATCH_RELEASE_SECONDS = env.float("FLOWDASH_BATCH_RELEASE_SECONDS", 2.0
 CELERY_BEAT_SCHEDULE["release-batch-rows"] = {
     "task": "flowdash.batches.tasks.release_batches_task",
     "schedule": FLOWDASH_BATCH_RELEASE_SECONDS,
-    "options": {"expires": FLOWDASH_BATCH_RELEASE_SECONDS * 0.9},
+    # beside the reconciler: a wave is not held up by the backlog of other tasks
+    "options": {"expires": FLOWDASH_BATCH_RELEASE_SECONDS * 0.9, "queue": "flowdash.control"},
 }
 CELERY_BEAT_SCHEDULE["settle-job-charges"] = {
     "task": "flowdash.spending.tasks.settle_charges_task",

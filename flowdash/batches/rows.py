@@ -72,6 +72,25 @@ class Lookups:
             ):
                 self.assets.setdefault(name, []).append(pk)
         self.prices: dict[tuple, Any] = {}
+        self.forms: dict[str, ImageForm | VideoForm] = {}
+
+    def bound_form(self, kind: str, data: MultiValueDict) -> ImageForm | VideoForm:
+        """The studio's form for ``kind`` bound to ``data``.
+
+        One instance per kind serves every row: building a studio form reads the accounts and
+        copies its fields (most of a row's cost), while its rules only read the bound data.
+        Rebinding resets exactly what Django's ``BaseForm`` caches per binding (errors,
+        cleaned data, bound fields)."""
+        form = self.forms.get(kind)
+        if form is None:
+            form = self.forms[kind] = (VideoForm if kind == "video" else ImageForm)(data)
+            return form
+        form.data = data
+        form.is_bound = True
+        form._errors = None
+        form._bound_fields_cache = {}
+        form.__dict__.pop("cleaned_data", None)
+        return form
 
     def asset_token(self, name: str) -> tuple[str | None, str]:
         found = self.assets.get(name, [])
@@ -167,8 +186,7 @@ def check_row(row: RawRow, defaults: dict[str, Any], lookups: Lookups, user) -> 
         data["mode"] = [
             "frames" if "start" in data else "references" if "references" in data else "text"
         ]
-    form_class = VideoForm if kind == "video" else ImageForm
-    form = form_class(MultiValueDict(data))
+    form = lookups.bound_form(kind, MultiValueDict(data))
     model = data.get("model", [""])[0]
     offered = {str(value) for value, _ in form.fields["model"].choices}
     if model and model not in offered:
