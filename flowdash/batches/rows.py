@@ -187,6 +187,10 @@ def check_row(row: RawRow, defaults: dict[str, Any], lookups: Lookups, user) -> 
             "frames" if "start" in data else "references" if "references" in data else "text"
         ]
     form = lookups.bound_form(kind, MultiValueDict(data))
+    if "aspect_ratio" not in data and form.fields["aspect_ratio"].initial:
+        # Neither the row nor the batch says: the studio's own preselected ratio.
+        data["aspect_ratio"] = [str(form.fields["aspect_ratio"].initial)]
+        form = lookups.bound_form(kind, MultiValueDict(data))
     model = data.get("model", [""])[0]
     offered = {str(value) for value, _ in form.fields["model"].choices}
     if model and model not in offered:

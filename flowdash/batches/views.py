@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,6 +22,8 @@ from flowdash.team.roles import ADMIN, CREATOR, has_role
 
 Row = BatchRow.Status
 RECENT = 20
+BAD_LISTED = 200  # bad rows named above the table (the table and the export have them all)
+PAGE_SIZE = 100  # rows per page of the preview and of the live table (all rows are checked)
 
 
 def _visible(request, pk: int) -> Batch:
@@ -110,7 +114,8 @@ def _shown(row: BatchRow) -> dict:
 
 
 def _detail_context(request, batch: Batch) -> dict:
-    rows = list(_rows(batch))
+    page = Paginator(_rows(batch), PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
     for row in rows:
         row.shown_status = services.row_status(row)
         row.files = list(row.job.media.all()) if row.job_id else []
@@ -118,18 +123,22 @@ def _detail_context(request, batch: Batch) -> dict:
     context = {
         "batch": batch,
         "rows": rows,
+        "page": page,
         "progress": services.progress(batch),
         "live": services.is_live(batch),
         "can_manage": has_role(request.user, CREATOR),
     }
     if batch.status == Batch.Status.DRAFT:
-        valid = [r for r in rows if r.status == Row.READY]
-        total = sum(r.credits or 0 for r in valid)
+        valid = BatchRow.objects.filter(batch=batch, status=Row.READY)
+        total = valid.aggregate(total=Sum("credits"))["total"] or 0
         context.update(
-            valid=valid,
-            bad=[r for r in rows if r.status == Row.INVALID],
+            valid_count=valid.count(),
+            bad=BatchRow.objects.filter(batch=batch, status=Row.INVALID).order_by("number")[
+                :BAD_LISTED
+            ],
+            bad_count=BatchRow.objects.filter(batch=batch, status=Row.INVALID).count(),
             total=total,
-            unknown_prices=sum(1 for r in valid if r.credits is None),
+            unknown_prices=valid.filter(credits__isnull=True).count(),
             refusal=budget.refusal(request.user, total),
             left=budget.left_today(request.user),
         )

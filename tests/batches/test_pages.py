@@ -268,3 +268,19 @@ def test_other_people_cannot_see_or_act(client, creator_client, make_user):
     client.force_login(make_user("vic", "viewer"))
     assert client.post("/batches/", {"source": "paste", "prompts": "a"}).status_code == 403
     assert client.get("/batches/99999999999999999999999/").status_code == 404
+
+
+def test_long_preview_is_paged_and_hostile_pages_do_not_break_it(creator_client):
+    prompts = "\n".join(f"p{i}" for i in range(250))
+    creator_client.post(
+        "/batches/",
+        {"source": "paste", "prompts": prompts, "kind": "image", "count": "1"},
+    )
+    batch = the_batch()
+    first = creator_client.get(f"/batches/{batch.pk}/").content.decode()
+    assert "250</strong> rows will run" in first and 'data-row="100"' in first
+    assert 'data-row="101"' not in first and "rows 1–100 of 250" in first
+    last = creator_client.get(f"/batches/{batch.pk}/?page=3").content.decode()
+    assert 'data-row="250"' in last
+    for bad in ("0", "-1", "abc", "99999999999999999999", "²"):
+        assert creator_client.get(f"/batches/{batch.pk}/?page={bad}").status_code == 200
