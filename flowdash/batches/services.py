@@ -4,8 +4,9 @@ Fairness and worker slots: a started batch's rows are not all made into jobs at 
 becomes a job when it is *released*; a running batch keeps at most ``FLOWDASH_BATCH_BUFFER`` of
 its jobs queued (made but not sent yet). The jobs pipeline sends queued image jobs to free image
 slots oldest first, so a single job made while a batch runs waits behind at most that buffer,
-not behind the rest of the batch; a 500-row batch holds no worker thread for a row that is not
-being sent. Beat tops the buffer up every ``FLOWDASH_BATCH_RELEASE_SECONDS``
+not behind the rest of the batch — and while it waits, no batch releases more rows
+(:func:`others_waiting`), since a freshly made job would take a freed slot ahead of it. A
+500-row batch holds no worker thread for a row that is not being sent. Beat tops the buffer up every ``FLOWDASH_BATCH_RELEASE_SECONDS``
 (:func:`release_running`), and starting or retrying releases the first wave at once.
 
 Credits: starting checks the whole batch against the person's daily limit
@@ -27,6 +28,7 @@ from django.utils import timezone
 from flowdash.batches.models import Batch, BatchRow
 from flowdash.batches.parsing import RawRow
 from flowdash.batches.rows import Lookups, check_row
+from flowdash.jobs import capacity
 from flowdash.jobs.models import ACTIVE, Job
 from flowdash.spending import budget
 from flowdash.spending.services import create_priced_job
@@ -106,7 +108,7 @@ def release(batch: Batch) -> int:
     if batch.status != Batch.Status.RUNNING:
         return 0
     queued = BatchRow.objects.filter(batch=batch, job__status=Job.Status.QUEUED).count()
-    room = buffer_size() - queued
+    room = buffer_size() - queued - others_waiting()
     made = 0
     if room > 0:
         waiting = list(
@@ -134,6 +136,23 @@ def release(batch: Batch) -> int:
                 made += 1
     _finish_if_done(batch)
     return made
+
+
+def others_waiting() -> int:
+    """Jobs made outside any batch that wait to be sent: new ones, due ones, and image jobs
+    parked for a free slot. While they wait, batches release nothing more: a job a person
+    sends meanwhile goes after at most a buffer of rows made before it, never after rows made
+    after it (a freshly made job takes a free slot at once, ahead of parked ones)."""
+    now = timezone.now()
+    return (
+        Job.objects.filter(status=Job.Status.QUEUED, batch_row__isnull=True)
+        .filter(
+            Q(next_check_at__isnull=True)
+            | Q(next_check_at__lte=now)
+            | Q(error_code=capacity.SLOT_WAIT)
+        )
+        .count()
+    )
 
 
 def _finish_if_done(batch: Batch) -> None:

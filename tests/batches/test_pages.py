@@ -284,3 +284,25 @@ def test_long_preview_is_paged_and_hostile_pages_do_not_break_it(creator_client)
     assert 'data-row="250"' in last
     for bad in ("0", "-1", "abc", "99999999999999999999", "²"):
         assert creator_client.get(f"/batches/{batch.pk}/?page={bad}").status_code == 200
+
+
+def test_a_job_someone_sends_meanwhile_pauses_the_waves(creator_client, make_user, settings):
+    from flowdash.spending.services import create_priced_job
+
+    settings.FLOWDASH_BATCH_BUFFER = 2
+    creator_client.post(
+        "/batches/",
+        {"source": "paste", "prompts": "a\nb\nc\nd\ne", "kind": "image", "count": "1"},
+    )
+    batch = the_batch()
+    creator_client.post(f"/batches/{batch.pk}/start/", {"confirm": "yes"})
+    batch.refresh_from_db()
+    assert Job.objects.count() == 2
+    single = create_priced_job(
+        "image", {"prompt": "urgent", "count": 1}, user=make_user("dan", "creator")
+    )
+    Job.objects.filter(batch_row__batch=batch).update(status=Job.Status.COMPLETED)
+    assert services.release(batch) == 1  # the buffer less the job waiting outside the batch
+    Job.objects.filter(pk=single.pk).update(status=Job.Status.RUNNING)
+    assert services.release(batch) == 1
+    assert batch.rows.filter(status=BatchRow.Status.WAITING).count() == 1
