@@ -238,8 +238,8 @@ CELERY_BEAT_SCHEDULE["release-batch-rows"] = {
 }
 CELERY_BEAT_SCHEDULE["settle-job-charges"] = {
     "task": "flowdash.spending.tasks.settle_charges_task",
-    "schedule": 300.0,
-    "options": {"expires": 290},
+    "schedule": 60.0,
+    "options": {"expires": 55},
 }
 
 # --- The useapi.net Google Flow API and its simulator ------------------------------------------

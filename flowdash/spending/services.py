@@ -116,6 +116,39 @@ def _note(charge: JobCharge, actual: int | None, note: str) -> bool:
     return True
 
 
+PRICED_KINDS = ("image", "video", "extend", "video_upscale")
+
+
+def record_unpriced(limit: int = 500) -> int:
+    """Price the jobs made without :func:`create_priced_job` (a caller not switched over yet),
+    on the day they were made, so the Spending page misses none. Their limit was not checked
+    before they were sent; this only records them."""
+    from flowdash.jobs.models import Job
+
+    made = 0
+    missing = (
+        Job.objects.filter(charge__isnull=True, kind__in=PRICED_KINDS)
+        .select_related("requested_account")
+        .order_by("pk")[:limit]
+    )
+    for job in missing:
+        quote = price(job.kind, job.params or {}, job.requested_account)
+        _, created = JobCharge.objects.get_or_create(
+            job=job,
+            defaults={
+                "user_id": job.requested_by_id,
+                "account": job.requested_account,
+                "kind": job.kind,
+                "model": quote.model,
+                "credits": quote.credits,
+                "words": (quote.words + " (priced after it was made)")[:200],
+                "charged_on": timezone.localdate(job.created_at),
+            },
+        )
+        made += int(created)
+    return made
+
+
 def settle_finished(limit: int = 500) -> int:
     """Settle the charges of finished jobs not settled yet; returns how many were."""
     from flowdash.jobs.models import FINISHED

@@ -5,7 +5,9 @@ from celery import shared_task
 
 @shared_task(ignore_result=True)
 def settle_charges_task() -> None:
-    """Fill in what finished jobs actually cost, where the account readings tell."""
-    from flowdash.spending.services import settle_finished
+    """Price jobs made without a charge, then fill in what finished jobs actually cost, where
+    the account readings tell."""
+    from flowdash.spending.services import record_unpriced, settle_finished
 
+    record_unpriced()
     settle_finished()

@@ -194,3 +194,16 @@ def test_actual_cost_unknown_when_jobs_overlap(creator_user, pro):
     assert settle(a.charge)
     a.charge.refresh_from_db()
     assert a.charge.actual_credits is None and "other paid jobs" in a.charge.actual_note
+
+
+def test_jobs_made_elsewhere_are_priced_after_the_fact(creator_user, pro):
+    from flowdash.jobs.queue import create_job
+    from flowdash.spending.services import record_unpriced
+
+    job = create_job("video", video(count=2), user=creator_user, requested_account=pro)
+    create_job("image", {"prompt": "x", "count": 1}, user=creator_user)
+    assert record_unpriced() == 2
+    assert record_unpriced() == 0
+    job.refresh_from_db()
+    assert job.charge.credits == 200 and job.charge.charged_on == budget.today()
+    assert budget.spent(creator_user) == 200
