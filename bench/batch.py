@@ -51,6 +51,10 @@ def csv_bytes(rows: int) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
+def celery(*args: str) -> list[str]:
+    return [sys.executable, "-m", "celery", "-A", "flowdash", *args]
+
+
 def best_of(times: int, action) -> float:
     best = float("inf")
     for _ in range(times):
@@ -196,40 +200,14 @@ def run(args, data_dir: Path, sim, procs) -> None:
     # --- the batch, and one job of someone else's after it started -----------------------------
     log = data_dir / "worker.log"
     worker = procs.start(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "flowdash",
-            "worker",
-            "--pool",
-            "threads",
-            "--concurrency",
-            str(args.concurrency),
-            "--loglevel",
-            "INFO",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
+        celery("worker", "--pool", "threads", "--concurrency", str(args.concurrency))
+        + ["--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
         env,
         log,
     )
     pipeline_bench.wait_worker(log, worker)
     procs.start(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "flowdash",
-            "beat",
-            "-s",
-            str(data_dir / "beat-schedule"),
-            "--loglevel",
-            "WARNING",
-        ],
+        celery("beat", "-s", str(data_dir / "beat-schedule"), "--loglevel", "WARNING"),
         env,
         data_dir / "beat.log",
     )

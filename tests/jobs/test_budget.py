@@ -60,8 +60,8 @@ def test_studio_form_is_refused_by_the_one_check(limited, accounts):
     assert Job.objects.count() == 1
 
 
-def test_a_batch_is_refused_before_anything_is_sent(client, limited, accounts):
-    client.force_login(limited)
+def preview_quality_batch(client, account) -> Batch:
+    """One row: a 4-video Veo 3.1 Quality job on ``account`` (400 credits), previewed."""
     client.post(
         "/batches/",
         {
@@ -71,10 +71,15 @@ def test_a_batch_is_refused_before_anything_is_sent(client, limited, accounts):
             "model": "veo-3.1-quality",
             "count": "4",
             "aspect_ratio": "landscape",
-            "account": accounts[PRO].pk,
+            "account": account.pk,
         },
     )
-    batch = Batch.objects.get()
+    return Batch.objects.get()
+
+
+def test_a_batch_is_refused_before_anything_is_sent(client, limited, accounts):
+    client.force_login(limited)
+    batch = preview_quality_batch(client, accounts[PRO])
     page = client.get(f"/batches/{batch.pk}/").content.decode()
     assert REFUSAL in page
     response = client.post(f"/batches/{batch.pk}/start/", {"confirm": "yes"}, follow=True)
@@ -87,19 +92,7 @@ def test_a_retry_is_refused(client, limited, accounts, settings):
     # A batch started while the day was young (no limit yet), whose one row failed.
     PersonLimit.objects.filter(user=limited).update(daily_credits=None)
     client.force_login(limited)
-    client.post(
-        "/batches/",
-        {
-            "source": "paste",
-            "prompts": "a storm over the sea",
-            "kind": "video",
-            "model": "veo-3.1-quality",
-            "count": "4",
-            "aspect_ratio": "landscape",
-            "account": accounts[PRO].pk,
-        },
-    )
-    batch = Batch.objects.get()
+    batch = preview_quality_batch(client, accounts[PRO])
     client.post(f"/batches/{batch.pk}/start/", {"confirm": "yes"})
     failed = batch.rows.get().job
     Job.objects.filter(pk=failed.pk).update(status=Job.Status.FAILED)  # no paid attempt
