@@ -306,3 +306,33 @@ def test_a_job_someone_sends_meanwhile_pauses_the_waves(creator_client, make_use
     Job.objects.filter(pk=single.pk).update(status=Job.Status.RUNNING)
     assert services.release(batch) == 1
     assert batch.rows.filter(status=BatchRow.Status.WAITING).count() == 1
+
+
+def test_template_batch_shows_its_size_and_over_the_limit_makes_nothing(creator_client):
+    answer = creator_client.post(
+        "/batches/",
+        {
+            "source": "template",
+            "template": "A {animal} in {style}",
+            "values": "animal: cat | dog | fox\nstyle: watercolour | pixel art",
+            "kind": "image",
+            "count": "1",
+        },
+    )
+    page = creator_client.get(answer.url).content.decode()
+    assert "3 animal × 2 style = 6 prompts" in page
+    assert "6</strong> rows will run" in page and "A fox in pixel art" in page
+    values = "\n".join(f"v{i}: " + " | ".join(str(n) for n in range(10)) for i in range(5))
+    refused = creator_client.post(
+        "/batches/",
+        {
+            "source": "template",
+            "template": "{v0}{v1}{v2}{v3}{v4}",
+            "values": values,
+            "kind": "image",
+            "count": "1",
+        },
+    )
+    assert refused.status_code == 400
+    assert "100,000 prompts; a batch takes at most 10,000" in refused.content.decode()
+    assert Batch.objects.count() == 1 and not Job.objects.exists()
