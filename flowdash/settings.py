@@ -234,7 +234,11 @@ CELERY_BEAT_SCHEDULE["release-batch-rows"] = {
     "task": "flowdash.batches.tasks.release_batches_task",
     "schedule": FLOWDASH_BATCH_RELEASE_SECONDS,
     # beside the reconciler: a wave is not held up by the backlog of other tasks
-    "options": {"expires": FLOWDASH_BATCH_RELEASE_SECONDS * 0.9, "queue": "flowdash.control"},
+    # (a late one still helps: releasing is idempotent, each row claimed before its job is made)
+    "options": {
+        "expires": max(FLOWDASH_BATCH_RELEASE_SECONDS * 0.9, 5.0),
+        "queue": "flowdash.control",
+    },
 }
 CELERY_BEAT_SCHEDULE["settle-job-charges"] = {
     "task": "flowdash.spending.tasks.settle_charges_task",

@@ -111,13 +111,14 @@ def release(batch: Batch) -> int:
     room = buffer_size() - queued - others_waiting()
     made = 0
     if room > 0:
-        waiting = list(
-            BatchRow.objects.filter(batch=batch, status=Row.WAITING)
-            .select_related("account", "job")
-            .order_by("number")[:room]
-        )
-        for row in waiting:
-            with transaction.atomic():
+        # One transaction for the wave (one wait for SQLite's write lock, not one per row).
+        with transaction.atomic():
+            waiting = list(
+                BatchRow.objects.filter(batch=batch, status=Row.WAITING)
+                .select_related("account", "job")
+                .order_by("number")[:room]
+            )
+            for row in waiting:
                 if not BatchRow.objects.filter(pk=row.pk, status=Row.WAITING).update(
                     status=Row.RELEASED
                 ):
