@@ -226,7 +226,7 @@ def run(args, data_dir: Path, sim, procs) -> None:
         return [create_priced_job(r.kind, dict(r.params), user=carol, check=False).pk for r in rows]
 
     def as_batch() -> list[int]:
-        services.start(batch, carol)
+        services.start(batch)
         return []
 
     if args.baseline:

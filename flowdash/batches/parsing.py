@@ -10,6 +10,7 @@ name. Cells are only ever text: ``=HYPERLINK(...)`` is a prompt like any other, 
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import itertools
@@ -85,6 +86,11 @@ def pasted(text: str) -> list[RawRow]:
 def decode(data: bytes) -> str:
     """UTF-8 text (with or without a byte-order mark); anything else is refused in words,
     Windows-1252 (Excel's "CSV" on Windows) recognised and named."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise BatchInputError(
+            "The file is not UTF-8: it is UTF-16 (Excel's “Unicode text”). Save it as “CSV "
+            "UTF-8” and upload it again."
+        )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -81,10 +81,12 @@ def reserved_credits(user, day: date) -> int:
     )
 
 
-def start(batch: Batch, user) -> int:
+def start(batch: Batch) -> int:
     """Start a previewed batch: its valid rows wait for their wave. Raises
     :class:`~flowdash.spending.budget.OverBudget` (nothing changed) when the whole batch would
-    pass the person's limit. Returns how many rows will run."""
+    pass its person's limit (whoever clicks, the credits are the batch's creator's). Returns
+    how many rows will run."""
+    user = batch.created_by
     with transaction.atomic():
         budget.lock(user)
         if not Batch.objects.filter(pk=batch.pk, status=Batch.Status.DRAFT).exists():
@@ -178,9 +180,10 @@ def failed_rows(batch: Batch):
     return BatchRow.objects.filter(batch=batch, status=Row.RELEASED, job__status=Job.Status.FAILED)
 
 
-def retry_failed(batch: Batch, user) -> int:
+def retry_failed(batch: Batch) -> int:
     """Put the rows whose job failed back in line (a new job each, ``retry_of`` the failed one),
-    after checking their credits against the person's limit. Returns how many."""
+    after checking their credits against the batch's person's limit. Returns how many."""
+    user = batch.created_by
     with transaction.atomic():
         budget.lock(user)
         rows = failed_rows(batch)

@@ -139,8 +139,8 @@ def _detail_context(request, batch: Batch) -> dict:
             bad_count=BatchRow.objects.filter(batch=batch, status=Row.INVALID).count(),
             total=total,
             unknown_prices=valid.filter(credits__isnull=True).count(),
-            refusal=budget.refusal(request.user, total),
-            left=budget.left_today(request.user),
+            refusal=budget.refusal(batch.created_by, total),
+            left=budget.left_today(batch.created_by),
         )
     return context
 
@@ -163,7 +163,7 @@ def start_view(request, pk: int):
         messages.error(request, "Confirm to start the batch.")
         return redirect("batches:detail", pk=batch.pk)
     try:
-        count = services.start(batch, request.user)
+        count = services.start(batch)
     except OverBudget as exc:
         messages.error(request, f"Not started: {exc}")
         return redirect("batches:detail", pk=batch.pk)
@@ -179,7 +179,7 @@ def start_view(request, pk: int):
 def retry_view(request, pk: int):
     batch = _managed(request, pk)
     try:
-        count = services.retry_failed(batch, request.user)
+        count = services.retry_failed(batch)
     except OverBudget as exc:
         messages.error(request, f"Not retried: {exc}")
         return redirect("batches:detail", pk=batch.pk)

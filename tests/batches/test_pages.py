@@ -336,3 +336,26 @@ def test_template_batch_shows_its_size_and_over_the_limit_makes_nothing(creator_
     assert refused.status_code == 400
     assert "100,000 prompts; a batch takes at most 10,000" in refused.content.decode()
     assert Batch.objects.count() == 1 and not Job.objects.exists()
+
+
+def test_an_admin_starting_someone_elses_batch_spends_their_credits(
+    client, creator_client, creator_user, admin_user, pro
+):
+    PersonLimit.objects.create(user=creator_user, daily_credits=100)
+    creator_client.post(
+        "/batches/",
+        {
+            "source": "paste",
+            "prompts": "a\nb",
+            "kind": "video",
+            "model": "veo-3.1-quality",
+            "count": "1",
+            "account": pro.pk,
+        },
+    )
+    batch = the_batch()
+    client.force_login(admin_user)
+    page = client.get(f"/batches/{batch.pk}/").content.decode()
+    assert "This would spend 200 credits; you have 100 left today" in page
+    client.post(f"/batches/{batch.pk}/start/", {"confirm": "yes"})
+    assert not Job.objects.exists()

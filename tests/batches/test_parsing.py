@@ -96,3 +96,8 @@ def test_template_over_the_limit_is_refused_before_anything_is_made():
 def test_template_mistakes_in_words(template, values, message):
     with pytest.raises(BatchInputError, match=message.replace("{", r"\{").replace("}", r"\}")):
         parsing.template_rows(template, values)
+
+
+def test_utf16_is_named():
+    with pytest.raises(BatchInputError, match="UTF-16"):
+        parsing.csv_rows("prompt\na cat\n".encode("utf-16"))
