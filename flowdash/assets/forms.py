@@ -5,7 +5,8 @@ from django import forms
 from flowdash.accounts.models import FlowAccount
 from flowdash.assets.services import MAX_PIXELS
 from flowdash.jobs.forms import AccountChoiceField
-from flowdash.useapi.validation import MAX_ASSET_BYTES
+from flowdash.useapi.catalog import MAX_V2V_SECONDS
+from flowdash.useapi.validation import ASSET_LIMITS
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -20,7 +21,7 @@ class MultipleImageField(forms.FileField):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault(
             "widget",
-            MultipleFileInput(attrs={"accept": "image/png,image/jpeg", "multiple": True}),
+            MultipleFileInput(attrs={"accept": ",".join(ASSET_LIMITS), "multiple": True}),
         )
         super().__init__(*args, **kwargs)
 
@@ -34,12 +35,14 @@ class MultipleImageField(forms.FileField):
 
 class UploadForm(forms.Form):
     files = MultipleImageField(
-        label="Images",
+        label="Images or videos",
         help_text=(
-            f"PNG or JPEG, up to {MAX_ASSET_BYTES // (1024 * 1024)} MB and "
-            f"{MAX_PIXELS // 1_000_000} megapixels each. Several at once are fine."
+            f"PNG, JPEG or WebP images up to {ASSET_LIMITS['image/png'] // (1024 * 1024)} MB and "
+            f"{MAX_PIXELS // 1_000_000} megapixels; MP4 videos up to "
+            f"{ASSET_LIMITS['video/mp4'] // (1024 * 1024)} MB (a video edit takes at most "
+            f"{MAX_V2V_SECONDS} s). Several at once are fine."
         ),
-        error_messages={"required": "Choose at least one PNG or JPEG image."},
+        error_messages={"required": "Choose at least one image or MP4 video."},
     )
 
 

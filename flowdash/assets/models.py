@@ -9,6 +9,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from flowdash.useapi import catalog
+
 
 class AssetQuerySet(models.QuerySet):
     def newest_first(self):
@@ -18,7 +20,10 @@ class AssetQuerySet(models.QuerySet):
 class Asset(models.Model):
     PNG = "image/png"
     JPEG = "image/jpeg"
-    CONTENT_TYPES = [(PNG, "PNG"), (JPEG, "JPEG")]
+    WEBP = "image/webp"
+    MP4 = "video/mp4"
+    CONTENT_TYPES = [(PNG, "PNG"), (JPEG, "JPEG"), (WEBP, "WebP"), (MP4, "MP4 video")]
+    EXTENSIONS = {PNG: "png", JPEG: "jpg", WEBP: "webp", MP4: "mp4"}
 
     sha256 = models.CharField(max_length=64, unique=True)
     file = models.FileField(upload_to="assets/%Y/%m/", max_length=300)
@@ -27,6 +32,9 @@ class Asset(models.Model):
     size = models.PositiveBigIntegerField(help_text="bytes")
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
+    duration_seconds = models.FloatField(
+        null=True, blank=True, help_text="MP4 videos: length read from the file"
+    )
     original_name = models.CharField(max_length=255, blank=True)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -47,6 +55,35 @@ class Asset(models.Model):
 
     def upload_on(self, account) -> AssetUpload | None:
         return self.uploads.filter(account=account).first()
+
+    @property
+    def is_video(self) -> bool:
+        return self.content_type == self.MP4
+
+    @property
+    def extension(self) -> str:
+        return self.EXTENSIONS.get(self.content_type, "bin")
+
+    def v2v_problem(self) -> str | None:
+        """Why this asset cannot be the source of a V2V edit (``referenceVideo_1``), in words;
+        None when it can (an MP4 of at most 10 s, supplement §5.2)."""
+        if not self.is_video:
+            return "Only an MP4 video can be the source of a video edit."
+        if self.duration_seconds is None:
+            return "The video's length is unknown; upload it again."
+        if self.duration_seconds > catalog.MAX_V2V_SECONDS + 0.05:
+            return (
+                f"The video is {self.duration_seconds:.1f} s long; a video edit takes at most "
+                f"{catalog.MAX_V2V_SECONDS} s."
+            )
+        return None
+
+    def v2v_end_frame(self) -> int | None:
+        """``endFrameIndex_1`` for the whole clip: min(round(seconds × 24), 240)."""
+        if self.duration_seconds is None:
+            return None
+        frames = round(self.duration_seconds * catalog.FRAMES_PER_SECOND)
+        return max(1, min(frames, catalog.MAX_V2V_FRAMES))
 
 
 class AssetUpload(models.Model):

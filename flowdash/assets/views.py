@@ -89,11 +89,15 @@ def index_view(request):
         (stored if result.created else reused).append(result.asset)
     if stored:
         names = ", ".join(str(a) for a in stored[:5]) + ("…" if len(stored) > 5 else "")
-        messages.success(request, f"Uploaded {len(stored)} image{pluralize(len(stored))}: {names}.")
+        kinds = {"video" if a.is_video else "image" for a in stored}
+        noun = kinds.pop() if len(kinds) == 1 else "file"
+        messages.success(
+            request, f"Uploaded {len(stored)} {noun}{pluralize(len(stored))}: {names}."
+        )
     if reused:
         messages.info(
             request,
-            f"{len(reused)} image{'s were' if len(reused) > 1 else ' was'} already here "
+            f"{len(reused)} file{'s were' if len(reused) > 1 else ' was'} already here "
             "(same content), kept once: " + ", ".join(str(a) for a in reused[:5]) + ".",
         )
     if refused:
@@ -171,8 +175,9 @@ def file_view(request, pk: int):
     asset = get_object_or_404(Asset, pk=pk)
     response = _serve(asset.file, asset.content_type)
     if request.GET.get("download"):
-        ext = "png" if asset.content_type == Asset.PNG else "jpg"
-        response["Content-Disposition"] = f'attachment; filename="asset-{asset.pk}.{ext}"'
+        response["Content-Disposition"] = (
+            f'attachment; filename="asset-{asset.pk}.{asset.extension}"'
+        )
     return response
 
 
@@ -181,4 +186,6 @@ def thumbnail_view(request, pk: int):
     asset = get_object_or_404(Asset, pk=pk)
     if asset.thumbnail:
         return _serve(asset.thumbnail, "image/jpeg")
+    if asset.is_video:
+        raise Http404("This video has no thumbnail.")
     return _serve(asset.file, asset.content_type)

@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
+from . import eras
+
 TIERS: dict[str, dict[str, Any]] = {
     "ultra": {"paygate": "PAYGATE_TIER_TWO", "credits": 25000, "label": "Google AI Ultra"},
     "pro": {"paygate": "PAYGATE_TIER_ONE", "credits": 1000, "label": "Google AI Pro"},
@@ -29,26 +31,6 @@ STATES = ("ok", "session_expired", "unhealthy")
 SESSION_ERROR = "Failed to refresh session: 500 Internal Server Error"
 DEFAULT_UNHEALTHY = "Error: Google Flow health check failed (503 Service Unavailable)"
 
-# request model -> per tier: (model key, credit cost or None for unlimited); time in seconds
-VIDEO_MODELS: dict[str, dict[str, Any]] = {
-    "veo-3.1-fast": {
-        "display": "Veo 3.1 - Fast",
-        "time": 100,
-        "ultra": ("veo_3_1_t2v_fast_ultra", None),
-        "pro": ("veo_3_1_t2v_fast", 10),
-    },
-    "veo-3.1-fast-relaxed": {
-        "display": "Veo 3.1 - Fast [Lower Priority]",
-        "time": 150,
-        "ultra": ("veo_3_1_t2v_fast_ultra_relaxed", None),
-    },
-    "veo-3.1-quality": {
-        "display": "Veo 3.1 - Quality",
-        "time": 210,
-        "ultra": ("veo_3_1_t2v", 100),
-        "pro": ("veo_3_1_t2v", 100),
-    },
-}
 UPSCALE_4K_COST = 50
 
 AUTH_COOKIES = {"SID", "HSID", "SSID", "APISID", "SAPISID", "__Secure-1PSID", "__Secure-3PSID"}
@@ -123,32 +105,35 @@ class Account:
             return self.health_error or DEFAULT_UNHEALTHY
         return "OK"
 
-    def video_model(self, model: str) -> tuple[str, int | None] | None:
+    def video_model(self, model: str, era: str = eras.OLD) -> tuple[str, int | None] | None:
         """(model key, credit cost) for a request model on this plan, or None if not offered."""
-        spec = VIDEO_MODELS.get(model)
+        spec = eras.video_model(era, model)
         if spec is None or not self.is_paid:
             return None
-        return spec.get(self.tier)
+        return spec.key_and_cost(self.tier)
 
-    def video_models(self) -> list[dict[str, Any]]:
+    def video_models(self, era: str = eras.OLD) -> list[dict[str, Any]]:
         if not self.is_paid:
             return []
         out = []
-        for spec in VIDEO_MODELS.values():
-            entry = spec.get(self.tier)
+        for spec in eras.VIDEO_MODELS[era].values():
+            entry = spec.key_and_cost(self.tier)
             if entry is None:
                 continue
             key, cost = entry
+            ratios = ["VIDEO_ASPECT_RATIO_LANDSCAPE", "VIDEO_ASPECT_RATIO_PORTRAIT"]
+            if era == eras.NEW and "1:1" in spec.aspects:
+                ratios += ["VIDEO_ASPECT_RATIO_SQUARE", "VIDEO_ASPECT_RATIO_4_3"]
+            capabilities = ["VIDEO_MODEL_CAPABILITY_TEXT", "VIDEO_MODEL_CAPABILITY_AUDIO"]
+            if spec.v2v_refs:
+                capabilities.append("VIDEO_MODEL_CAPABILITY_VIDEO_EDIT")
             model: dict[str, Any] = {
                 "key": key,
-                "displayName": spec["display"],
-                "supportedAspectRatios": [
-                    "VIDEO_ASPECT_RATIO_LANDSCAPE",
-                    "VIDEO_ASPECT_RATIO_PORTRAIT",
-                ],
-                "capabilities": ["VIDEO_MODEL_CAPABILITY_TEXT", "VIDEO_MODEL_CAPABILITY_AUDIO"],
-                "videoLengthSeconds": 8,
-                "videoGenerationTimeSeconds": spec["time"],
+                "displayName": spec.display,
+                "supportedAspectRatios": ratios,
+                "capabilities": capabilities,
+                "videoLengthSeconds": max(spec.durations),
+                "videoGenerationTimeSeconds": round(spec.time),
             }
             if cost is not None:
                 model["creditCost"] = cost
@@ -212,13 +197,13 @@ class Account:
             },
         }
 
-    def detail(self, masked: str) -> dict[str, Any]:
+    def detail(self, masked: str, era: str = eras.OLD) -> dict[str, Any]:
         """The body of GET /accounts/{email}."""
         body = self.config(masked)
         body["health"] = self.health
         if self.healthy:
             body["credits"] = {"credits": self.credits, "userPaygateTier": self.paygate}
-            body["models"] = {"videoModels": self.video_models()}
+            body["models"] = {"videoModels": self.video_models(era)}
         else:
             body["error"] = self.health
         return body

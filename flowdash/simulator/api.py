@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from . import media
+from . import eras, media
 from .accounts import (
     UPSCALE_4K_COST,
     Account,
@@ -44,21 +45,47 @@ from .web import (
 
 log = logging.getLogger(__name__)
 
-IMAGE_MODELS = ("imagen-4", "nano-banana", "nano-banana-pro")
-IMAGE_MODEL_NAMES = {
-    "imagen-4": "IMAGEN_3_5",
-    "nano-banana": "GEM_PIX",
-    "nano-banana-pro": "GEM_PIX_2",
-}
-IMAGE_ASPECTS = ("landscape", "portrait")
-VIDEO_MODELS = ("veo-3.1-fast", "veo-3.1-fast-relaxed", "veo-3.1-quality")
-VIDEO_ASPECTS = ("landscape", "portrait", "square")
-ASSET_TYPES = {"image/png": (b"\x89PNG\r\n\x1a\n", "png"), "image/jpeg": (b"\xff\xd8\xff", "jpg")}
-MAX_ASSET_BYTES = 20 * 1024 * 1024
+# 2026-12: nano-banana-pro and nano-banana-2 images can be upscaled [3P May 2026].
+UPSCALABLE_IMAGES = ("nano-banana-pro", "nano-banana-2")
 MAX_ACCOUNTS = 50
 SYNC_LIMIT = 600.0  # the service's polling limit for sync video calls (10 min)
 STATUS_SERVICE_KINDS = SERVICE_KINDS - {"no_eligible_account", "captcha_rejected"}
 REF_SLOT = re.compile(r"^(reference|referenceImage)_(\d+)$")
+
+
+@dataclass
+class VideoInputs:
+    """What a POST /videos body asks for, checked against the era's models."""
+
+    model: str
+    spec: eras.VideoModel
+    aspect: str  # what the media maker draws
+    aspect_value: str  # as sent
+    slots: list[tuple[int, str, Any]]
+    start_id: str | None
+    end_id: str | None
+    video_id: str | None = None
+    duration: int | None = None
+    resolution: str = "720p"
+    first_frame: int | None = None
+    last_frame: int | None = None
+
+    def frame_window(self, source: MediaRecord | None) -> tuple[int, int]:
+        """(startFrameIndex_1, endFrameIndex_1) of a V2V edit, with the documented defaults:
+        0 and min(round(duration × 24), 240)."""
+        if source is None:
+            return 0, 0
+        first = self.first_frame or 0
+        frames = round((source.duration or media.VIDEO_SECONDS) * media.FPS)
+        last = self.last_frame if self.last_frame is not None else min(frames, 240)
+        if last <= first:
+            raise bad_request("endFrameIndex_1 must be greater than startFrameIndex_1", code=True)
+        if last > frames:
+            raise bad_request(
+                f"endFrameIndex_1 {last} is past the end of referenceVideo_1 ({frames} frames)",
+                code=True,
+            )
+        return first, last
 
 
 def _sync_failure(svc: Service, ctx: Ctx, job: Job) -> ApiError:
@@ -155,7 +182,9 @@ class FlowApi:
             job.credits_spent = cost
             job.remaining_credits = account.credits
 
-    def _video_plan(self, ctx: Ctx, job: Job, account: Account, model: str, count: int) -> None:
+    def _video_plan(
+        self, ctx: Ctx, job: Job, account: Account, model: str, count: int, each: int | None
+    ) -> None:
         """Plan checks of video generation/extension: paid plan, model, credits."""
         if not account.is_paid:
             raise self.svc.reject(
@@ -164,7 +193,7 @@ class FlowApi:
                 402,
                 message=f"A paid Google AI plan is required for videos ({account.paygate})",
             )
-        spec = account.video_model(model)
+        spec = account.video_model(model, self.state.era)
         if spec is None:
             raise self.svc.reject(
                 ctx,
@@ -173,7 +202,7 @@ class FlowApi:
                 message=f"{model} requires a Google AI Ultra plan (PAYGATE_TIER_TWO)",
             )
         _, cost = spec
-        self._charge(ctx, job, account, (cost or 0) * count)
+        self._charge(ctx, job, account, ((cost or 0) if each is None else each) * count)
 
     def _video_concurrency(self, ctx: Ctx, job: Job, account: Account) -> None:
         limit = self.state.video_limit(account)
@@ -211,7 +240,7 @@ class FlowApi:
         account = self.state.account(email)
         if account is None:
             raise not_found_account(email)
-        return Response.json(200, account.detail(self.state.mask(account.email)))
+        return Response.json(200, account.detail(self.state.mask(account.email), self.state.era))
 
     def delete_account(self, ctx: Ctx, email: str) -> Response:
         if not self.state.remove_account(email):
@@ -243,21 +272,29 @@ class FlowApi:
         ctype = req.content_type.split(";")[0].strip().lower()
         data = req.body
         size = req.body_size
+        types = eras.ASSET_TYPES[st.era]
         if size == 0:
             raise bad_request("Request body is empty")
-        if ctype not in ASSET_TYPES:
+        if ctype not in types:
             raise bad_request(
-                f"Unsupported Content-Type: {ctype or 'none'}. Supported: image/png, image/jpeg"
+                f"Unsupported Content-Type: {ctype or 'none'}. Supported: {', '.join(types)}"
             )
-        if size > MAX_ASSET_BYTES:
-            raise bad_request(f"File size ({size}) is over {MAX_ASSET_BYTES} bytes")
-        magic, ext = ASSET_TYPES[ctype]
-        if not data.startswith(magic):
+        limit, ext, kind = types[ctype]
+        if size > limit:
+            raise bad_request(f"File size ({size}) is over {limit} bytes")
+        if not eras.content_matches(ctype, data):
             raise bad_request(f"File content does not match Content-Type {ctype}")
+        duration = None
         try:
-            width, height, _ = media.image_dimensions(data)
-        except ValueError as exc:
-            raise bad_request("Invalid image file") from exc
+            if kind == "video":
+                info = media.probe_video(data)
+                width, height, duration = info.width, info.height, info.duration
+                if info.frames == 0:
+                    raise ValueError("no frames")
+            else:
+                width, height, _ = media.image_dimensions(data)
+        except Exception as exc:  # PyAV and Pillow raise many kinds for a broken file
+            raise bad_request(f"Invalid {kind} file") from exc
         account = svc.route(ctx, email, [], "images", reserve=False)
         ctx.enter(account.email)
         svc.check_session(ctx, None, account)
@@ -268,8 +305,8 @@ class FlowApi:
         now = st.now()
         aspect = "portrait" if height > width else "landscape"
         record = MediaRecord(
-            media_id=st.store.new_media_id("image", account.email, st.user_id),
-            kind="image",
+            media_id=st.store.new_media_id(kind, account.email, st.user_id),
+            kind=kind,
             email=account.email,
             file_id=st.store.new_file_id(),
             ext=ext,
@@ -280,6 +317,7 @@ class FlowApi:
             recipe={"kind": "upload"},
             width=width,
             height=height,
+            duration=duration or 0.0,
         )
         path = st.store.path(record)
         path.write_bytes(data)
@@ -290,7 +328,29 @@ class FlowApi:
             "height": height,
             "email": st.mask(account.email),
         }
+        if duration is not None:
+            body["durationSeconds"] = round(duration, 3)
         if st.new_forms:
+            uploaded: dict[str, Any]
+            if kind == "video":
+                uploaded = {
+                    "video": {
+                        "userUploadedVideo": {
+                            "aspectRatio": f"VIDEO_ASPECT_RATIO_{aspect.upper()}",
+                            "durationSeconds": round(duration or 0.0, 3),
+                        },
+                        "dimensions": {"width": width, "height": height},
+                    }
+                }
+            else:
+                uploaded = {
+                    "image": {
+                        "userUploadedImage": {
+                            "aspectRatio": f"IMAGE_ASPECT_RATIO_{aspect.upper()}",
+                        },
+                        "dimensions": {"width": width, "height": height},
+                    }
+                }
             body["media"] = {
                 "name": record.media_id.rsplit(":", 1)[-1],
                 "projectId": account.project_id,
@@ -301,12 +361,7 @@ class FlowApi:
                     "requestData": {"clientPlatform": "API"},
                     "visibility": "PRIVATE",
                 },
-                "image": {
-                    "userUploadedImage": {
-                        "aspectRatio": f"IMAGE_ASPECT_RATIO_{aspect.upper()}",
-                    },
-                    "dimensions": {"width": width, "height": height},
-                },
+                **uploaded,
             }
         return Response.json(200, body)
 
@@ -316,8 +371,12 @@ class FlowApi:
         svc = self.svc
         body = ctx.req.form()
         prompt = get_str(body, "prompt", required=True)
-        model = get_choice(body, "model", IMAGE_MODELS, "")
-        aspect = get_choice(body, "aspectRatio", IMAGE_ASPECTS, "landscape")
+        era = st.era
+        models = eras.IMAGE_MODELS[era]
+        aliases = eras.IMAGE_ALIASES[era]
+        requested = get_choice(body, "model", [*models, *aliases], "")
+        ratios = eras.IMAGE_ASPECTS[era]
+        ratio = get_choice(body, "aspectRatio", ratios, "")
         count = get_int(body, "count", lo=1, hi=4) or 4
         seed = get_int(body, "seed", lo=0)
         reply_url, reply_ref = self._reply(body)
@@ -330,23 +389,33 @@ class FlowApi:
                     raise bad_request("Use reference_1 to reference_10", code=True)
                 slots.append((int(match.group(2)), key, value))
         slots.sort()
-        if not model:
-            model = "nano-banana-pro" if len(slots) > 3 else "nano-banana" if slots else "imagen-4"
-        limit = 10 if model == "nano-banana-pro" else 3
+        model = aliases.get(requested, requested) or eras.auto_image_model(era, len(slots))
+        spec = models[model]
+        limit = spec.max_refs
         if len(slots) > limit:
             raise bad_request(
                 f"{model} supports a maximum of {limit} reference images, got {len(slots)}",
                 code=True,
             )
+        if not ratio:
+            with_refs = slots and model in ("nano-banana-2", "nano-banana-pro")
+            ratio = "landscape" if era == eras.OLD else "auto" if with_refs else "16:9"
+        if ratio == "auto" and not slots:
+            raise bad_request(
+                "aspectRatio auto requires at least one reference image (reference_1)", code=True
+            )
         refs = [(key, svc.media(value, key, "image")) for _, key, value in slots]
+        aspect = ratios[ratio] or refs[0][1].aspect
+        if aspect not in media.IMAGE_SIZES:
+            aspect = "landscape"
         account = svc.route(ctx, get_str(body, "email"), refs, "images")
         ctx.enter(account.email)
         masked = st.mask(account.email)
         echo: dict[str, Any] = {
             "email": masked,
             "prompt": prompt,
-            "model": model,
-            "aspectRatio": aspect,
+            "model": requested or model,
+            "aspectRatio": ratio,
             "count": count,
         }
         if seed is not None:
@@ -379,11 +448,11 @@ class FlowApi:
         svc.solve_captcha(ctx, job, plan, captcha_fault)
         if fault is not None:
             raise svc.fault_error(ctx, job, fault)
-        if model == "nano-banana-pro" and not account.is_ultra:
+        if spec.ultra_only and not account.is_ultra:
             raise svc.reject(ctx, job, 429, google=quota_error())
         if st.load.executing("images", account.email) > st.image_limit(account):
             raise svc.reject(ctx, job, 429, google=throttled_error())
-        model_name = "R2I" if model == "imagen-4" and refs else IMAGE_MODEL_NAMES[model]
+        model_name = "R2I" if model == "imagen-4" and refs else spec.name_type
         width, height = media.IMAGE_SIZES[aspect]
 
         def make(job: Job) -> None:
@@ -459,7 +528,8 @@ class FlowApi:
                     ],
                 },
             )
-        if source.model != "nano-banana-pro":
+        upscalable = ("nano-banana-pro",) if st.era == eras.OLD else UPSCALABLE_IMAGES
+        if source.model not in upscalable:
             raise svc.reject(
                 ctx,
                 job,
@@ -476,47 +546,128 @@ class FlowApi:
         return Response.json(200, {"encodedImage": media.b64(data), "captcha": job.captcha})
 
     # ------------------------------------------------------------------ videos
-    def videos(self, ctx: Ctx) -> Response:
-        st = self.state
-        svc = self.svc
-        body = ctx.req.form()
-        prompt = get_str(body, "prompt", required=True)
-        model = get_choice(body, "model", VIDEO_MODELS, "veo-3.1-fast")
-        aspect = get_choice(body, "aspectRatio", VIDEO_ASPECTS, "landscape")
-        count = get_int(body, "count", lo=1, hi=4) or 1
-        seed = get_int(body, "seed", lo=0)
-        is_async = get_bool(body, "async")
-        reply_url, reply_ref = self._reply(body)
-        plan = svc.captcha_plan(body)
-        start_id = get_str(body, "startImage")
-        end_id = get_str(body, "endImage")
+    def _video_inputs(self, body: dict[str, Any]) -> VideoInputs:
+        """Parse and check POST /videos inputs in the era spoken (documented 400s)."""
+        era = self.state.era
+        models = eras.VIDEO_MODELS[era]
+        model = get_choice(body, "model", list(models), "veo-3.1-fast")
+        spec = models[model]
+        max_slot = 3 if era == eras.OLD else 7
         slots = []
         for key, value in body.items():
             match = REF_SLOT.match(key)
             if match and match.group(1) == "referenceImage" and value not in (None, ""):
-                if not 1 <= int(match.group(2)) <= 3:
-                    raise bad_request("Use referenceImage_1 to referenceImage_3", code=True)
+                if not 1 <= int(match.group(2)) <= max_slot:
+                    raise bad_request(
+                        f"Use referenceImage_1 to referenceImage_{max_slot}", code=True
+                    )
                 slots.append((int(match.group(2)), key, value))
         slots.sort()
+        start_id = get_str(body, "startImage")
+        end_id = get_str(body, "endImage")
+        video_id = get_str(body, "referenceVideo_1") if era == eras.NEW else None
         if end_id and not start_id:
             raise bad_request("endImage requires startImage", code=True)
         if (start_id or end_id) and slots:
             raise bad_request(
                 "startImage/endImage cannot be combined with referenceImage_N", code=True
             )
-        if slots and model == "veo-3.1-quality":
-            raise bad_request("referenceImage_N is not supported by veo-3.1-quality", code=True)
-        if slots and aspect != "landscape":
-            raise bad_request("referenceImage_N supports aspectRatio landscape only", code=True)
+        if era == eras.OLD:
+            aspect = get_choice(body, "aspectRatio", spec.aspects, "landscape")
+            if slots and model == "veo-3.1-quality":
+                raise bad_request("referenceImage_N is not supported by veo-3.1-quality", code=True)
+            if slots and aspect != "landscape":
+                raise bad_request("referenceImage_N supports aspectRatio landscape only", code=True)
+            return VideoInputs(model, spec, aspect, aspect, slots, start_id, end_id)
+        aspect = get_choice(body, "aspectRatio", spec.aspects, "landscape")
+        if video_id is not None:
+            if spec.v2v_refs == 0:
+                raise bad_request(
+                    f"referenceVideo_1 requires model omni-flash, not {model}", code=True
+                )
+            if start_id or end_id:
+                raise bad_request(
+                    "referenceVideo_1 cannot be combined with startImage/endImage", code=True
+                )
+        limit = spec.v2v_refs if video_id is not None else spec.r2v_refs
+        if slots and limit == 0:
+            raise bad_request(f"referenceImage_N is not supported by {model}", code=True)
+        if len(slots) > limit:
+            what = "a V2V edit with " if video_id is not None else ""
+            raise bad_request(
+                f"{what}{model} supports a maximum of {limit} reference images, got {len(slots)}",
+                code=True,
+            )
+        resolution = get_choice(body, "resolution", spec.resolutions, "720p")
+        duration = get_int(body, "duration")
+        if video_id is not None:
+            if duration is not None:
+                raise bad_request(
+                    "duration is not accepted with referenceVideo_1: the edit's length is "
+                    "its frame window (startFrameIndex_1, endFrameIndex_1)",
+                    code=True,
+                )
+        else:
+            offered = (8,) if slots and spec.family == "veo" else spec.durations
+            if duration is None:
+                duration = 8
+            if duration not in offered:
+                mode = "with referenceImage_N " if slots and spec.family == "veo" else ""
+                raise bad_request(
+                    f"duration {duration} is not supported by {model} {mode}(supported: "
+                    f"{', '.join(str(d) for d in offered)})",
+                    code=True,
+                )
+        first = get_int(body, "startFrameIndex_1", lo=0, hi=239)
+        last = get_int(body, "endFrameIndex_1", lo=1, hi=240)
+        if video_id is None and (first is not None or last is not None):
+            raise bad_request(
+                "startFrameIndex_1/endFrameIndex_1 require referenceVideo_1", code=True
+            )
+        return VideoInputs(
+            model,
+            spec,
+            eras.VIDEO_ASPECTS[aspect],
+            aspect,
+            slots,
+            start_id,
+            end_id,
+            video_id=video_id,
+            duration=duration,
+            resolution=resolution,
+            first_frame=first,
+            last_frame=last,
+        )
+
+    def videos(self, ctx: Ctx) -> Response:
+        st = self.state
+        svc = self.svc
+        body = ctx.req.form()
+        prompt = get_str(body, "prompt", required=True)
+        inputs = self._video_inputs(body)
+        model, aspect, slots = inputs.model, inputs.aspect, inputs.slots
+        start_id, end_id = inputs.start_id, inputs.end_id
+        count = get_int(body, "count", lo=1, hi=4) or 1
+        seed = get_int(body, "seed", lo=0)
+        is_async = get_bool(body, "async")
+        reply_url, reply_ref = self._reply(body)
+        plan = svc.captcha_plan(body)
         refs: list[tuple[str, MediaRecord]] = []
         if start_id:
             refs.append(("startImage", svc.media(start_id, "startImage", "image")))
         if end_id:
             refs.append(("endImage", svc.media(end_id, "endImage", "image")))
         refs += [(key, svc.media(value, key, "image")) for _, key, value in slots]
+        source = None
+        if inputs.video_id is not None:
+            source = svc.media(inputs.video_id, "referenceVideo_1", "video")
+            refs.append(("referenceVideo_1", source))
+        first, last = inputs.frame_window(source)
         account = svc.route(ctx, get_str(body, "email"), refs, "videos", paid_only=True)
         ctx.enter(account.email)
-        if slots:
+        if inputs.spec.family == "omni":
+            model_name = "omni_flash_1_1"
+        elif slots:
             model_name = "veo_3_1_r2v"
         elif start_id and end_id:
             model_name = "veo_3_1_i2v_fl"
@@ -529,36 +680,71 @@ class FlowApi:
             "email": st.mask(account.email),
             "prompt": prompt,
         }
-        echo.update({"model": model, "aspectRatio": aspect, "count": count})
+        echo.update({"model": model, "aspectRatio": inputs.aspect_value, "count": count})
+        if st.era == eras.NEW:
+            if inputs.duration is not None:
+                echo["duration"] = inputs.duration
+            echo["resolution"] = inputs.resolution
         for key, record in refs:
             echo[key] = record.media_id
+        if source is not None:
+            echo.update({"startFrameIndex_1": first, "endFrameIndex_1": last})
+        cost = None
+        if st.era == eras.NEW:
+            cost = eras.video_price(
+                inputs.spec,
+                account.tier,
+                inputs.duration or 8,
+                inputs.resolution,
+                source is not None,
+            )
         job = self._start_video_job(
-            ctx, "video", account, echo, model, count, seed, reply_url, reply_ref, plan
+            ctx, "video", account, echo, model, count, seed, reply_url, reply_ref, plan, cost
         )
-        width, height = media.VIDEO_SIZES[aspect]
         ref_ids = [record.media_id for key, record in refs if key.startswith("referenceImage")]
+        resolution = inputs.resolution
+        seconds = inputs.duration or media.VIDEO_SECONDS
 
         def make(job: Job) -> None:
             for out in job.outputs:
-                out.media = self._new_record(
-                    job,
-                    "video",
-                    aspect=aspect,
-                    prompt=prompt,
-                    seed=out.seed,
-                    model=model,
-                    model_name=model_name,
-                    recipe={
+                if source is not None:
+                    recipe: dict[str, Any] = {
+                        "kind": "edit",
+                        "source": source.media_id,
+                        "first": first,
+                        "last": last,
+                        "caption": f"{model} V2V: {prompt[:40]}",
+                        "resolution": resolution,
+                    }
+                    width, height = media.video_size(source.aspect, resolution)
+                    length = (last - first) / media.FPS
+                else:
+                    recipe = {
                         "kind": "video",
                         "caption": f"{model} · {model_name}",
                         "start": start_id,
                         "end": end_id,
                         "refs": ref_ids,
-                    },
+                        "seconds": seconds,
+                        "resolution": resolution,
+                    }
+                    width, height = media.video_size(aspect, resolution)
+                    length = float(seconds)
+                out.media = self._new_record(
+                    job,
+                    "video",
+                    aspect=aspect if source is None else source.aspect,
+                    prompt=prompt,
+                    seed=out.seed,
+                    model=model,
+                    model_name=model_name,
+                    origin="edited" if source is not None else "generated",
+                    recipe=recipe,
                     width=width,
                     height=height,
-                    duration=float(media.VIDEO_SECONDS),
+                    duration=length,
                     motion_seed=out.seed,
+                    source=source.media_id if source is not None else None,
                 )
 
         return self._run_video_job(ctx, job, st.video_nominal(model), make, is_async)
@@ -575,9 +761,11 @@ class FlowApi:
         reply_url: str | None,
         reply_ref: str | None,
         plan,
+        cost: int | None = None,
     ) -> Job:
         """The paid part every video-making request shares: the job record (with the request
-        echo), the session check, faults, captcha solving, credits and concurrency."""
+        echo), the session check, faults, captcha solving, credits and concurrency. ``cost``
+        is the credits of one video when they do not follow from the plan alone (omni)."""
         svc = self.svc
         if seed is not None:
             echo["seed"] = seed
@@ -600,7 +788,7 @@ class FlowApi:
         svc.solve_captcha(ctx, job, plan, captcha_fault)
         if fault is not None:
             raise svc.fault_error(ctx, job, fault)
-        self._video_plan(ctx, job, account, model, count)
+        self._video_plan(ctx, job, account, model, count, cost)
         self._video_concurrency(ctx, job, account)
         return job
 
@@ -612,13 +800,16 @@ class FlowApi:
         if media_id is None:
             raise bad_request("mediaGenerationId is required", code=True)
         prompt = get_str(body, "prompt", required=True)
-        model = get_choice(body, "model", VIDEO_MODELS, "veo-3.1-fast")
+        extenders = [name for name, spec in eras.VIDEO_MODELS[st.era].items() if spec.extends]
+        model = get_choice(body, "model", extenders, "veo-3.1-fast")
         count = get_int(body, "count", lo=1, hi=4) or 1
         seed = get_int(body, "seed", lo=0)
         is_async = get_bool(body, "async")
         reply_url, reply_ref = self._reply(body)
         plan = svc.captcha_plan(body)
         source = svc.media(media_id, "mediaGenerationId", "video")
+        if source.model_name.startswith("omni") or source.origin == "uploaded":
+            raise bad_request("Only Veo videos can be extended", code=True)
         account = svc.route(ctx, None, [("mediaGenerationId", source)], "videos")
         ctx.enter(account.email)
         echo: dict[str, Any] = {"async": is_async, "email": st.mask(account.email)}

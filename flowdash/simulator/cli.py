@@ -10,6 +10,7 @@ import sys
 import threading
 from typing import Any, TextIO
 
+from . import eras
 from .server import SimulatorServer, env_speed, env_token
 
 DEFAULT_PORT = 8765
@@ -44,6 +45,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="answer with the newer response forms (media[] with videoUrl, encodedImage)",
     )
     parser.add_argument(
+        "--api",
+        choices=eras.ERAS,
+        default=None,
+        help="which form of the service to speak: 2026-02 (the documented contract) or 2026-12 "
+        f"(today's models and forms; default: $FLOWDASH_SIM_API or {eras.SANDBOX_DEFAULT})",
+    )
+    parser.add_argument(
         "--image-concurrency",
         type=int,
         default=4,
@@ -75,6 +83,7 @@ def serve(
         new_forms=bool(options.get("new_forms")),
         image_concurrency=int(options.get("image_concurrency") or 4),
         seed=options.get("seed"),
+        api=options.get("api") or eras.env_api(eras.SANDBOX_DEFAULT),
     )
     if options.get("url_lifetime"):
         server.state.update_settings({"urlLifetime": float(options["url_lifetime"])})
@@ -90,7 +99,7 @@ def serve(
         server.start()
         out.write(
             f"flowdash simulator ready base_url={server.base_url} token={server.token} "
-            f"speed={server.state.speed:g}\n"
+            f"speed={server.state.speed:g} api={server.state.era}\n"
         )
         out.flush()
         while not stop.wait(0.5):

@@ -73,6 +73,7 @@ class Scheduler:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._waiting: set[threading.Event] = set()
+        self._running = False  # a callback is being run right now
         clock.on_change(self.wake)
 
     @property
@@ -104,6 +105,23 @@ class Scheduler:
     def wake(self) -> None:
         with self._cond:
             self._cond.notify_all()
+
+    def settle(self, timeout: float = 10.0) -> bool:
+        """Wait (real time, at most ``timeout``) until every callback due by now has run, so a
+        caller that advanced the clock sees the work it made due as finished. False if some
+        callback was still pending or running when the time was up."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                now = self.clock.now()
+                due = any(when <= now and epoch == self._epoch for when, _, epoch, _ in self._heap)
+                if not due and not self._running:
+                    return True
+                left = deadline - time.monotonic()
+                if left <= 0 or self._stopping.is_set() or self._thread is None:
+                    return False
+                self._cond.notify_all()
+                self._cond.wait(min(left, 0.05))
 
     def call_at(self, when: float, callback: Callable[[], None]) -> None:
         with self._cond:
@@ -150,6 +168,7 @@ class Scheduler:
                     if delay <= 0:
                         heapq.heappop(self._heap)
                         callback = cb
+                        self._running = True
                     else:
                         self._cond.wait(min(delay, 1.0))
                 else:
@@ -159,3 +178,7 @@ class Scheduler:
                     callback()
                 except Exception:  # a broken callback must not stop the simulator
                     log.exception("simulator scheduler callback failed")
+                finally:
+                    with self._cond:
+                        self._running = False
+                        self._cond.notify_all()

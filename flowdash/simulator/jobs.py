@@ -1,9 +1,10 @@
 """Jobs and the documented JSON shapes built from them.
 
-Seed forms (default): videos as ``operations[]`` with ``operation.metadata.video.fifeUrl`` /
-``servingBaseUri``; images as ``media[].image.generatedImage.fifeUrl``. With ``new_forms`` on,
-videos come as ``media[]`` with ``videoUrl`` / ``thumbnailUrl`` (upscales carry both forms) and
-images carry ``encodedImage`` instead of ``fifeUrl``.
+Seed forms (the 2026-02 era): videos as ``operations[]`` with
+``operation.metadata.video.fifeUrl`` / ``servingBaseUri``; images as
+``media[].image.generatedImage.fifeUrl``. In the 2026-12 era (or with ``new_forms`` on), videos
+come as ``media[]`` with ``videoUrl`` / ``thumbnailUrl`` (upscales carry both forms); images
+carry ``encodedImage`` instead of ``fifeUrl`` (``new_forms``: all; 2026-12: odd seeds).
 """
 
 from __future__ import annotations
@@ -11,15 +12,27 @@ from __future__ import annotations
 import threading
 import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from .accounts import iso
 from .media import b64
 from .stats import StatEntry
+from .store import MediaRecord, MediaStore
 
-if TYPE_CHECKING:
-    from .state import SimState
-    from .store import MediaRecord
+
+class SimState(Protocol):
+    """What the body builders read of :class:`flowdash.simulator.state.SimState` (a protocol,
+    so this module does not import the state that imports it)."""
+
+    store: MediaStore
+
+    @property
+    def new_forms(self) -> bool: ...
+
+    def inline_image(self, seed: int) -> bool: ...
+
+    def account_project(self, email: str) -> str: ...
+
 
 MEDIA_TYPE = "type.googleapis.com/google.internal.labs.aisandbox.v1.Media"
 FINAL = ("completed", "failed")
@@ -27,11 +40,15 @@ VIDEO_ASPECTS = {
     "landscape": "VIDEO_ASPECT_RATIO_LANDSCAPE",
     "portrait": "VIDEO_ASPECT_RATIO_PORTRAIT",
     "square": "VIDEO_ASPECT_RATIO_SQUARE",
+    "4:3": "VIDEO_ASPECT_RATIO_4_3",
+    "3:4": "VIDEO_ASPECT_RATIO_3_4",
 }
 IMAGE_ASPECTS = {
     "landscape": "IMAGE_ASPECT_RATIO_LANDSCAPE",
     "portrait": "IMAGE_ASPECT_RATIO_PORTRAIT",
     "square": "IMAGE_ASPECT_RATIO_SQUARE",
+    "4:3": "IMAGE_ASPECT_RATIO_LANDSCAPE_FOUR_THREE",
+    "3:4": "IMAGE_ASPECT_RATIO_PORTRAIT_THREE_FOUR",
 }
 
 
@@ -177,7 +194,7 @@ def image_media_item(state: SimState, job: Job, out: Output, base: str) -> dict[
         "modelNameType": record.model_name,
         "workflowId": out.scene_id,
     }
-    if state.new_forms:
+    if state.inline_image(out.seed):
         generated["encodedImage"] = b64(state.store.ensure(record).read_bytes())
     else:
         generated["fifeUrl"] = state.store.url(base, record)

@@ -37,11 +37,16 @@ IMAGE_SIZES: dict[str, tuple[int, int]] = {
     "landscape": (640, 360),
     "portrait": (360, 640),
     "square": (480, 480),
+    "4:3": (480, 360),
+    "3:4": (360, 480),
 }
+# 720p (the default resolution) scaled down to keep rendering cheap; 360p is half of it.
 VIDEO_SIZES: dict[str, tuple[int, int]] = {
     "landscape": (320, 180),
     "portrait": (180, 320),
     "square": (240, 240),
+    "4:3": (240, 180),
+    "3:4": (180, 240),
 }
 IMAGE_UPSCALE_FACTORS = {"2k": 2, "4k": 3}
 VIDEO_UPSCALE_FACTORS = {"1080p": 2, "4k": 4}
@@ -236,6 +241,7 @@ class Scene:
     start_image: Path | None = None
     end_image: Path | None = None
     references: tuple[Path, ...] = ()
+    seconds: int = VIDEO_SECONDS
 
 
 def _scene_background(
@@ -293,7 +299,7 @@ def scene_frames(
     start_layer = _scene_overlay(scene, base.copy())
     end_layer = _scene_overlay(scene, end.copy()) if end is not None else None
     radius = max(6, min(size) // 12)
-    total = VIDEO_SECONDS * FPS
+    total = scene.seconds * FPS
     small = _font(max(9, size[0] // 26))
     for i in range(first, first + count):
         if end_layer is not None:
@@ -394,11 +400,47 @@ def probe_video(source: Path | bytes) -> VideoInfo:
         )
 
 
-def render_video(path: Path, scene: Scene, thumbnail: Path) -> VideoInfo:
-    """Render an 8 s clip of ``scene`` plus a JPEG thumbnail of its first frame."""
-    size = VIDEO_SIZES.get(scene.aspect, VIDEO_SIZES["landscape"])
-    total = VIDEO_SECONDS * FPS
+def video_size(aspect: str, resolution: str = "720p") -> tuple[int, int]:
+    width, height = VIDEO_SIZES.get(aspect, VIDEO_SIZES["landscape"])
+    if resolution == "360p":
+        return (width // 4 * 2, height // 4 * 2)  # half, kept even for H.264
+    return width, height
+
+
+def render_video(
+    path: Path, scene: Scene, thumbnail: Path, *, resolution: str = "720p"
+) -> VideoInfo:
+    """Render a ``scene.seconds`` clip (8 s by default) plus a JPEG of its first frame."""
+    size = video_size(scene.aspect, resolution)
+    total = scene.seconds * FPS
     n = _encode(path, size, scene_frames(scene, size, 0, total), thumbnail=thumbnail)
+    return VideoInfo(size[0], size[1], n, n / FPS, "h264")
+
+
+def edit_video(
+    source: Path, path: Path, first: int, last: int, caption: str, thumbnail: Path, resolution: str
+) -> VideoInfo:
+    """A V2V edit: frames ``first`` … ``last - 1`` of the source (24 per second), with the
+    edit's prompt drawn over them."""
+    info = probe_video(source)
+    size = video_size("landscape" if info.width >= info.height else "portrait", resolution)
+    font = _font(max(9, size[0] // 22))
+
+    def frames() -> Iterator[Image.Image]:
+        for index, frame in enumerate(decode_frames(source)):
+            if index >= last:
+                break
+            if index < first:
+                continue
+            image = _cover(frame.to_image(), size)
+            draw = ImageDraw.Draw(image, "RGBA")
+            draw.rectangle((0, 0, size[0], size[1] // 5), fill=(120, 0, 160, 120))
+            draw.text((4, 2), caption, font=font, fill=(255, 255, 255))
+            yield image
+
+    n = _encode(path, size, frames(), thumbnail=thumbnail)
+    if n == 0:
+        raise ValueError("the frame window holds no frame of the source video")
     return VideoInfo(size[0], size[1], n, n / FPS, "h264")
 
 

@@ -21,6 +21,7 @@ from types import TracebackType
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
+from . import eras
 from .app import PREFIX, SimulatorApp
 from .state import DEFAULT_SPEED, DEFAULT_TOKEN, SimState
 
@@ -89,7 +90,10 @@ class SimulatorServer:
         image_concurrency: int = 4,
         seed: int | None = None,
         accounts: list[dict[str, Any]] | None = None,
+        api: str | None = None,
     ) -> None:
+        """``api``: the era spoken, ``2026-02`` or ``2026-12`` (default ``$FLOWDASH_SIM_API``,
+        else ``2026-02``; the sandbox's command line defaults to ``2026-12``)."""
         self.host = host
         self._port = port
         self._own_dir = data_dir is None
@@ -106,6 +110,7 @@ class SimulatorServer:
             image_concurrency=image_concurrency,
             seed=seed,
             accounts=accounts,
+            api=api or eras.env_api(eras.LIBRARY_DEFAULT),
         )
         self.app = SimulatorApp(self.state, self._info)
         self._httpd: _ThreadingWSGIServer | None = None

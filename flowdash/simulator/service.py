@@ -15,9 +15,11 @@ Error bodies follow each endpoint family's documented form:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from . import eras
 from .accounts import SESSION_ERROR, Account, iso
 from .captcha import FREE_PROVIDER, REJECTED, CaptchaError
 from .faults import JOB_KINDS, SERVICE_KINDS, TRANSPORT_KINDS, WEBHOOK_KINDS, Fault
@@ -76,6 +78,13 @@ def moderated_error() -> dict[str, Any]:
 
 def captcha_error() -> dict[str, Any]:
     return google_error(403, "PERMISSION_DENIED", REJECTED, "PUBLIC_ERROR_SOMETHING_WENT_WRONG")
+
+
+def _reason(google: dict[str, Any] | None) -> str | None:
+    for detail in (google or {}).get("details") or ():
+        if isinstance(detail, dict) and isinstance(detail.get("reason"), str):
+            return detail["reason"]
+    return None
 
 
 def not_found_account(email: str) -> ApiError:
@@ -322,6 +331,8 @@ class Service:
         candidates = [a for a in accounts if a.healthy and (a.is_paid or not paid_only)]
         if not candidates:
             candidates = [a for a in accounts if a.healthy] or accounts
+        if len(accounts) > 1:  # quarantine is skipped when only one account is configured
+            candidates = self._not_quarantined(candidates, accounts)
         emails = [a.email for a in candidates]
         if reserve:
             ctx.reserved = state.load.choose_and_begin(category, emails, state.rng)
@@ -329,6 +340,37 @@ class Service:
         else:
             chosen = state.load.choose(category, emails, state.rng)
         return state.account(chosen) or candidates[0]
+
+    def _not_quarantined(self, candidates: list[Account], accounts: list[Account]) -> list[Account]:
+        """The candidates the 2026-12 load balancer may use, or 429 ``no_eligible_account``
+        (``Retry-After``: nominal seconds until the first account is back)."""
+        state = self.state
+        until = {a.email: state.quarantined_until(a.email) for a in candidates}
+        free = [a for a in candidates if until[a.email] is None]
+        if free:
+            return free
+        first = min(u for u in until.values() if u is not None)
+        seconds = max(1, math.ceil((first - state.now()) * state.speed))
+        skip = []
+        for account in accounts:
+            entry: dict[str, Any] = {"email": state.mask(account.email)}
+            when = until.get(account.email) or state.quarantined_until(account.email)
+            if when is not None:
+                nominal = (when - state.now()) * state.speed  # like Retry-After: nominal time
+                entry.update(reason="quarantined", until=iso(state.now() + nominal))
+            else:
+                entry["reason"] = "unhealthy" if not account.healthy else "not_eligible"
+            skip.append(entry)
+        raise ApiError(
+            429,
+            {
+                "error": "no_eligible_account",
+                "message": "All configured accounts are temporarily unavailable. Retry later.",
+                "retryAfter": seconds,
+                "skipReasons": skip,
+            },
+            [("Retry-After", str(seconds))],
+        )
 
     # ---- jobs
     def start_job(
@@ -504,6 +546,8 @@ class Service:
         """Fail the job (if any) and build the error to raise."""
         if job is not None:
             self.fail(job, status, google=google, message=message)
+            if status == 429 and _reason(google) in eras.QUARANTINE_REASONS:
+                self.state.quarantine(job.email)
         return ApiError(
             status,
             self.error_body(ctx, job, status, google=google, message=message, extra=extra),

@@ -22,11 +22,11 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from . import eras
 from .accounts import (
     DEFAULT_ACCOUNTS,
     STATES,
     TIERS,
-    VIDEO_MODELS,
     Account,
     iso,
     mask_email,
@@ -60,6 +60,7 @@ DURATIONS: dict[str, tuple[float, float]] = {
 @dataclass
 class Settings:
     speed: float = DEFAULT_SPEED
+    api: str = eras.LIBRARY_DEFAULT  # which era of the service: 2026-02 | 2026-12
     new_forms: bool = False
     url_lifetime: float = 24 * 3600.0
     job_ttl: float = 7 * 86400.0
@@ -71,6 +72,7 @@ class Settings:
     def public(self) -> dict[str, Any]:
         return {
             "speed": self.speed,
+            "api": self.api,
             "newForms": self.new_forms,
             "urlLifetime": self.url_lifetime,
             "jobTtl": self.job_ttl,
@@ -83,6 +85,7 @@ class Settings:
 
 SETTING_KEYS = {
     "speed": "speed",
+    "api": "api",
     "newForms": "new_forms",
     "urlLifetime": "url_lifetime",
     "jobTtl": "job_ttl",
@@ -109,6 +112,7 @@ class SimState:
         image_concurrency: int = 4,
         seed: int | None = None,
         accounts: list[dict[str, Any]] | None = None,
+        api: str = eras.LIBRARY_DEFAULT,
     ) -> None:
         if speed <= 0:
             raise ValueError("speed must be > 0")
@@ -118,7 +122,10 @@ class SimState:
         self.clock = SimClock()
         self.scheduler = Scheduler(self.clock)
         self.settings = Settings(
-            speed=float(speed), new_forms=new_forms, image_concurrency=image_concurrency
+            speed=float(speed),
+            api=eras.check_era(api),
+            new_forms=new_forms,
+            image_concurrency=image_concurrency,
         )
         self._initial_settings = replace(self.settings)
         self._initial_accounts = [dict(a) for a in (accounts or DEFAULT_ACCOUNTS)]
@@ -137,6 +144,7 @@ class SimState:
         self._request_ids = itertools.count(1)
         self._job_seq = itertools.count(1)
         self._upscale_cache: dict[tuple[str, str], str] = {}
+        self._quarantine: dict[str, float] = {}  # email -> until (simulated time), 2026-12
         self._load_accounts()
 
     # ---- lifecycle
@@ -161,6 +169,7 @@ class SimState:
             self.jobs.clear()
             self.accounts.clear()
             self._upscale_cache.clear()
+            self._quarantine.clear()
             self.store.clear()
             self.load.clear()
             self.captcha.clear(self.settings.free_captcha_credits)
@@ -176,22 +185,40 @@ class SimState:
         return self.settings.speed
 
     @property
+    def era(self) -> str:
+        """The form of the service spoken: ``2026-02`` (documented) or ``2026-12`` (today)."""
+        return self.settings.api
+
+    @property
     def new_forms(self) -> bool:
-        return self.settings.new_forms
+        """Newer response forms: ``media[]`` for videos, upload ``media`` objects (always in the
+        2026-12 era; the ``newForms`` switch turns them on in the older one)."""
+        return self.settings.new_forms or self.settings.api == eras.NEW
+
+    def inline_image(self, seed: int) -> bool:
+        """Whether an image result carries ``encodedImage`` instead of ``fifeUrl``: every image
+        with ``newForms``; in the 2026-12 era some of them (odd seeds)."""
+        if self.settings.new_forms:
+            return True
+        return self.settings.api == eras.NEW and seed % 2 == 1
 
     def now(self) -> float:
         return self.clock.now()
 
     def advance(self, seconds: float) -> float:
-        """Move the simulated clock forward (finishing work that becomes due)."""
-        return self.clock.advance(seconds)
+        """Move the simulated clock forward and let the work that became due finish before
+        returning (a job due by then is completed when this returns)."""
+        now = self.clock.advance(seconds)
+        self.scheduler.settle()
+        return now
 
     def nominal(self, key: str) -> float:
         low, high = self.durations[key]
         return self.rng.uniform(low, high)
 
     def video_nominal(self, model: str) -> float:
-        base = VIDEO_MODELS.get(model, {}).get("time", 100)
+        spec = eras.video_model(self.era, model)
+        base = spec.time if spec is not None else 100
         return self.rng.uniform(base * 0.8, base * 1.2)
 
     def sim_seconds(self, nominal: float) -> float:
@@ -210,6 +237,8 @@ class SimState:
             if attr in ("new_forms", "mask_emails"):
                 if not isinstance(value, bool):
                     raise ValueError(f"{key} must be a boolean")
+            elif attr == "api":
+                value = eras.check_era(value)
             elif attr == "video_concurrency" and value is None:
                 pass
             elif isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
@@ -323,6 +352,28 @@ class SimState:
 
     def video_limit(self, account: Account) -> int | None:
         return account.video_concurrency or self.settings.video_concurrency
+
+    # ---- quarantine (2026-12: an account throttled is skipped ~30 min by the load balancer)
+    def quarantine(self, email: str) -> None:
+        if self.era != eras.NEW:
+            return
+        with self.lock:  # nominal seconds, like every duration: 30 min / speed on this clock
+            self._quarantine[email] = self.now() + self.sim_seconds(eras.QUARANTINE_SECONDS)
+
+    def quarantined_until(self, email: str) -> float | None:
+        with self.lock:
+            until = self._quarantine.get(email)
+            if until is not None and until <= self.now():
+                self._quarantine.pop(email, None)
+                return None
+            return until
+
+    def lift_quarantine(self, email: str | None = None) -> None:
+        with self.lock:
+            if email is None:
+                self._quarantine.clear()
+            else:
+                self._quarantine.pop(email, None)
 
     # ---- jobs
     def new_job_id(self, letter: str, email: str) -> str:

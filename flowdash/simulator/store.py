@@ -182,8 +182,22 @@ class MediaStore:
                 start_image=self.ensure(self._source(start)) if start else None,
                 end_image=self.ensure(self._source(end)) if end else None,
                 references=tuple(self.ensure(self._source(m)) for m in recipe.get("refs", ())),
+                seconds=int(recipe.get("seconds") or media.VIDEO_SECONDS),
             )
-            info = media.render_video(path, scene, self.thumb_path(record))
+            info = media.render_video(
+                path, scene, self.thumb_path(record), resolution=recipe.get("resolution", "720p")
+            )
+        elif kind == "edit":
+            source = self.ensure(self._source(recipe["source"]))
+            info = media.edit_video(
+                source,
+                path,
+                int(recipe["first"]),
+                int(recipe["last"]),
+                recipe.get("caption", ""),
+                self.thumb_path(record),
+                recipe.get("resolution", "720p"),
+            )
         elif kind == "extend":
             source = self.ensure(self._source(recipe["source"]))
             scene = media.Scene(

@@ -209,7 +209,6 @@ class Era:
     default_image: str
     default_video: str
     image_aspect_ratios: tuple[str, ...]
-    video_parameters: bool  # duration / resolution exist
 
 
 def _veo_credits(non_ultra: int | None, ultra: int | None) -> dict:
@@ -218,37 +217,25 @@ def _veo_credits(non_ultra: int | None, ultra: int | None) -> dict:
 
 _IMAGE_SECONDS = 15.0  # "typically completes within 10-20 seconds"
 
+
+def _image(
+    name: str, label: str, aspects: tuple[str, ...], min_tier: str | None, references: int
+) -> Model:
+    return Model(
+        name, label, IMAGE, (T2I, I2I), aspects, min_tier, _IMAGE_SECONDS, max_references=references
+    )
+
+
 # 2026-02: google-flow-v1.txt (POST /images, POST /videos, GET /accounts/{email}).
 _MODELS_2026_02 = (
-    Model(
-        "imagen-4",
-        "Imagen 4",
-        IMAGE,
-        (T2I, I2I),
-        LANDSCAPE_PORTRAIT,
-        None,
-        _IMAGE_SECONDS,
-        max_references=3,
-    ),
-    Model(
-        "nano-banana",
-        "Nano Banana (Gemini 2.5 Flash Image)",
-        IMAGE,
-        (T2I, I2I),
-        LANDSCAPE_PORTRAIT,
-        None,
-        _IMAGE_SECONDS,
-        max_references=3,
-    ),
-    Model(
+    _image("imagen-4", "Imagen 4", LANDSCAPE_PORTRAIT, None, 3),
+    _image("nano-banana", "Nano Banana (Gemini 2.5 Flash Image)", LANDSCAPE_PORTRAIT, None, 3),
+    _image(
         "nano-banana-pro",
         "Nano Banana Pro (Gemini 3 Pro Image)",
-        IMAGE,
-        (T2I, I2I),
         LANDSCAPE_PORTRAIT,
         TIER_ULTRA,
-        _IMAGE_SECONDS,
-        max_references=10,
+        10,
     ),
     Model(
         "veo-3.1-fast",
@@ -304,19 +291,6 @@ _OMNI_CREDITS = {
 }
 
 
-def _nano(name: str, label: str, min_tier: str | None) -> Model:
-    return Model(
-        name,
-        label,
-        IMAGE,
-        (T2I, I2I),
-        IMAGE_ASPECTS_2026_12,
-        min_tier,
-        _IMAGE_SECONDS,
-        max_references=10,
-    )
-
-
 def _veo(
     name: str, label: str, min_tier: str, seconds: float, credits: dict, **extra: Any
 ) -> Model:
@@ -346,10 +320,10 @@ def _veo(
 
 
 _MODELS_2026_12 = (
-    _nano("nano-banana-2-lite", "Nano Banana 2 Lite", None),
-    _nano("nano-banana-2", "Nano Banana 2", None),
+    _image("nano-banana-2-lite", "Nano Banana 2 Lite", IMAGE_ASPECTS_2026_12, None, 10),
+    _image("nano-banana-2", "Nano Banana 2", IMAGE_ASPECTS_2026_12, None, 10),
     # Ultra-only in the documented contract; no newer source lifts that.
-    _nano("nano-banana-pro", "Nano Banana Pro", TIER_ULTRA),
+    _image("nano-banana-pro", "Nano Banana Pro", IMAGE_ASPECTS_2026_12, TIER_ULTRA, 10),
     _veo("veo-3.1-fast", "Veo 3.1 Fast", TIER_PRO, 100.0, _veo_credits(20, 10)),
     _veo(
         "veo-3.1-quality",
@@ -430,7 +404,6 @@ _ERAS = {
         "imagen-4",
         "veo-3.1-fast",
         LANDSCAPE_PORTRAIT,
-        video_parameters=False,
     ),
     ERA_2026_12: Era(
         ERA_2026_12,
@@ -440,7 +413,6 @@ _ERAS = {
         "nano-banana-2-lite",
         "veo-3.1-fast",
         IMAGE_ASPECTS_2026_12 + LANDSCAPE_PORTRAIT,  # legacy names still accepted (§4.1)
-        video_parameters=True,
     ),
 }
 
@@ -700,14 +672,15 @@ def runnable_models(
     """The models an account can run, from its plan and its own model list.
 
     Images: every image model its plan allows (accounts do not list image models). Videos: the
-    models its ``videoModels`` list maps to; when the account reports no list (health not OK,
-    not synced yet) the plan decides. Deprecated names are never offered (their target is).
+    models its ``videoModels`` list maps to (an empty list: none); when the account reports no
+    list at all (``None``: health not OK, not synced yet) the plan decides. Deprecated names
+    are never offered (their target is).
     """
     found: list[Model] = []
-    entries = list(video_models or [])
+    entries = None if video_models is None else list(video_models)
     listed = {m.request_name for m in account_models(entries, era_name) if m.request_name}
     for m in models(kind, era_name):
-        if m.is_image or not entries:
+        if m.is_image or entries is None:
             if tier_allows(tier, m.min_tier) is not False:
                 found.append(m)
         elif m.name in listed:

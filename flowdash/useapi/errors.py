@@ -21,10 +21,9 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from flowdash.useapi.types import CaptchaAttempt, CaptchaInfo
+from flowdash.useapi.records import CaptchaAttempt, CaptchaInfo, job_id_of
 
 __all__ = [
     "AMBIGUOUS",
@@ -541,8 +540,6 @@ def error_from_response(
     secrets: Iterable[str] = (),
 ) -> UseapiError:
     """The error class and details for an HTTP error answer (``payload`` None if not JSON)."""
-    from flowdash.useapi.types import CaptchaInfo, job_id_of
-
     secrets = tuple(secrets)
     headers = headers or {}
     reason = find_reason(payload)

@@ -38,3 +38,37 @@ def bomb_png(width=12_000, height=12_000) -> bytes:
         + _chunk(b"IDAT", body)
         + _chunk(b"IEND", b"")
     )
+
+
+def webp_bytes(size=(64, 48), color=(40, 160, 90)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, color).save(out, "WEBP")
+    return out.getvalue()
+
+
+def gif_bytes(size=(10, 10)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, (0, 0, 255)).save(out, "GIF")
+    return out.getvalue()
+
+
+def mp4_bytes(seconds: float = 3, size=(160, 90), fps: int = 24) -> bytes:
+    """A real H.264 MP4 of ``seconds`` (PyAV), frames fading so each one differs."""
+    from fractions import Fraction
+
+    import av
+
+    out = io.BytesIO()
+    with av.open(out, "w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height = size
+        stream.pix_fmt = "yuv420p"
+        stream.options = {"preset": "ultrafast"}
+        for n in range(round(seconds * fps)):
+            frame = av.VideoFrame.from_image(Image.new("RGB", size, (n * 3 % 255, 60, 120)))
+            frame.pts, frame.time_base = n, Fraction(1, fps)
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return out.getvalue()

@@ -70,7 +70,9 @@ def test_the_file_name_does_not_decide_the_type(creator_client):
     fake = SimpleUploadedFile("fake.png", b"this is not an image at all" * 10, "image/png")
     response = creator_client.post(URL, {"files": [fake]})
     assert response.status_code == 400
-    assert "fake.png: This is not a PNG or JPEG image" in response.content.decode()
+    assert "fake.png: The file says it is PNG but its content is not a PNG, JPEG" in (
+        response.content.decode()
+    )
     assert Asset.objects.count() == 1
 
 
@@ -96,7 +98,7 @@ def test_a_gif_is_refused(creator_client):
         URL, {"files": [SimpleUploadedFile("anim.gif", out.getvalue(), "image/gif")]}
     )
     assert response.status_code == 400
-    assert "not a PNG or JPEG" in response.content.decode()
+    assert "This file&#x27;s content is a GIF image" in response.content.decode()
 
 
 def test_a_file_over_20_mb_is_refused(creator_client):
@@ -127,14 +129,14 @@ def test_good_files_are_kept_when_another_in_the_same_batch_is_refused(creator_c
     response = creator_client.post(URL, {"files": files})
     assert response.status_code == 400
     page = response.content.decode()
-    assert "bad.png: This is not a PNG or JPEG image" in page
+    assert "bad.png: The file says it is PNG but its content is not a PNG" in page
     assert list(Asset.objects.values_list("original_name", flat=True)) == ["good.png"]
 
 
 def test_posting_no_file_says_so(creator_client):
     response = creator_client.post(URL, {})
     assert response.status_code == 400
-    assert "Choose at least one PNG or JPEG image." in response.content.decode()
+    assert "Choose at least one image or MP4 video." in response.content.decode()
 
 
 def test_viewers_browse_but_cannot_upload(viewer_client):

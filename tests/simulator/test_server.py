@@ -103,6 +103,7 @@ def test_management_command(tmp_path: Path) -> None:
         os.environ,
         DJANGO_SETTINGS_MODULE=os.environ.get("DJANGO_SETTINGS_MODULE", "flowdash.settings"),
     )
+    env.pop("FLOWDASH_SIM_API", None)  # the sandbox's default: today's service
     proc, line = _run_until_ready(
         [
             sys.executable,
@@ -127,6 +128,13 @@ def test_management_command(tmp_path: Path) -> None:
             fields["base_url"] + "/jobs", headers={"Authorization": "Bearer user:9-cmd"}, timeout=10
         )
         assert r.status_code == 200 and "combined" in r.json()
+        assert fields["api"] == "2026-12"
+        pro = requests.get(
+            fields["base_url"] + "/accounts/pro.studio@gmail.com",
+            headers={"Authorization": "Bearer user:9-cmd"},
+            timeout=10,
+        ).json()
+        assert "omni_flash_1_1" in {m["key"] for m in pro["models"]["videoModels"]}
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
     finally:

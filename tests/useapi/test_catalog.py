@@ -204,8 +204,10 @@ def test_runnable_models_come_from_the_account_list_then_the_plan():
         "veo-3.1-quality",
     ]
     # No list (health not OK, not synced yet): the plan decides.
-    free = names(catalog.runnable_models(TIER_FREE, [], kind="video"))
+    free = names(catalog.runnable_models(TIER_FREE, None, kind="video"))
     assert free == ["omni-flash-1.2"]
+    # A healthy account that lists no video models runs none.
+    assert catalog.runnable_models(TIER_FREE, [], kind="video") == []
     pro = names(catalog.runnable_models(TIER_PRO, None, kind="video"))
     assert "veo-3.1-lite-low-priority" not in pro and "omni-flash" in pro
     assert "nano-banana-pro" not in names(catalog.runnable_models(TIER_PRO, kind="image"))
@@ -279,3 +281,15 @@ def test_video_mode_from_inputs():
     assert catalog.video_mode(start_image=True, end_image=True) == "I2V-FL"
     assert catalog.video_mode(references=2) == R2V
     assert catalog.video_mode(reference_video=True, references=2) == V2V
+
+
+def test_the_readme_model_table_lists_every_model_of_both_eras():
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("## Models (both eras of the API)", 1)[1].split("\n## ", 1)[0]
+    rows = set(re.findall(r"^\| `([a-z0-9.-]+)` \|", section, re.MULTILINE))
+    known = {m.name for e in catalog.ERAS for m in catalog.models(era_name=e)}
+    assert rows == known
+    assert "speaks **2026-12**" in section  # which era the sandbox uses
