@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     "csp",
     "flowdash.api",
     "flowdash.notify",
+    "flowdash.spending",
+    "flowdash.batches",
 ]
 
 MIDDLEWARE = [
@@ -252,6 +254,27 @@ FLOWDASH_NOTIFY_TIMEOUT_SECONDS = env.float("FLOWDASH_NOTIFY_TIMEOUT_SECONDS", 1
 FLOWDASH_CAPTCHA_CREDIT_ALERT = env.int("FLOWDASH_CAPTCHA_CREDIT_ALERT", 50)
 # Calls per minute allowed to one API key (kept in Redis).
 FLOWDASH_API_RATE_LIMIT = env.int("FLOWDASH_API_RATE_LIMIT", 120)
+# Batches (flowdash/batches): rows are released to the job queue in small waves so a batch never
+# holds a worker slot per row nor starves a single job sent after it. A running batch keeps at
+# most FLOWDASH_BATCH_BUFFER of its jobs queued (not yet sent); beat tops it up every
+# FLOWDASH_BATCH_RELEASE_SECONDS.
+FLOWDASH_BATCH_BUFFER = env.int("FLOWDASH_BATCH_BUFFER", 8)
+FLOWDASH_BATCH_RELEASE_SECONDS = env.float("FLOWDASH_BATCH_RELEASE_SECONDS", 2.0)
+CELERY_BEAT_SCHEDULE["release-batch-rows"] = {
+    "task": "flowdash.batches.tasks.release_batches_task",
+    "schedule": FLOWDASH_BATCH_RELEASE_SECONDS,
+    # beside the reconciler: a wave is not held up by the backlog of other tasks
+    # (a late one still helps: releasing is idempotent, each row claimed before its job is made)
+    "options": {
+        "expires": max(FLOWDASH_BATCH_RELEASE_SECONDS * 0.9, 5.0),
+        "queue": "flowdash.control",
+    },
+}
+CELERY_BEAT_SCHEDULE["settle-job-charges"] = {
+    "task": "flowdash.spending.tasks.settle_charges_task",
+    "schedule": 60.0,
+    "options": {"expires": 55},
+}
 
 # --- The useapi.net Google Flow API and its simulator ------------------------------------------
 USEAPI_REAL_BASE_URL = "https://api.useapi.net/v1/google-flow"

@@ -19,6 +19,8 @@ urlpatterns = [
     path("", include("flowdash.gallery.urls")),
     path("", include("flowdash.stats.urls")),
     path("", include("flowdash.system.urls")),
+    path("", include("flowdash.spending.urls")),
+    path("", include("flowdash.batches.urls")),
     path("django-admin/", admin.site.urls),
 ]
 

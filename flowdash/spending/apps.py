@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class SpendingConfig(AppConfig):
+    name = "flowdash.spending"
+    label = "spending"
+    verbose_name = "Spending"
