@@ -153,13 +153,35 @@ CELERY_TASK_ROUTES = {
     "flowdash.jobs.tasks.drive_job": {"queue": "flowdash.steps"},
     "flowdash.jobs.tasks.download_media": {"queue": "flowdash.downloads"},
 }
-CELERY_BROKER_TRANSPORT_OPTIONS = {"queue_order_strategy": "priority"}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "queue_order_strategy": "priority",
+    # A refusing or hung Redis must never hold a page (design.md rule 9): bounded sockets; the
+    # job row is the outbox and the reconciler sends what a dead broker swallowed.
+    "socket_timeout": env.float("FLOWDASH_BROKER_SOCKET_TIMEOUT", 5.0),
+    "socket_connect_timeout": env.float("FLOWDASH_BROKER_CONNECT_TIMEOUT", 2.0),
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("FLOWDASH_BROKER_CONNECT_TIMEOUT", 2.0)
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 # The job reconciler (design.md rule 2): re-sends due jobs and downloads whose message or timer
 # was lost. Later steps (checks, retries) are sent on time by each worker's timer thread.
 RECONCILE_SECONDS = env.float("FLOWDASH_RECONCILE_SECONDS", 5.0)
 # Scales the job pipeline's waits (checks near the documented generation time): unset = the
 # simulator's speed in sandbox mode, 1 with the real service.
 FLOWDASH_JOB_TIME_SCALE = env.float("FLOWDASH_JOB_TIME_SCALE", 0.0) or None
+# A job's time budget (nominal minutes, scaled like every wait): outages of the API (refused,
+# 429, 503) are waited out until then, and an ambiguous submission is looked for by itself.
+FLOWDASH_JOB_DEADLINE_MINUTES = env.float("FLOWDASH_JOB_DEADLINE_MINUTES", 30.0)
+# How long a page waits for the broker to take a job's nudge (seconds); past it the page answers
+# and the reconciler sends the job.
+FLOWDASH_NUDGE_WAIT_SECONDS = env.float("FLOWDASH_NUDGE_WAIT_SECONDS", 0.5)
+# After a webhook names a job that a task holds, the task keeps it at most this long (seconds)
+# before the reconciler may take it over (a killed worker's lease is not waited out).
+FLOWDASH_HINT_GRACE_SECONDS = env.float("FLOWDASH_HINT_GRACE_SECONDS", 15.0)
 CELERY_BEAT_SCHEDULE: dict = {
     "sync-accounts": {
         "task": "flowdash.accounts.tasks.sync_accounts_task",

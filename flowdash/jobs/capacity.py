@@ -43,6 +43,10 @@ PROBE_PAUSE = 300.0  # nominal seconds after a capacity 429 before trying one mo
 # nothing while a long queue drains.
 WAIT_FALLBACK = 300.0
 
+# ``Job.error_code`` of an image job parked until a slot frees (and only of those: a job
+# waiting to retry after an error keeps its own delay, whatever its HTTP status was).
+SLOT_WAIT = "waiting_for_slot"
+
 ULTRA_ONLY_MODELS = {"nano-banana-pro"}
 ULTRA_TIER = "PAYGATE_TIER_TWO"
 
@@ -181,13 +185,13 @@ def due_image_jobs() -> int:
 
 
 def waiting_jobs(limit: int, open_accounts: list[int] | None = None):
-    """Image jobs waiting for a slot (queued, not yet due, not after an error: those keep
-    their retry delay), the oldest first. With ``open_accounts``, a job asked for on another
+    """Image jobs waiting for a slot (queued, not yet due, parked with :data:`SLOT_WAIT`; a
+    job waiting to retry after an error keeps its delay), the oldest first. With ``open_accounts``, a job asked for on another
     account is left waiting (waking it would only send it back to wait)."""
     now = timezone.now()
     found = (
         Job.objects.filter(kind=Job.Kind.IMAGE, status=Job.Status.QUEUED, next_check_at__gt=now)
-        .filter(error_status__isnull=True)
+        .filter(error_code=SLOT_WAIT)
         .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
     )
     if open_accounts is not None:

@@ -148,6 +148,21 @@ def video_generation_seconds(
 # --- references --------------------------------------------------------------------------------
 
 
+# A row id as a query or form value: a positive integer the database can hold (SQLite and
+# PostgreSQL bigint), validated by Django's own IntegerField (never isdigit() then int()).
+_PK_FIELD = forms.IntegerField(min_value=1, max_value=2**63 - 1)
+
+
+def parse_pk(value: Any) -> int | None:
+    """A row id from a query or form value, or None when it is not one (``²``, ``2**63``…)."""
+    if value in (None, "") or len(str(value)) > 40:
+        return None
+    try:
+        return _PK_FIELD.clean(value)
+    except forms.ValidationError:
+        return None
+
+
 def parse_ref(token: str | None) -> dict[str, int] | None:
     """``asset:12`` / ``media:5`` (a bare number is a media id) → a Job.params ref, or None."""
     if not token:
@@ -156,9 +171,10 @@ def parse_ref(token: str | None) -> dict[str, int] | None:
     kind, _, number = text.partition(":")
     if not number:
         kind, number = "media", kind
-    if kind not in ("asset", "media") or not number.isdigit():
+    pk = parse_pk(number)
+    if kind not in ("asset", "media") or pk is None:
         return None
-    return {kind: int(number)}
+    return {kind: pk}
 
 
 def ref_token(ref: dict | None) -> str:

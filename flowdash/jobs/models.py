@@ -123,6 +123,11 @@ class Job(models.Model):
 
     submit_attempts = models.PositiveIntegerField(default=0)
     check_count = models.PositiveIntegerField(default=0)
+    # Failed GET /jobs/{jobId} in a row (a check that reads the job sets it back to 0).
+    check_errors = models.PositiveIntegerField(default=0)
+    # Where the job's time budget (FLOWDASH_JOB_DEADLINE_MINUTES) starts: its creation, or the
+    # moment a person submitted it again. Null = ``created_at``.
+    deadline_from = models.DateTimeField(null=True, blank=True)
     next_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
     lease_until = models.DateTimeField(null=True, blank=True)
 
@@ -204,6 +209,13 @@ class Job(models.Model):
         return end - (self.submitted_at or self.created_at)
 
 
+class JobAttemptQuerySet(models.QuerySet):
+    def paid(self):
+        """Submissions that may have reached the service (and cost captcha solves or credits):
+        the ones that count toward ``MAX_SUBMIT_ATTEMPTS``."""
+        return self.filter(action="submit", may_have_reached_service=True)
+
+
 class JobAttempt(models.Model):
     """One try at a request to the API for a job: what was sent, and what came of it."""
 
@@ -223,6 +235,11 @@ class JobAttempt(models.Model):
     account_email = models.CharField(max_length=254, blank=True)
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # False once we know the request was not processed (no connection; a 429 / 503 that came
+    # without captcha solves): it does not count toward the cap on paid attempts.
+    may_have_reached_service = models.BooleanField(default=True)
+
+    objects = JobAttemptQuerySet.as_manager()
 
     class Meta:
         ordering = ["job", "number"]

@@ -94,7 +94,11 @@ def arm_timer(job_id: int, delay: float) -> bool:
 
 
 def nudge(job_id: int, *, countdown: float | None = None, queue: str = STEPS_QUEUE) -> None:
-    """Ask a worker to advance the job now (or in ``countdown`` seconds), after commit."""
+    """Ask a worker to advance the job now (or in ``countdown`` seconds), after commit.
+
+    Best-effort and bounded (design.md rule 9): the caller waits for the broker at most
+    ``FLOWDASH_NUDGE_WAIT_SECONDS``; a refusing or hung Redis only delays the job until the
+    reconciler finds it due (the row is the outbox)."""
 
     def send() -> None:
         if countdown and countdown > 0:
@@ -102,7 +106,24 @@ def nudge(job_id: int, *, countdown: float | None = None, queue: str = STEPS_QUE
         else:
             send_drive(job_id, queue)
 
-    transaction.on_commit(send)
+    transaction.on_commit(lambda: run_bounded(send))
+
+
+def run_bounded(send, wait: float | None = None) -> bool:
+    """Run ``send`` (broker I/O that catches its own errors) on a thread of its own and wait
+    for it at most ``wait`` seconds; False when it was left running (the broker's socket
+    timeouts end it later)."""
+    from django.conf import settings
+
+    if wait is None:
+        wait = float(getattr(settings, "FLOWDASH_NUDGE_WAIT_SECONDS", 0.5))
+    thread = threading.Thread(target=send, name="flowdash-nudge", daemon=True)
+    thread.start()
+    thread.join(wait)
+    if thread.is_alive():
+        logger.warning("the broker did not take a nudge in %.1f s; the reconciler will", wait)
+        return False
+    return True
 
 
 # Takes the due members off the set atomically, so two workers never both send one.

@@ -54,21 +54,27 @@ Outcome = JobAttempt.Outcome
 
 # --- tunables (seconds; "nominal" ones are divided by the time scale) ---------------------------
 
-MAX_SUBMIT_ATTEMPTS = 6  # one paid request, plus retries of requests that never arrived
-RETRY_BASE = (5.0, 10.0)  # first retry of a 429 / 503 / refused connection
+# Paid submissions (attempts that may have reached the service) a job may make. Attempts that
+# surely did not (no connection; 429 / 503 turned away before any captcha) do not count: an
+# outage is waited out within the job's deadline (FLOWDASH_JOB_DEADLINE_MINUTES), not counted.
+MAX_SUBMIT_ATTEMPTS = 6
+RETRY_BASE = (5.0, 10.0)  # nominal: first retry of a 429 / 503 / refused connection
 RETRY_GROWTH = 1.7
-RETRY_CAP = 120.0
-MAX_RETRY_AFTER = 900.0  # a Retry-After longer than this fails the job instead of waiting
+RETRY_CAP = 120.0  # nominal
 SUBMIT_LEASE_MARGIN = 60.0  # beyond the client's read timeout
 CHECK_LEASE = 90.0  # a GET /jobs/{jobId} in flight
-LOOKUP_DELAYS = (5.0, 20.0, 45.0)  # nominal: searches for a job whose submission is ambiguous
+# nominal: searches for a job whose submission is ambiguous (about 10 minutes in all, cut short
+# by the job's deadline) before a person is asked.
+LOOKUP_DELAYS = (5.0, 20.0, 45.0, 90.0, 180.0, 300.0)
 CHECK_GROWTH = 1.5
 CHECK_FIRST_STEP = 8.0  # nominal: interval after the first check that found the job unfinished
 CHECK_CAP = 60.0  # nominal
 WEBHOOK_CHECK_CAP = 300.0  # nominal: polling as a slow fallback when webhooks are on
 CAPACITY_RETRY = 1.0  # nominal: an image job throttled by its account's capacity tries again
 STEP_ERROR_DELAY = 3.0  # after an unexpected error (e.g. a locked SQLite database)
-MAX_CHECK_ERRORS = 8  # consecutive failed GET /jobs/{jobId} before a person is asked
+# Failed GET /jobs/{jobId} in a row (``Job.check_errors``) before a person is asked; errors
+# that surely did not reach the service (no connection, 429, 503) are waited out instead.
+MAX_CHECK_ERRORS = 8
 
 # Documented generation times (nominal seconds) when an account's model list does not say.
 GENERATION_SECONDS = {
@@ -109,6 +115,28 @@ def time_scale() -> float:
     except Exception:  # noqa: BLE001 — no database yet: documented times
         return 1.0
     return 1.0
+
+
+def deadline_seconds() -> float:
+    """A job's time budget (real seconds): ``FLOWDASH_JOB_DEADLINE_MINUTES`` (default 30),
+    nominal, so divided by the time scale like every other wait."""
+    minutes = float(getattr(settings, "FLOWDASH_JOB_DEADLINE_MINUTES", 30) or 30)
+    return minutes * 60.0 / time_scale()
+
+
+def deadline_of(job: Job):
+    """When the job stops waiting out outages (and stops looking for an ambiguous submission
+    by itself): its creation, or a person's "submit again", plus the budget."""
+    return (job.deadline_from or job.created_at) + timedelta(seconds=deadline_seconds())
+
+
+def time_left(job: Job) -> float:
+    return (deadline_of(job) - timezone.now()).total_seconds()
+
+
+def _budget_words() -> str:
+    minutes = float(getattr(settings, "FLOWDASH_JOB_DEADLINE_MINUTES", 30) or 30)
+    return f"{minutes:g} minute{'s' if minutes != 1 else ''}"
 
 
 def webhooks_enabled() -> bool:
@@ -218,7 +246,7 @@ def _submit(job: Job, client) -> Job:
     if job.kind == Kind.IMAGE and _no_slot_before_claim(job):
         return _wait_for_slot(job, job.requested_account, expected=Status.QUEUED)
     lease = _submit_lease(client, handler)
-    if not claim(job, Status.QUEUED, lease, status=Status.SUBMITTING):
+    if not claim(job, Status.QUEUED, lease, status=Status.SUBMITTING, error_code=""):
         return job
     gated = None
     try:
@@ -316,6 +344,7 @@ def _wait_for_slot(job: Job, fixed=None, expected: str = Status.SUBMITTING) -> J
     waiting = {
         "next_check_at": _at(delay),
         "error_status": None,
+        "error_code": capacity.SLOT_WAIT,
         "error_reason": "",
         "error_message": "Waiting for a free image slot: the accounts are generating as many "
         "images as they take.",
@@ -396,13 +425,16 @@ def _submit_lease(client, handler) -> float:
     return timeouts.upload + read + 2 * timeouts.connect + SUBMIT_LEASE_MARGIN
 
 
-def _finish_attempt(attempt: JobAttempt, outcome: str, *, status=None, message="", email=""):
+def _finish_attempt(
+    attempt: JobAttempt, outcome: str, *, status=None, message="", email="", reached=True
+):
     JobAttempt.objects.filter(pk=attempt.pk).update(
         outcome=outcome,
         http_status=status,
         message=message[:2000],
         account_email=email or attempt.account_email,
         finished_at=timezone.now(),
+        may_have_reached_service=reached,
     )
 
 
@@ -496,10 +528,14 @@ def _nudge_downloads(media_ids: Iterable[int]) -> None:
 
 
 def _transient(exc: api_errors.UseapiError) -> bool:
-    """Did the request provably not reach the service (or was turned away unprocessed)?"""
-    return isinstance(
-        exc, api_errors.ConnectionFailed | api_errors.RateLimited | api_errors.Unavailable
-    )
+    """Did the request surely not get processed (so it may be sent again)?"""
+    return exc.retry_policy == api_errors.NOT_SENT
+
+
+def _may_have_cost(exc: api_errors.UseapiError) -> bool:
+    """Whether a failed submission may have cost something: anything but a request that was
+    not processed and reports no captcha solves."""
+    return not _transient(exc) or bool(exc.attempts)
 
 
 def _submit_failed(job: Job, attempt: JobAttempt, exc: api_errors.UseapiError) -> Job:
@@ -507,25 +543,29 @@ def _submit_failed(job: Job, attempt: JobAttempt, exc: api_errors.UseapiError) -
     _record_captcha(job, exc.captcha)
     if email:
         _record_account(job, email)
-    if isinstance(exc, api_errors.ConnectionFailed):
-        _finish_attempt(attempt, Outcome.NOT_DELIVERED, message=str(exc))
-        return _not_sent(job, exc)
-    if isinstance(exc, api_errors.RateLimited | api_errors.Unavailable):
-        _finish_attempt(attempt, Outcome.REJECTED, status=exc.status, message=str(exc), email=email)
+    if isinstance(exc, api_errors.RequestValidationError):
+        _finish_attempt(attempt, Outcome.NOT_DELIVERED, message=str(exc), reached=False)
+        return _fail(job, exc)
+    if exc.retry_policy == api_errors.NOT_SENT:
+        delivered = exc.status is not None
+        _finish_attempt(
+            attempt,
+            Outcome.REJECTED if delivered else Outcome.NOT_DELIVERED,
+            status=exc.status,
+            message=str(exc),
+            email=email,
+            reached=_may_have_cost(exc),
+        )
         words = _lasting_limit(job, exc)
         if words:  # retrying today cannot help
             return _fail(job, exc, words=words)
         if _capacity_limit(job, exc):
             # The account ran past its image slots: its figure drops (capacity.py) and the job
-            # waits for a free slot on any account it may use, not a fixed 5-10 s.
+            # looks again for a free slot on any account it may use, not a fixed 5-10 s.
             job.capacity_429 = True
-            return _not_sent(job, exc, delay=CAPACITY_RETRY / time_scale())
+            return _not_sent(job, exc, delay=_capacity_delay(job))
         return _not_sent(job, exc)
-    if isinstance(exc, api_errors.RequestValidationError):
-        _finish_attempt(attempt, Outcome.NOT_DELIVERED, message=str(exc))
-        return _fail(job, exc)
-    ambiguous = api_errors.ResponseLost | api_errors.MalformedResponse | api_errors.PollingTimeout
-    if isinstance(exc, ambiguous):
+    if exc.retry_policy == api_errors.AMBIGUOUS:
         _finish_attempt(attempt, Outcome.UNKNOWN, status=exc.status, message=str(exc))
         if exc.job_id:
             return _follow_found(job, exc.job_id, Status.SUBMITTING)
@@ -562,6 +602,14 @@ def _capacity_limit(job: Job, exc: api_errors.UseapiError) -> bool:
     )
 
 
+def _capacity_delay(job: Job) -> float:
+    """After a capacity 429: soon (the account's figure dropped, so the next try takes a free
+    slot or waits for one), but doubling with each try so a busy account is not hammered."""
+    tries = max(job.submit_attempts, 1)
+    nominal = min(CAPACITY_RETRY * 2 ** min(tries - 1, 16), RETRY_CAP)
+    return nominal * random.uniform(0.8, 1.2) / time_scale()
+
+
 def retry_delay(job: Job, exc: api_errors.UseapiError | None) -> float:
     tries = max(job.submit_attempts, 1)
     base = random.uniform(*RETRY_BASE) * (RETRY_GROWTH ** (tries - 1))
@@ -575,27 +623,52 @@ def retry_delay(job: Job, exc: api_errors.UseapiError | None) -> float:
 def _not_sent(
     job: Job, exc: api_errors.UseapiError, action: str = "submit", delay: float | None = None
 ) -> Job:
-    """The request did not take: back to queued for a later try, or fail past the limit."""
-    retry_after = exc.retry_after or 0
-    if job.submit_attempts >= MAX_SUBMIT_ATTEMPTS or retry_after > MAX_RETRY_AFTER:
-        words = exc.user_message
-        tries = job.submit_attempts
-        if tries:
-            words = f"{words} Gave up after {tries} tries."
-        return _fail(job, exc, words=words)
+    """The request was not processed: back to queued for a later try, within the job's
+    deadline; fail in words at the deadline, or past the cap on paid attempts."""
+    paid = job.attempts.paid().count()
+    if paid >= MAX_SUBMIT_ATTEMPTS:
+        return _fail(
+            job, exc, words=f"{exc.user_message} Gave up after {paid} paid tries, to spend no more."
+        )
+    left = time_left(job)
+    wait_asked = (exc.retry_after or 0.0) / time_scale()
+    if left <= 0 or wait_asked > left:
+        return _fail(job, exc, words=_deadline_words(job, exc, wait_asked > left > 0))
     if delay is None:
         delay = retry_delay(job, exc)
+    delay = min(delay, left)  # the last try comes at the deadline, not after it
     if _release(
         job,
         Status.SUBMITTING,
         Status.QUEUED,
         next_check_at=_at(delay),
         error_status=exc.status,
+        error_code=type(exc).__name__,
         error_reason=exc.reason or "",
-        error_message=f"{exc.user_message} Trying again in {round(delay)} s.",
+        error_message=f"{exc.user_message} Trying again in {_seconds_words(delay)}.",
     ):
         schedule(job, delay)
     return job
+
+
+def _seconds_words(seconds: float) -> str:
+    if seconds < 90:
+        return f"{max(round(seconds), 1)} s"
+    return f"{round(seconds / 60)} min"
+
+
+def _deadline_words(job: Job, exc: api_errors.UseapiError, asked_too_long: bool) -> str:
+    tries = job.submit_attempts
+    counted = f" after {tries} tr{'y' if tries == 1 else 'ies'}" if tries else ""
+    if asked_too_long:
+        return (
+            f"{exc.user_message} The service asks to wait longer than this job's deadline "
+            f"({_budget_words()}) allows; gave up{counted}. Nothing more is sent for it."
+        )
+    return (
+        f"{exc.user_message} flowdash kept trying for {_budget_words()} (the job's deadline) "
+        f"and gave up{counted}. Nothing more is sent for it."
+    )
 
 
 # --- failures in words -------------------------------------------------------------------------
@@ -953,35 +1026,52 @@ def _recover(job: Job, client) -> Job:
         return job
     if job.remote_job_id:
         return _follow_found(job, job.remote_job_id, Status.SUBMITTING, client=client)
-    lookups = job.attempts.filter(action="lookup").count()
+    all_lookups = job.attempts.filter(action="lookup").count()
+    # this round's lookups that read the list (one that could not read it tells nothing):
+    # since the job was created, or since a person's last decision
+    lookups = job.attempts.filter(
+        action="lookup",
+        outcome=Outcome.UNKNOWN,
+        started_at__gte=job.deadline_from or job.created_at,
+    ).count()
+    unread = False
     try:
         found = find_remote_job(job, client)
     except api_errors.UseapiError as exc:
-        found = None
-        _lookup_attempt(job, lookups + 1, Outcome.REJECTED, str(exc))
+        found, unread = None, True
+        lookups -= 1  # unread: look again later, as long as the deadline allows
+        _lookup_attempt(job, all_lookups + 1, Outcome.REJECTED, str(exc))
     else:
         _lookup_attempt(
             job,
-            lookups + 1,
+            all_lookups + 1,
             Outcome.ACCEPTED if found else Outcome.UNKNOWN,
             f"found {found}" if found else "not listed",
         )
     if found:
         return _follow_found(job, found, Status.SUBMITTING, client=client)
     if lookups + 1 < len(LOOKUP_DELAYS):
-        delay = LOOKUP_DELAYS[lookups + 1] / time_scale()
-        if _release(job, Status.SUBMITTING, next_check_at=_at(delay)):
-            schedule(job, delay)
-        return job
+        delay = LOOKUP_DELAYS[max(lookups + 1, 1)] / time_scale()
+        if delay < time_left(job):  # keep looking by itself, within the job's deadline
+            if _release(job, Status.SUBMITTING, next_check_at=_at(delay)):
+                schedule(job, delay)
+            return job
+    when = timezone.now().strftime("%H:%M:%S")
     _release(
         job,
         Status.SUBMITTING,
         Status.NEEDS_ATTENTION,
         next_check_at=None,
         attention_reason=(
-            "The request was sent but no answer came back, and useapi.net does not list the "
-            "job. It may or may not have started (and been charged). Submit it again only if "
-            "you accept that it may run twice; otherwise give up."
+            "The request was sent but no answer came back, and "
+            + (
+                "useapi.net could not be read to look for it"
+                if unread
+                else "useapi.net does not list the job"
+            )
+            + f" (looked up {all_lookups + 1} times, the last at {when} UTC). It may or may not "
+            "have started (and been charged). Look it up again (free), submit it again only if "
+            "you accept that it may run twice, or give up."
         ),
     )
     return job
@@ -1099,6 +1189,8 @@ def _check(job: Job, client) -> Job:
         changes["remote_status"] = record.status or ""
     if job.error_status is not None or job.error_message:
         changes.update(error_status=None, error_message="")
+    if job.check_errors:
+        changes["check_errors"] = 0  # MAX_CHECK_ERRORS counts failures in a row
     if changes:
         Job.objects.filter(pk=job.pk).update(**changes)
         for name, value in changes.items():
@@ -1114,7 +1206,8 @@ def _check(job: Job, client) -> Job:
             next_check_at=None,
             attention_reason=(
                 f"useapi.net still reports the job as {record.status or 'unfinished'} long "
-                "after its expected time. Check again later (jobs are kept 7 days) or give up."
+                "after its expected time. Look it up again later (free; useapi.net keeps jobs "
+                "7 days) or give up."
             ),
         )
         return job
@@ -1131,10 +1224,12 @@ def _check_failed(job: Job, exc: api_errors.UseapiError) -> Job:
         from flowdash.accounts.alerts import note_token_rejected
 
         note_token_rejected()
-    errors = job.attempts.filter(action="check").count() + 1
+    Job.objects.filter(pk=job.pk).update(check_errors=F("check_errors") + 1)
+    job.refresh_from_db(fields=["check_errors"])
+    errors = job.check_errors  # in a row: a check that reads the job sets it back to 0
     JobAttempt.objects.create(
         job=job,
-        number=errors,
+        number=job.attempts.filter(action="check").count() + 1,
         action="check",
         outcome=Outcome.REJECTED if exc.status else Outcome.NOT_DELIVERED,
         http_status=exc.status,
@@ -1195,6 +1290,7 @@ def note_webhook(job: Job, hinted_status: str | None, remote_id: str | None = No
     # the common case in one write: note the callback and move the check to now
     if final and job.status == Status.RUNNING and _check_now(job, now, last_webhook_at=now):
         schedule(job, 0)
+        _shorten_lease(job, now)
         return True
     Job.objects.filter(pk=job.pk).update(last_webhook_at=now)
     if not final and job.status not in (Status.QUEUED, Status.SUBMITTING):
@@ -1214,11 +1310,38 @@ def note_webhook(job: Job, hinted_status: str | None, remote_id: str | None = No
         moved += Job.objects.filter(
             pk=job.pk, status=Status.SUBMITTING, next_check_at__gt=now, lease_until__isnull=True
         ).update(next_check_at=now)
+        _shorten_lease(job, now)
     if final:
         moved += _check_now(job, now)
+        _shorten_lease(job, now)
     if moved:
         schedule(job, 0)
     return bool(moved)
+
+
+def hint_grace() -> float:
+    """Seconds a task holding a job gets to finish after a webhook named the job (its answer
+    comes with the callback when it is alive): ``FLOWDASH_HINT_GRACE_SECONDS``, default 15."""
+    return float(getattr(settings, "FLOWDASH_HINT_GRACE_SECONDS", 15.0))
+
+
+def _shorten_lease(job: Job, now) -> None:
+    """A webhook named the job while a task holds it: when that task died (a killed worker),
+    waiting out its whole lease (320 s for a video, 380 s for an image) is for nothing. The
+    lease is cut to a short grace, so the reconciler (or the timer armed here) takes the job
+    over soon after. Safe: only a job with a recorded submission (the one the callback is
+    about) is shortened, the take-over only looks the job up and follows it, never re-sends,
+    and every step is still a conditional update — a task still alive loses nothing but its
+    claim on a step someone else finishes."""
+    until = now + timedelta(seconds=hint_grace())
+    held = Job.objects.filter(
+        pk=job.pk, status__in=(Status.SUBMITTING, Status.RUNNING), lease_until__gt=until
+    )
+    if not held.exists() or not job.attempts.filter(action="submit").exists():
+        return  # the common case: nobody holds the job (one read, no write)
+    if held.update(lease_until=until):
+        Job.objects.filter(pk=job.pk, next_check_at__gt=until).update(next_check_at=until)
+        schedule(job, hint_grace())
 
 
 def _check_now(job: Job, now, **fields) -> int:
@@ -1234,6 +1357,40 @@ def _check_now(job: Job, now, **fields) -> int:
 # --- people's decisions ------------------------------------------------------------------------
 
 
+def look_again(job: Job, user) -> bool:
+    """ "Look it up again" on a job that needs attention: free — it re-runs the lookups (GET
+    /jobs/{jobId} when the remote id is known, else the ``replyRef`` search of GET /jobs) and
+    sends no generation. False when the job no longer needs a decision, or when it has nothing
+    to look for (no submission that may have reached the service)."""
+    who = getattr(user, "username", "someone")
+    now = timezone.now()
+    if job.remote_job_id:
+        moved = job.move(
+            Status.NEEDS_ATTENTION,
+            Status.RUNNING,
+            next_check_at=now,
+            lease_until=None,
+            check_errors=0,
+            started_at=now,  # its expected time counts again from now
+            error_message=f"Looked up again by {who}.",
+        )
+    else:
+        last = job.attempts.filter(action="submit").order_by("-number").first()
+        if last is None or last.outcome not in (Outcome.UNKNOWN, Outcome.SENT):
+            return False
+        moved = job.move(
+            Status.NEEDS_ATTENTION,
+            Status.SUBMITTING,
+            next_check_at=now,
+            lease_until=None,
+            deadline_from=now,  # one more round of lookups, within a fresh budget
+            error_message=f"Looked up again by {who}.",
+        )
+    if moved:
+        schedule(job, 0)
+    return moved
+
+
 def resubmit(job: Job, user) -> bool:
     """ "Submit again" on a job that needs attention: the person accepts it may run twice."""
     moved = job.move(
@@ -1244,6 +1401,7 @@ def resubmit(job: Job, user) -> bool:
         remote_job_id="",
         remote_status="",
         attention_reason="",
+        deadline_from=timezone.now(),  # a fresh time budget for the new submission
         error_message=f"Submitted again by {getattr(user, 'username', 'someone')}.",
     )
     if moved:

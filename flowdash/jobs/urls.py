@@ -11,4 +11,5 @@ urlpatterns = [
     path("jobs/<int:pk>/retry/", views.retry_view, name="retry"),
     path("jobs/<int:pk>/resubmit/", views.resubmit_view, name="resubmit"),
     path("jobs/<int:pk>/give-up/", views.give_up_view, name="give-up"),
+    path("jobs/<int:pk>/look-again/", views.look_again_view, name="look-again"),
 ]

@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -29,6 +29,7 @@ from flowdash.jobs.forms import (
     VideoForm,
     auto_image_model,
     image_reference_limit,
+    parse_pk,
     parse_ref,
     ref_token,
     resolve_ref,
@@ -215,10 +216,25 @@ def _params_rows(job: Job) -> list[dict]:
     return rows
 
 
-def _redirect_back(request, job: Job):
+def safe_next(request, prefix: str = "/") -> str:
+    """The ``next`` form value when it is a path on this site (starting with ``prefix``), else
+    "" — never a view name, another host or a scheme."""
     nxt = request.POST.get("next") or ""
-    if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
-        return redirect(nxt)
+    if (
+        nxt.startswith(prefix)
+        and not nxt.startswith("//")
+        and url_has_allowed_host_and_scheme(
+            nxt, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+    ):
+        return nxt
+    return ""
+
+
+def _redirect_back(request, job: Job):
+    nxt = safe_next(request)
+    if nxt:
+        return HttpResponseRedirect(nxt)
     return redirect("jobs:detail", pk=job.pk)
 
 
@@ -250,12 +266,39 @@ def cancel_view(request, pk: int):
 
 @require_POST
 def resubmit_view(request, pk: int):
-    """Needs attention → "Submit again": a person accepts the risk of a second paid request."""
+    """Needs attention → "Submit again": a person accepts the risk of a second paid request.
+
+    Only a POST carrying ``confirm=yes`` submits: the card's button sends it after htmx's own
+    confirmation (``hx-confirm``; Cancel sends nothing), and without JavaScript the form comes
+    here without it and gets a page that asks first."""
     job = _managed_job(request, pk)
     from flowdash.jobs import services
 
+    if request.POST.get("confirm") != "yes":
+        if request.htmx:  # the card's form always confirms first: never a silent resubmit
+            return _after_action(request, job)
+        decorate(job, request.user)
+        return render(
+            request, "jobs/confirm_resubmit.html", {"job": job, "next": safe_next(request)}
+        )
     if services.resubmit(job, request.user):
         messages.success(request, f"Job #{job.pk} will be submitted again.")
+    else:
+        messages.error(request, f"Job #{job.pk} no longer needs a decision.")
+    return _after_action(request, job)
+
+
+@require_POST
+def look_again_view(request, pk: int):
+    """Needs attention → "Look it up again": free, it only reads (GET /jobs, the replyRef
+    search, GET /jobs/{jobId}); no generation is sent."""
+    job = _managed_job(request, pk)
+    from flowdash.jobs import services
+
+    if services.look_again(job, request.user):
+        messages.success(request, f"Looking for job #{job.pk} on useapi.net again (free).")
+    elif job.status == Job.Status.NEEDS_ATTENTION:
+        messages.error(request, f"Job #{job.pk} has nothing to look up: it was never sent.")
     else:
         messages.error(request, f"Job #{job.pk} no longer needs a decision.")
     return _after_action(request, job)
@@ -282,11 +325,9 @@ def retry_view(request, pk: int):
 
     new = services.retry(job, request.user)
     messages.success(request, f"Retrying as job #{new.pk}.")
-    nxt = request.POST.get("next") or ""
-    if nxt.startswith(reverse("jobs:studio")) and url_has_allowed_host_and_scheme(
-        nxt, allowed_hosts={request.get_host()}
-    ):
-        return redirect(nxt)
+    nxt = safe_next(request, prefix=reverse("jobs:studio"))
+    if nxt:
+        return HttpResponseRedirect(nxt)
     return redirect("jobs:detail", pk=new.pk)
 
 
@@ -344,8 +385,9 @@ def _prefill(request) -> tuple[str, dict, dict, str, int | None]:
     q = request.GET
     tab = q.get("tab") if q.get("tab") in ("image", "video") else "image"
     image, video, note, retry_of = {}, {}, "", None
-    if q.get("remix", "").isdigit():
-        job = Job.objects.filter(pk=int(q["remix"])).first()
+    remix = parse_pk(q.get("remix"))
+    if remix is not None:
+        job = Job.objects.filter(pk=remix).first()
         if job and job.kind in (Job.Kind.IMAGE, Job.Kind.VIDEO):
             tab = job.kind
             (image if tab == "image" else video).update(_initial_from_job(job))
@@ -353,8 +395,9 @@ def _prefill(request) -> tuple[str, dict, dict, str, int | None]:
             if job.status == Job.Status.FAILED and not q.get("queued"):
                 retry_of = job.pk
                 note = f"Editing failed job #{job.pk}: the new job will be recorded as its retry."
-    if q.get("from_media", "").isdigit():
-        media = Media.objects.select_related("job").filter(pk=int(q["from_media"])).first()
+    from_media = parse_pk(q.get("from_media"))
+    if from_media is not None:
+        media = Media.objects.select_related("job").filter(pk=from_media).first()
         if media is not None and media.asset_id:
             image["references"] = [f"asset:{media.asset_id}"]  # an upload: use it as a reference
             note = f"{media} is one of your uploads: it is picked as a reference."
@@ -498,8 +541,8 @@ def studio_view(request):
         form = image_form if tab == "image" else video_form
         if form.is_valid():
             retry_of = None
-            if (request.POST.get("retry_of") or "").isdigit():
-                retry_of = Job.objects.filter(pk=int(request.POST["retry_of"])).first()
+            if parse_pk(request.POST.get("retry_of")) is not None:
+                retry_of = Job.objects.filter(pk=parse_pk(request.POST["retry_of"])).first()
             job = queue.create_job(
                 form.kind,
                 form.cleaned_params(),
@@ -511,13 +554,8 @@ def studio_view(request):
             # The form stays filled in for another go; the new card follows the job.
             query = urlencode({"remix": job.pk, "queued": 1})
             return redirect(f"{reverse('jobs:studio')}?{query}#job-card-{job.pk}")
-        retry_of = request.POST.get("retry_of")
         context = _studio_context(
-            request,
-            tab,
-            image_form,
-            video_form,
-            retry_of=int(retry_of) if (retry_of or "").isdigit() else None,
+            request, tab, image_form, video_form, retry_of=parse_pk(request.POST.get("retry_of"))
         )
         return render(request, "jobs/studio.html", context, status=400)
 
@@ -537,14 +575,13 @@ def studio_view(request):
 
 def _list_filters(request) -> dict:
     q = request.GET
+    account, user = parse_pk(q.get("account")), q.get("user") or ""
     filters = {
         "status": q.get("status") if q.get("status") in Job.Status.values else "",
         "kind": q.get("kind") if q.get("kind") in Job.Kind.values else "",
-        "account": q.get("account") if (q.get("account") or "").isdigit() else "",
-        "user": q.get("user") or "",
+        "account": str(account) if account is not None else "",
+        "user": "me" if user == "me" else str(parse_pk(user) or ""),
     }
-    if filters["user"] not in ("", "me") and not filters["user"].isdigit():
-        filters["user"] = ""
     return filters
 
 

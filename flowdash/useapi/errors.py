@@ -8,6 +8,10 @@ request the client refuses to send — is one of these classes, so callers can a
   :class:`RequestValidationError`; :class:`ResponseLost` means "outcome unknown".
 * ``user_message`` is one plain sentence for people; ``str(error)`` is for logs.
 * ``status``, ``api_message``, ``reason`` and ``payload`` carry what the API said.
+* ``retry_policy`` says what the job pipeline may do after the failure of a paid request:
+  :data:`NOT_SENT` — it surely was not processed (no connection, or turned away unprocessed:
+  429, 503): wait and send it again within the job's deadline; :data:`AMBIGUOUS` — it may have
+  been processed: look the job up, never re-send blindly; :data:`FINAL` — fail the job in words.
 
 Nothing here ever holds the API token: the client scrubs it from every text it puts here.
 """
@@ -23,6 +27,9 @@ if TYPE_CHECKING:
     from flowdash.useapi.types import CaptchaAttempt, CaptchaInfo
 
 __all__ = [
+    "AMBIGUOUS",
+    "FINAL",
+    "NOT_SENT",
     "BadRequest",
     "CaptchaRejected",
     "ConnectionFailed",
@@ -50,11 +57,18 @@ __all__ = [
 ]
 
 
+# What a failed paid request allows (``UseapiError.retry_policy``).
+NOT_SENT = "not_sent"  # surely not processed: wait and send again (within the deadline)
+AMBIGUOUS = "ambiguous"  # may have been processed: look it up, never re-send blindly
+FINAL = "final"  # an answer no retry can change: fail in words
+
+
 class UseapiError(Exception):
     """Base class of every error the useapi client raises."""
 
     default_user_message = "The Google Flow service returned an error."
     may_have_reached_service = True
+    retry_policy = FINAL
 
     def __init__(
         self,
@@ -139,6 +153,7 @@ class ConnectionFailed(TransportError):
 
     default_user_message = "Could not reach the useapi.net service; nothing was sent."
     may_have_reached_service = False
+    retry_policy = NOT_SENT
 
 
 class ResponseLost(TransportError):
@@ -146,6 +161,8 @@ class ResponseLost(TransportError):
 
     A generation may be running (and paid for); look the job up before submitting it again.
     """
+
+    retry_policy = AMBIGUOUS
 
     default_user_message = (
         "The connection was lost after the request was sent; the job may or may not have started."
@@ -169,6 +186,7 @@ class MalformedResponse(UseapiError):
     """A success status whose body is not the documented JSON (or is truncated)."""
 
     default_user_message = "The API sent a response flowdash could not read."
+    retry_policy = AMBIGUOUS
 
 
 class BadRequest(UseapiError):
@@ -240,6 +258,7 @@ class PollingTimeout(UseapiError):
     default_user_message = (
         "The API stopped waiting for Google to finish; the result may still appear later."
     )
+    retry_policy = AMBIGUOUS
 
 
 class JobExpired(UseapiError):
@@ -249,7 +268,12 @@ class JobExpired(UseapiError):
 
 
 class RateLimited(UseapiError):
-    """429: throttled, quota reached, or no eligible account. Honour ``retry_after``."""
+    """429: throttled, quota reached, or no eligible account. Honour ``retry_after``.
+
+    Turned away unprocessed, so safe to send again later — except a daily quota, which the
+    pipeline fails in words (no retry today can cure it)."""
+
+    retry_policy = NOT_SENT
 
     def _default_user_message(self) -> str:
         what = "Google is limiting requests for now"
@@ -277,6 +301,7 @@ class Unavailable(UseapiError):
     """503: temporary capacity problem; safe to retry after a few seconds."""
 
     default_user_message = "The service is temporarily unavailable; try again in a few seconds."
+    retry_policy = NOT_SENT
 
 
 class SessionExpired(UseapiError):

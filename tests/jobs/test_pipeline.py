@@ -261,15 +261,94 @@ def test_429_is_retried_later_honouring_retry_after(accounts, api, sim, settings
     assert [a.outcome for a in job.attempts.filter(action="submit")] == ["rejected", "accepted"]
 
 
-def test_429_gives_up_after_the_limit(accounts, api, sim):
-    sim.state.faults.add("throttled", endpoint="images")
-    job = create_job("image", image_params(count=1), requested_account=accounts[PRO])
-    for _ in range(services.MAX_SUBMIT_ATTEMPTS):
-        make_due(job)
-        job = services.drive(job, api)
+def test_a_429_storm_shorter_than_the_deadline_fails_nobody(accounts, api, sim):
+    """Twelve 429s in a row (more than MAX_SUBMIT_ATTEMPTS): none of them was processed, so
+    none counts toward the cap on paid attempts; the job waits them out and completes."""
+    sim.state.faults.add("throttled", endpoint="videos", times=12)
+    job = run(create_job("video", video_params(), requested_account=accounts[PRO]), api)
+    assert job.status == Job.Status.COMPLETED, job.error_message
+    assert len(posts(sim, "/videos")) == 13
+    assert job.attempts.paid().count() == 1  # only the one that was accepted
+    assert job.media.count() == 1
+
+
+def test_an_outage_longer_than_the_deadline_fails_in_words_at_the_deadline(accounts, api, sim):
+    sim.state.faults.add("unavailable", endpoint="videos")  # until cleared
+    job = create_job("video", video_params(), requested_account=accounts[PRO])
+    deadline = services.deadline_of(job)
+    job = run(job, api)
     assert job.status == Job.Status.FAILED
-    assert "Gave up after" in job.error_message and "limiting requests" in job.error_message
-    assert len(posts(sim, "/images")) == services.MAX_SUBMIT_ATTEMPTS
+    assert job.finished_at >= deadline  # waited the whole budget, not a count of tries
+    assert "kept trying for 30 minutes" in job.error_message
+    assert "temporarily unavailable" in job.error_message
+    sent = len(posts(sim, "/videos"))
+    assert sent > services.MAX_SUBMIT_ATTEMPTS and job.attempts.paid().count() == 0
+    # growing delays: far fewer tries than a fixed 1 s would make in 30 (scaled) minutes
+    assert sent < 40
+    assert job.media.count() == 0
+
+
+def test_a_retry_after_longer_than_900_s_is_waited_when_the_deadline_allows(
+    accounts, api, sim, settings
+):
+    sim.state.faults.add("no_eligible_account", endpoint="videos", times=1, retryAfter=1200)
+    job = create_job("video", video_params(), requested_account=accounts[PRO])
+    job = services.drive(job, api)
+    assert job.status == Job.Status.QUEUED and job.error_status == 429
+    wait = (job.next_check_at - timezone.now()).total_seconds() * services.time_scale()
+    assert 1190 <= wait <= 1205  # nominal seconds: Retry-After honoured
+    make_due(job)
+    job = run(job, api)
+    assert job.status == Job.Status.COMPLETED
+    assert len(posts(sim, "/videos")) == 2
+
+    # ...and one past the deadline fails at once, in words, with nothing more sent
+    settings.FLOWDASH_JOB_DEADLINE_MINUTES = 10
+    sim.state.faults.add("no_eligible_account", endpoint="videos", times=1, retryAfter=1200)
+    late = services.drive(create_job("video", video_params(), requested_account=accounts[PRO]), api)
+    assert late.status == Job.Status.FAILED
+    assert "longer than this job's deadline (10 minutes)" in late.error_message
+    assert len(posts(sim, "/videos")) == 3
+
+
+def test_paid_429s_count_toward_the_cap(accounts, api, sim):
+    """A 429 that reports captcha solves may have cost money: those count, and the job stops
+    at MAX_SUBMIT_ATTEMPTS of them instead of paying on until the deadline."""
+    body = {
+        "error": "Too many requests",
+        "captcha": {"service": "sim", "durationMs": 900, "attempts": [{"service": "sim"}]},
+    }
+    sim.state.faults.add("custom", endpoint="videos", status=429, body=body)
+    job = create_job("video", video_params(), requested_account=accounts[PRO])
+    job = run(job, api)
+    assert job.status == Job.Status.FAILED
+    assert f"Gave up after {services.MAX_SUBMIT_ATTEMPTS} paid tries" in job.error_message
+    assert len(posts(sim, "/videos")) == services.MAX_SUBMIT_ATTEMPTS
+    assert job.captcha_attempts == services.MAX_SUBMIT_ATTEMPTS
+
+
+def test_an_image_refused_connection_waits_instead_of_spending_its_tries_at_once(
+    accounts, sim, creator_user, settings
+):
+    """ConnectionFailed used to leave error_status=None, which the image slots read as
+    "waiting for a slot": woken at once, six tries in 130 ms, FAILED."""
+    from flowdash.lib.ports import free_port
+
+    settings.FLOWDASH_JOB_TIME_SCALE = 1  # seconds are seconds
+
+    dead = UseapiClient(f"http://127.0.0.1:{free_port()}/v1/google-flow", sim.token)
+    job = create_job("image", image_params(count=1), user=creator_user)
+    job = services.drive(job, dead)
+    assert job.status == Job.Status.QUEUED and job.error_code == "ConnectionFailed"
+    assert job.next_check_at > timezone.now() + timedelta(seconds=4)
+    from flowdash.jobs import capacity
+
+    assert job.pk not in list(capacity.waiting_jobs(10))  # not woken as a slot waiter
+    services.wake_waiting_image_jobs()
+    job.refresh_from_db()
+    assert job.next_check_at > timezone.now()
+    assert job.attempts.get().outcome == JobAttempt.Outcome.NOT_DELIVERED
+    assert job.attempts.paid().count() == 0
 
 
 def test_a_daily_quota_fails_at_once_in_words_instead_of_retrying(accounts, api, sim):

@@ -142,12 +142,76 @@ def test_needs_attention_asks_the_owner_and_admins_only(
 
 def test_submit_again_puts_the_job_back_in_the_queue(creator_client, creator_user):
     job = make_job(creator_user, status="needs_attention", attention_reason="timeout")
+    html = card(creator_client, job).content.decode()
+    # htmx's own confirmation guards the button (no data-confirm that htmx would ignore)
+    assert 'hx-confirm="Submit job' in html and "data-confirm" not in html
+    assert """hx-vals='{"confirm": "yes"}'""" in html
     response = creator_client.post(
-        f"/jobs/{job.pk}/resubmit/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET=f"job-card-{job.pk}"
+        f"/jobs/{job.pk}/resubmit/",
+        {"confirm": "yes"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET=f"job-card-{job.pk}",
     )
     job.refresh_from_db()
     assert job.status == "queued"
     assert 'hx-trigger="every 2s"' in response.content.decode()
+
+
+def test_submit_again_without_confirmation_only_asks(creator_client, creator_user):
+    """A POST without confirm=yes (no JavaScript, or an htmx request that skipped the
+    confirmation) changes nothing: a page asks first."""
+    job = make_job(creator_user, status="needs_attention", attention_reason="timeout")
+    response = creator_client.post(f"/jobs/{job.pk}/resubmit/", {"next": f"/jobs/{job.pk}/"})
+    job.refresh_from_db()
+    assert job.status == "needs_attention"
+    html = response.content.decode()
+    assert response.status_code == 200 and f"Submit job #{job.pk} again?" in html
+    assert 'name="confirm" value="yes"' in html and "Look it up again" in html
+    response = creator_client.post(
+        f"/jobs/{job.pk}/resubmit/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET=f"job-card-{job.pk}"
+    )
+    job.refresh_from_db()
+    assert job.status == "needs_attention" and "Submit again" in response.content.decode()
+    response = creator_client.post(f"/jobs/{job.pk}/resubmit/", {"confirm": "yes"})
+    job.refresh_from_db()
+    assert job.status == "queued" and response.status_code == 302
+
+
+def test_look_it_up_again_reruns_the_lookups(creator_client, creator_user):
+    job = make_job(creator_user, status="needs_attention", attention_reason="lost")
+    JobAttempt.objects.create(job=job, number=1, action="submit", outcome="unknown")
+    html = card(creator_client, job).content.decode()
+    assert "Look it up again</button>" in html and "Check again later" not in html
+    response = creator_client.post(
+        f"/jobs/{job.pk}/look-again/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET=f"job-card-{job.pk}"
+    )
+    job.refresh_from_db()
+    assert job.status == "submitting" and job.next_check_at <= timezone.now()
+    assert "Looked up again by carol" in job.error_message
+    assert job.attempts.filter(action="submit").count() == 1  # nothing more sent
+    assert 'hx-trigger="every 2s"' in response.content.decode()
+
+    # a job followed by its remote id goes back to its checks
+    other = make_job(creator_user, status="needs_attention", remote_job_id="job-1")
+    creator_client.post(f"/jobs/{other.pk}/look-again/")
+    other.refresh_from_db()
+    assert other.status == "running" and other.next_check_at <= timezone.now()
+
+    # nothing to look for when the request was surely never processed
+    never = make_job(creator_user, status="needs_attention")
+    JobAttempt.objects.create(job=never, number=1, action="submit", outcome="not_delivered")
+    response = creator_client.post(f"/jobs/{never.pk}/look-again/", follow=True)
+    never.refresh_from_db()
+    assert never.status == "needs_attention" and "nothing to look up" in response.content.decode()
+
+
+@pytest.mark.parametrize("action", ["cancel", "resubmit", "give-up", "look-again", "retry"])
+@pytest.mark.parametrize("nxt", ["x", "jobs:list", "//evil.example/", "https://evil.example/"])
+def test_next_is_only_a_path_on_this_site(creator_client, creator_user, action, nxt):
+    job = make_job(creator_user, status="needs_attention", attention_reason="timeout")
+    response = creator_client.post(f"/jobs/{job.pk}/{action}/", {"next": nxt, "confirm": "yes"})
+    assert response.status_code == 302
+    assert response["Location"].startswith("/jobs/")
 
 
 def test_give_up_fails_the_job_with_its_record(creator_client, creator_user):

@@ -118,3 +118,57 @@ def test_callbacks_from_the_service_complete_a_job_with_one_check(
     assert job.status == Job.Status.COMPLETED
     assert job.last_webhook_at is not None
     assert gets(sim, job) == 1
+
+
+def _died_after_sending(rows, api_client, kind: str = "video") -> tuple[Job, str]:
+    """The state a worker killed right after POST /videos leaves: submitting, an attempt
+    'sent', a lease of several minutes still running."""
+    from datetime import timedelta
+
+    from flowdash.jobs.kinds import handler_for
+    from flowdash.jobs.models import JobAttempt
+
+    job = create_job("video", video_params(), requested_account=rows[PRO])
+    assert services.claim(job, Job.Status.QUEUED, 320, status=Job.Status.SUBMITTING)
+    Job.objects.filter(pk=job.pk).update(account=rows[PRO], submit_attempts=1)
+    job.refresh_from_db()
+    JobAttempt.objects.create(job=job, number=1, action="submit")
+    job.resolved_refs = {}
+    answer = handler_for(kind).submit(
+        job, api_client, reply_url=None, reply_ref=job.webhook_token()
+    )
+    assert job.lease_until > timezone.now() + timedelta(seconds=300)
+    return job, answer.job_id
+
+
+def test_a_webhook_for_a_job_held_by_a_dead_worker_cuts_its_lease(
+    client, accounts, api, sim, settings
+):
+    settings.FLOWDASH_HINT_GRACE_SECONDS = 0.3
+    job, remote_id = _died_after_sending(accounts, api)
+    assert services.drive(job, api).status == Job.Status.SUBMITTING  # leased: hands off
+
+    answer = send(client, hook_url(job), {"status": "created", "jobId": remote_id})
+    assert answer.status_code == 200
+    job.refresh_from_db()
+    left = (job.lease_until - timezone.now()).total_seconds()
+    assert left <= 0.3  # minutes of lease cut to the grace
+    import time
+
+    time.sleep(0.35)
+    assert [pk for pk, _ in services.due_job_rows()] == [job.pk]  # the reconciler takes it
+    job = run(job, api)
+    assert job.status == Job.Status.COMPLETED, job.attention_reason
+    assert job.remote_job_id == remote_id and job.media.count() == 1
+    assert len(posts(sim, "/videos")) == 1  # found by the hint, never sent again
+
+
+def test_a_webhook_without_a_recorded_submission_keeps_the_lease(client, accounts, api, sim):
+    """A job claimed but not yet sent (uploading its references, say) must keep its lease:
+    taking it over then could send it twice."""
+    job = create_job("video", video_params(), requested_account=accounts[PRO])
+    assert services.claim(job, Job.Status.QUEUED, 320, status=Job.Status.SUBMITTING)
+    lease = Job.objects.get(pk=job.pk).lease_until
+    send(client, hook_url(job), {"status": "completed", "jobId": "forged-id"})
+    job.refresh_from_db()
+    assert job.lease_until == lease and job.status == Job.Status.SUBMITTING
