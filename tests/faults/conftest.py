@@ -236,9 +236,23 @@ def hooked_stack(simulator, tmp_path, settings, live_server):
         yield stack
 
 
+def assert_none_failed(jobs: Iterable[Job]) -> None:
+    pks = [j.pk for j in jobs]
+    failed = list(
+        Job.objects.filter(pk__in=pks, status=Job.Status.FAILED).values_list("pk", flat=True)
+    )
+    assert not failed, describe(failed)
+
+
 def describe(pks) -> str:
-    """Where the jobs are: status, words, attempts (for a failure message)."""
+    """Where the jobs are: status, words, attempts, downloads (for a failure message)."""
     lines = []
+    for media in Media.objects.filter(job_id__in=list(pks))[:10]:
+        lines.append(
+            f"media {media.pk} of job {media.job_id} {media.download_status} "
+            f"tries={media.download_attempts} next={media.next_download_at} "
+            f"error={media.download_error!r}"
+        )
     for job in Job.objects.filter(pk__in=list(pks))[:10]:
         attempts = ", ".join(
             f"{a.action}#{a.number}:{a.outcome}:{a.http_status or ''}" for a in job.attempts.all()

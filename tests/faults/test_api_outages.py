@@ -8,7 +8,13 @@ import time
 import pytest
 
 from flowdash.jobs.models import Job
-from tests.faults.conftest import assert_outcome, new_images, new_videos, nominal
+from tests.faults.conftest import (
+    assert_none_failed,
+    assert_outcome,
+    new_images,
+    new_videos,
+    nominal,
+)
 from tests.faults.gate import BLACKHOLE, OPEN, REFUSE
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.integration]
@@ -21,12 +27,13 @@ def _accepted(stack, job) -> int:
     )
 
 
+@pytest.mark.faults
 def test_api_refusing_for_4_minutes(fault_stack):
     stack = fault_stack
     stack.gate.set_mode(REFUSE)
-    jobs = new_videos("api refusing", 3) + new_images("api refusing", 3)
+    jobs = new_videos("api refusing video", 3) + new_images("api refusing image", 3)
     time.sleep(nominal(240))
-    assert not Job.objects.filter(pk__in=[j.pk for j in jobs], status=Job.Status.FAILED).exists()
+    assert_none_failed(jobs)
     stack.gate.set_mode(OPEN)
 
     stack.wait_finished(jobs, timeout=180)
@@ -35,12 +42,13 @@ def test_api_refusing_for_4_minutes(fault_stack):
     stack.outcome("API refusing connections for 4 minutes", jobs)
 
 
+@pytest.mark.faults
 def test_api_hanging_for_4_minutes(fault_stack):
     """Requests sent into the hang never reach the service: those jobs must not fail, and
     must not be sent twice; the ones that can tell nothing was sent go on by themselves."""
     stack = fault_stack
     stack.gate.set_mode(BLACKHOLE)
-    jobs = new_videos("api hanging", 3) + new_images("api hanging", 3)
+    jobs = new_videos("api hanging video", 3) + new_images("api hanging image", 3)
     time.sleep(nominal(240))
     stack.gate.set_mode(OPEN)
     after = new_videos("after the hang", 1)
@@ -65,15 +73,16 @@ def test_api_hanging_for_4_minutes(fault_stack):
     stack.outcome("API hanging (accepts, never answers) for 4 minutes", jobs + after)
 
 
+@pytest.mark.faults
 def test_a_429_503_storm_of_3_minutes_fails_no_job(fault_stack, simulator):
     stack = fault_stack
     storm = [
         simulator.state.faults.add("unavailable", endpoint="videos"),
         simulator.state.faults.add("throttled", endpoint="images"),
     ]
-    jobs = new_videos("storm", 3) + new_images("storm", 3)
+    jobs = new_videos("storm video", 3) + new_images("storm image", 3)
     time.sleep(nominal(180))
-    assert not Job.objects.filter(pk__in=[j.pk for j in jobs], status=Job.Status.FAILED).exists()
+    assert_none_failed(jobs)
     for fault in storm:
         simulator.state.faults.remove(fault.id)
 

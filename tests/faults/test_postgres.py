@@ -22,7 +22,7 @@ from flowdash.lib.ports import free_port
 from tests.conftest import ROOT
 from tests.faults.conftest import PAID_PATHS, _stack
 
-pytestmark = [pytest.mark.integration]
+pytestmark = [pytest.mark.integration, pytest.mark.faults]
 
 JOBS = 20
 

@@ -12,7 +12,7 @@ from flowdash.accounts.models import FlowAccount
 from flowdash.jobs.models import Job
 from tests.faults.conftest import assert_outcome, new_videos, nominal
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.integration]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.integration, pytest.mark.faults]
 
 IN_FLIGHT = 20
 

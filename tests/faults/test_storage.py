@@ -23,7 +23,7 @@ from flowdash.lib.ports import free_port, wait_for_port
 from tests.conftest import ROOT, database_url_for_subprocess
 from tests.faults.conftest import _OUTCOMES, assert_outcome, new_videos
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.integration]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.integration, pytest.mark.faults]
 
 
 @contextlib.contextmanager

@@ -9,13 +9,13 @@ from flowdash.gallery.models import Media
 from flowdash.jobs.models import Job
 from tests.faults.conftest import assert_outcome, new_images, new_videos
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.integration]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.integration, pytest.mark.faults]
 
 
 def test_killed_after_post_videos_was_sent_before_its_answer_was_stored(hooked_stack, simulator):
     stack = hooked_stack
     # the service takes the video, then its answer is held back long enough to kill the worker
-    held = simulator.state.faults.add("delay", endpoint="POST videos", when="after", seconds=20)
+    held = simulator.state.faults.add("delay", endpoint="POST videos", when="after", seconds=10)
     [job] = new_videos("killed before the answer")
     stack.wait_for(lambda: held.hits >= 1, "the service to accept the video")
     stack.kill_worker()
@@ -23,6 +23,8 @@ def test_killed_after_post_videos_was_sent_before_its_answer_was_stored(hooked_s
     stack.start_worker()
 
     stack.wait_finished([job], timeout=90)
+    # the service logs a request once its (held) answer is written: wait for that line
+    stack.wait_for(lambda: stack.paid_posts(job), "the held request to be logged", timeout=30)
     assert_outcome(stack, job, status=Job.Status.COMPLETED, posts=1, media=1)
     stack.outcome("worker SIGKILL after POST /videos sent, before its answer stored", [job])
 
