@@ -126,13 +126,13 @@ def iter_file(path: Path, chunk: int = 256 * 1024) -> Iterator[bytes]:
             data = fh.read(chunk)
             if not data:
                 return
+            if pause and path.stopping is not None and path.stopping.wait(pause):
+                return
             if limit is not None and sent + len(data) > limit:
                 yield data[: limit - sent]
                 raise ConnectionAbortedError("media cut off by a simulator fault")
             sent += len(data)
             yield data
-            if pause and path.stopping is not None and path.stopping.wait(pause):
-                return
 
 
 class Control:
