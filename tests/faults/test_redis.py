@@ -56,6 +56,32 @@ def _studio_client(client, make_user, simulator):
     return client
 
 
+def _warm_up(client, label: str) -> Job:
+    """One submit while Redis is fine: the page's first render is not what is measured."""
+    job, _ = _submit(client, f"{label} before")
+    return job
+
+
+def _submit(client, prompt: str) -> tuple[Job, float]:
+    started = time.monotonic()
+    response = client.post(
+        "/studio/",
+        {
+            "tab": "video",
+            "prompt": prompt,
+            "model": "veo-3.1-fast",
+            "aspect_ratio": "landscape",
+            "count": "1",
+            "seed": "",
+            "mode": "text",
+            "account": "",
+        },
+    )
+    took = time.monotonic() - started
+    assert response.status_code in (200, 302), response.status_code
+    return Job.objects.get(params__prompt=prompt), took
+
+
 def _submit_during(stack, client, label: str, outage: float) -> tuple[list[Job], list[float]]:
     """People press Generate every couple of seconds while Redis is out; each answer's time."""
     took, jobs = [], []
@@ -63,25 +89,10 @@ def _submit_during(stack, client, label: str, outage: float) -> tuple[list[Job],
     number = 0
     while time.monotonic() < end:
         number += 1
-        prompt = f"{label} #{number}"
-        started = time.monotonic()
-        response = client.post(
-            "/studio/",
-            {
-                "tab": "video",
-                "prompt": prompt,
-                "model": "veo-3.1-fast",
-                "aspect_ratio": "landscape",
-                "count": "1",
-                "seed": "",
-                "mode": "text",
-                "account": "",
-            },
-        )
-        took.append(time.monotonic() - started)
-        assert response.status_code in (200, 302), response.status_code
-        jobs.append(Job.objects.get(params__prompt=prompt))
-        time.sleep(max(0.0, 2.0 - took[-1]))
+        job, seconds = _submit(client, f"{label} #{number}")
+        jobs.append(job)
+        took.append(seconds)
+        time.sleep(max(0.0, 2.0 - seconds))
     return jobs, took
 
 
@@ -91,11 +102,13 @@ OUTAGE = max(nominal(120), 15.0)  # "2 minutes", at least long enough for severa
 def test_redis_refusing_while_people_submit(fault_stack, client, make_user, simulator):
     stack = fault_stack
     client = _studio_client(client, make_user, simulator)
+    first = _warm_up(client, "redis refusing")
     stack.redis.stop()  # nothing listens: connection refused
     try:
         jobs, took = _submit_during(stack, client, "redis refusing", OUTAGE)
     finally:
         stack.redis.start()
+    jobs.insert(0, first)
 
     assert max(took) < 2.0, [round(t, 2) for t in took]
     _finish_all(stack, jobs)
@@ -109,11 +122,13 @@ def test_redis_refusing_while_people_submit(fault_stack, client, make_user, simu
 def test_redis_black_holed_while_people_submit(fault_stack, client, make_user, simulator):
     stack = fault_stack
     client = _studio_client(client, make_user, simulator)
+    first = _warm_up(client, "redis black-holed")
     stack.pause_redis()  # SIGSTOP: connections are accepted by the kernel, nothing answers
     try:
         jobs, took = _submit_during(stack, client, "redis black-holed", OUTAGE)
     finally:
         stack.resume_redis()
+    jobs.insert(0, first)
 
     assert max(took) < 2.0, [round(t, 2) for t in took]
     _finish_all(stack, jobs)
