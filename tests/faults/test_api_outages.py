@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from flowdash.jobs.models import Job
+from flowdash.jobs.models import Job, JobAttempt
 from tests.faults.conftest import (
     assert_none_failed,
     assert_outcome,
@@ -39,7 +39,11 @@ def test_api_refusing_for_4_minutes(fault_stack):
     stack.wait_finished(jobs, timeout=180)
     for job in jobs:
         assert_outcome(stack, job, status=Job.Status.COMPLETED, posts=1, media=1)
-    stack.outcome("API refusing connections for 4 minutes", jobs)
+    refused = JobAttempt.objects.filter(
+        job__in=jobs, action="submit", outcome=JobAttempt.Outcome.NOT_DELIVERED
+    ).count()
+    assert refused >= len(jobs)  # each really tried during the outage, and waited
+    stack.outcome("API refusing connections for 4 minutes", jobs, **{"refused tries": refused})
 
 
 @pytest.mark.faults
@@ -70,7 +74,10 @@ def test_api_hanging_for_4_minutes(fault_stack):
         if job.status == Job.Status.COMPLETED:
             assert_outcome(stack, job, status=Job.Status.COMPLETED, posts=1, media=1)
     assert_outcome(stack, after[0], status=Job.Status.COMPLETED, posts=1, media=1)
-    stack.outcome("API hanging (accepts, never answers) for 4 minutes", jobs + after)
+    lookups = JobAttempt.objects.filter(job__in=jobs, action="lookup").count()
+    stack.outcome(
+        "API hanging (accepts, never answers) for 4 minutes", jobs + after, lookups=lookups
+    )
 
 
 @pytest.mark.faults
