@@ -41,6 +41,13 @@ PAID_PATHS = frozenset(
 )
 
 _OUTCOMES: list[dict[str, Any]] = []
+# Nothing more happens by itself: finished, or waiting for a person's decision.
+SETTLED = (
+    Job.Status.COMPLETED,
+    Job.Status.FAILED,
+    Job.Status.CANCELLED,
+    Job.Status.NEEDS_ATTENTION,
+)
 
 
 def nominal(seconds: float) -> float:
@@ -103,9 +110,7 @@ class FaultStack:
 
         def done() -> bool:
             return (
-                not Job.objects.filter(pk__in=pks)
-                .exclude(status__in=[Job.Status.COMPLETED, Job.Status.FAILED, Job.Status.CANCELLED])
-                .exists()
+                not Job.objects.filter(pk__in=pks).exclude(status__in=SETTLED).exists()
                 and not Media.objects.filter(
                     job_id__in=pks, download_status=Media.Download.PENDING
                 ).exists()

@@ -134,6 +134,7 @@ def test_the_web_process_killed_mid_upload(make_user, tmp_path, settings):
         "FLOWDASH_DATA_DIR": str(data_dir),
         "SECRET_KEY": settings.SECRET_KEY,
         "TMPDIR": str(web_tmp),
+        "FLOWDASH_HTTPS": "0",  # plain HTTP on loopback, as `make run` serves it
         "DJANGO_SETTINGS_MODULE": "flowdash.settings",
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
@@ -141,6 +142,12 @@ def test_the_web_process_killed_mid_upload(make_user, tmp_path, settings):
     web = WebProcess(env, tmp_path / "web.log")
     started = time.monotonic()
     web.start()
+
+    def files() -> set[str]:
+        """Every file the web process could have written: its temp dir and the data dir."""
+        return {str(p) for root in (web_tmp, data_dir) for p in root.rglob("*") if p.is_file()}
+
+    before = files()
     try:
         session = _signed_in(web, "uma", "a-long-password-1")
         size = 12 << 20  # past Django's in-memory limit: the upload is written to a temp file
@@ -169,9 +176,7 @@ def test_the_web_process_killed_mid_upload(make_user, tmp_path, settings):
         time.sleep(1.0)
         web.kill()
         upload.close()
-        written = [p for p in web_tmp.rglob("*") if p.is_file()] + [
-            p for p in (data_dir / "media").rglob("*") if p.is_file()
-        ]
+        written = files() - before
         assert written, "the upload never reached a temp file: nothing was tested"
 
         web.start()  # back, as a supervisor would start it again
@@ -184,9 +189,7 @@ def test_the_web_process_killed_mid_upload(make_user, tmp_path, settings):
             timeout=120,
         )
         assert session.get(f"{web.url}/assets/", timeout=30).status_code == 200
-        left = [str(p) for p in web_tmp.rglob("*") if p.is_file()] + [
-            str(p) for p in (data_dir / "media").rglob("*") if p.is_file()
-        ]
+        left = sorted(files() - before)
     finally:
         web.stop()
         shutil.rmtree(web_tmp, ignore_errors=True)
