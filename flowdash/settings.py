@@ -67,6 +67,8 @@ INSTALLED_APPS = [
     "flowdash.stats",
     "flowdash.dashboard",
     "flowdash.simulator",
+    "axes",
+    "csp",
 ]
 
 MIDDLEWARE = [
@@ -81,6 +83,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "flowdash.middleware.HtmxMessagesMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
 ROOT_URLCONF = "flowdash.urls"
@@ -178,7 +182,7 @@ FLOWDASH_JOB_TIME_SCALE = env.float("FLOWDASH_JOB_TIME_SCALE", 0.0) or None
 FLOWDASH_JOB_DEADLINE_MINUTES = env.float("FLOWDASH_JOB_DEADLINE_MINUTES", 30.0)
 # How long a page waits for the broker to take a job's nudge (seconds); past it the page answers
 # and the reconciler sends the job.
-FLOWDASH_NUDGE_WAIT_SECONDS = env.float("FLOWDASH_NUDGE_WAIT_SECONDS", 0.5)
+FLOWDASH_NUDGE_WAIT_SECONDS = env.float("FLOWDASH_NUDGE_WAIT_SECONDS", 0.3)
 # After a webhook names a job that a task holds, the task keeps it at most this long (seconds)
 # before the reconciler may take it over (a killed worker's lease is not waited out).
 FLOWDASH_HINT_GRACE_SECONDS = env.float("FLOWDASH_HINT_GRACE_SECONDS", 15.0)
@@ -272,8 +276,21 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 LOGIN_URL = "team:login"
 LOGIN_REDIRECT_URL = "dashboard:home"
 LOGOUT_REDIRECT_URL = "team:login"
-LOGIN_FAILURE_LIMIT = env.int("FLOWDASH_LOGIN_FAILURE_LIMIT", 5)
-LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
+# Sign-in throttle: django-axes guards every login path through Django's authentication signals
+# (our page and /django-admin/login/ alike). 5 failures for one user name, or from one address,
+# refuse that name / address until 15 minutes have passed without a failure.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("FLOWDASH_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # tries while refused do not extend it
+AXES_DISABLE_ACCESS_LOG = True  # failures are kept (and expire); successes are not logged
+AXES_CLIENT_IP_CALLABLE = "flowdash.team.services.client_ip"
+AXES_LOCKOUT_CALLABLE = "flowdash.team.views.locked_out_response"
 # The first admin's password for `make run` / `manage.py launch`; generated and printed when unset.
 FLOWDASH_ADMIN_PASSWORD = env.str("FLOWDASH_ADMIN_PASSWORD")
 AUTH_PASSWORD_VALIDATORS = [
@@ -301,9 +318,34 @@ SECURE_HSTS_SECONDS = 60 * 60 * 24 * 30 if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
 SECURE_REFERRER_POLICY = "same-origin"
-if env.bool("FLOWDASH_BEHIND_PROXY", False):
+# Behind a reverse proxy: the client's address is the X-Forwarded-For entry the trusted proxies
+# appended (the FLOWDASH_PROXY_COUNT-th from the right), never the client-written first entry.
+FLOWDASH_BEHIND_PROXY = env.bool("FLOWDASH_BEHIND_PROXY", False)
+FLOWDASH_PROXY_COUNT = env.int("FLOWDASH_PROXY_COUNT", 1)
+if FLOWDASH_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
+
+# --- Content-Security-Policy (django-csp) on every response ---------------------------------------
+# Scripts only from our own static files: no inline script, no eval, no CDN. Style elements only
+# from static/ too (htmx's own indicator style is switched off by a meta tag in base.html and lives
+# in flowdash.css); style="" attributes stay allowed for progress bars and chart swatches.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "media-src": ["'self'", "blob:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # --- Logging: never the token ------------------------------------------------------------------
 LOGGING = {

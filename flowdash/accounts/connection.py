@@ -19,8 +19,19 @@ class Connection:
 
     @property
     def is_simulator(self) -> bool:
-        """True when the API base URL is the simulator (sandbox mode, or a loopback URL)."""
-        return self.sandbox or urlparse(self.base_url).hostname in LOOPBACK_HOSTS
+        """True only when the simulator is what answers, so nothing can cost credits: sandbox
+        mode, or the simulator's own token sent to a loopback address.
+
+        A loopback base URL alone proves nothing (a local proxy in front of useapi.net is
+        loopback too): with a real token the banner saying "nothing here costs credits" would lie.
+        """
+        if self.sandbox:
+            return True
+        return (
+            bool(self.token)
+            and self.token == settings.FLOWDASH_SIM_TOKEN
+            and urlparse(self.base_url).hostname in LOOPBACK_HOSTS
+        )
 
 
 def stored_token(*, reveal: bool = True) -> str | None:

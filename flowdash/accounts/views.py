@@ -28,6 +28,7 @@ from flowdash.accounts.models import (
     credit_alert_threshold,
 )
 from flowdash.accounts.tasks import check_connection_task, delete_account_task, sync_accounts_task
+from flowdash.lib.params import safe_next
 from flowdash.team.roles import ADMIN, role_required
 
 STALE_CHECK = timedelta(seconds=20)
@@ -292,10 +293,7 @@ def acknowledge_alert_view(request, pk: int):
     alert = get_object_or_404(Alert, pk=pk)
     if alert_rules.acknowledge(alert.pk, request.user):
         messages.success(request, f"Acknowledged: {alert}. It stays listed until it clears.")
-    next_url = request.POST.get("next") or reverse("accounts:alerts")
-    if not next_url.startswith("/") or next_url.startswith("//"):
-        next_url = reverse("accounts:alerts")
-    return redirect(next_url)
+    return redirect(safe_next(request, request.POST.get("next"), reverse("accounts:alerts")))
 
 
 @role_required(ADMIN)

@@ -19,6 +19,7 @@ from flowdash.assets.forms import UploadForm, UploadToAccountForm
 from flowdash.assets.models import Asset
 from flowdash.jobs.models import ACTIVE, Job
 from flowdash.jobs.queue import create_job
+from flowdash.lib.params import parse_id
 from flowdash.team.roles import ADMIN, CREATOR, has_role, role_required
 
 PAGE_SIZE = 24
@@ -125,9 +126,9 @@ def upload_to_account_view(request, pk: int):
 
 
 def _back(request) -> str:
-    page = request.POST.get("page") or request.GET.get("page")
+    page = parse_id(request.POST.get("page") or request.GET.get("page"))
     url = reverse("assets:index")
-    return f"{url}?page={page}" if page and str(page).isdigit() else url
+    return f"{url}?page={page}" if page else url
 
 
 @require_http_methods(["GET", "POST"])

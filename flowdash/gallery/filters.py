@@ -21,6 +21,7 @@ from django.utils import timezone
 from flowdash.accounts.models import FlowAccount
 from flowdash.gallery.cards import CardRef
 from flowdash.gallery.models import Collection, Media, Tag
+from flowdash.lib.params import MAX_DATE, MIN_DATE, parse_date, parse_id
 
 PAGE_SIZES = (24, 48, 96)
 DEFAULT_PAGE_SIZE = 48
@@ -96,9 +97,8 @@ class GalleryFilters:
 
         account = params.get("account") or ""
         if account:
-            f.account = (
-                FlowAccount.objects.filter(pk=account).first() if account.isdigit() else None
-            )
+            account_id = parse_id(account)
+            f.account = FlowAccount.objects.filter(pk=account_id).first() if account_id else None
             if f.account is None:
                 f.notices.append("That account is unknown; the account filter was ignored.")
 
@@ -127,8 +127,9 @@ class GalleryFilters:
 
         collection = params.get("collection") or ""
         if collection:
+            collection_id = parse_id(collection)
             f.collection = (
-                Collection.objects.filter(pk=collection).first() if collection.isdigit() else None
+                Collection.objects.filter(pk=collection_id).first() if collection_id else None
             )
             if f.collection is None:
                 f.notices.append("That collection does not exist; the filter was ignored.")
@@ -140,8 +141,8 @@ class GalleryFilters:
             f.date_from, f.date_to = f.date_to, f.date_from
             f.notices.append("The dates were the wrong way round; they were swapped.")
 
-        per = params.get("per") or ""
-        f.per = int(per) if per.isdigit() and int(per) in PAGE_SIZES else DEFAULT_PAGE_SIZE
+        per = parse_id(params.get("per"))
+        f.per = per if per in PAGE_SIZES else DEFAULT_PAGE_SIZE
 
         raw_cursor = params.get("cursor") or ""
         if raw_cursor:
@@ -162,13 +163,12 @@ class GalleryFilters:
     def _date(self, value: str | None, label: str) -> date | None:
         if not value:
             return None
-        if len(value) == 10:
-            try:
-                return date.fromisoformat(value)
-            except ValueError:
-                pass
+        day = parse_date(value)
+        if day is not None:
+            return day
         self.notices.append(
-            f"{label} date “{value[:20]}” is not a date like 2026-01-31; it was ignored."
+            f"{label} date “{value[:20]}” is not a date like 2026-01-31 between"
+            f" {MIN_DATE.year} and {MAX_DATE.year}; it was ignored."
         )
         return None
 

@@ -47,9 +47,6 @@ WAIT_FALLBACK = 300.0
 # waiting to retry after an error keeps its own delay, whatever its HTTP status was).
 SLOT_WAIT = "waiting_for_slot"
 
-ULTRA_ONLY_MODELS = {"nano-banana-pro"}
-ULTRA_TIER = "PAYGATE_TIER_TWO"
-
 
 @dataclass
 class _Figure:
@@ -117,13 +114,13 @@ def candidates(job: Job, fixed=None) -> list | None:
     """The accounts an image job may run on (``fixed`` when the job must run there), or None
     to leave the choice to the API (no account with a usable address known)."""
     from flowdash.accounts.models import FlowAccount
+    from flowdash.jobs.eligibility import job_can_run
 
     if fixed is not None:
         return [fixed]
-    usable = FlowAccount.objects.addressable()
-    if (job.params or {}).get("model") in ULTRA_ONLY_MODELS:
-        usable = usable.filter(paygate_tier=ULTRA_TIER)
-    found = list(usable.order_by("pk"))
+    usable = FlowAccount.objects.addressable().order_by("pk")
+    # only accounts that can run the model (nano-banana-pro: Ultra plans)
+    found = [a for a in usable if job_can_run(job, a) is not False]
     return found or None
 
 

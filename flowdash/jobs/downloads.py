@@ -46,6 +46,58 @@ THUMB_MAX_BYTES = 20 << 20
 EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "video/mp4": "mp4"}
 
 
+# Temporary files of downloads in progress: ``<MEDIA_ROOT>/tmp/media-<pk>-<random>.part``. A
+# killed worker leaves its file behind; the next try of the same result removes it, and any
+# older than the download lease is removed by age (:func:`clean_temp_files`; also what
+# ``check_storage`` can report and clean).
+TEMP_DIR = "tmp"
+TEMP_PREFIX = "media-{pk}-"
+TEMP_SUFFIX = ".part"
+TEMP_GLOB = "media-*-*.part"
+
+
+def temp_dir() -> Path:
+    return Path(settings.MEDIA_ROOT) / TEMP_DIR
+
+
+def temp_files(older_than: timedelta | None = None) -> list[Path]:
+    """Download temp files (the :data:`TEMP_GLOB` pattern in :func:`temp_dir`), only those
+    untouched for ``older_than`` when given (a live download writes to its file all along)."""
+    folder = temp_dir()
+    if not folder.is_dir():
+        return []
+    cutoff = None
+    if older_than is not None:
+        cutoff = timezone.now().timestamp() - older_than.total_seconds()
+    found = []
+    for path in folder.glob(TEMP_GLOB):
+        try:
+            if cutoff is None or path.stat().st_mtime < cutoff:
+                found.append(path)
+        except FileNotFoundError:  # removed meanwhile
+            continue
+    return found
+
+
+def clean_temp_files(older_than: timedelta = DOWNLOAD_LEASE) -> int:
+    """Remove download temp files abandoned for longer than a download's lease (a killed
+    worker's). Returns how many were removed."""
+    removed = 0
+    for path in temp_files(older_than):
+        path.unlink(missing_ok=True)
+        removed += 1
+    if removed:
+        logger.info("removed %d abandoned download temp files", removed)
+    return removed
+
+
+def _clean_own_leftovers(media: Media) -> None:
+    """A new try at a result removes what an earlier, killed try of it left (we hold the
+    claim: no other download of this result is live)."""
+    for path in temp_dir().glob(TEMP_PREFIX.format(pk=media.pk) + "*" + TEMP_SUFFIX):
+        path.unlink(missing_ok=True)
+
+
 def max_attempts() -> int:
     return int(getattr(settings, "FLOWDASH_DOWNLOAD_MAX_ATTEMPTS", 12))
 
@@ -130,9 +182,12 @@ def fetch_claimed(media: Media) -> Media:
     """The try itself, once :func:`claim` has taken the row."""
     if not media.source_url:
         return media
-    workdir = Path(settings.MEDIA_ROOT) / "tmp"
+    workdir = temp_dir()
     workdir.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(dir=workdir, prefix=f"media-{media.pk}-", suffix=".part")
+    _clean_own_leftovers(media)
+    handle, temp_name = tempfile.mkstemp(
+        dir=workdir, prefix=TEMP_PREFIX.format(pk=media.pk), suffix=TEMP_SUFFIX
+    )
     os.close(handle)
     temp = Path(temp_name)
     try:
@@ -163,7 +218,7 @@ def _fetch(media: Media, temp: Path) -> Media:
         return _failed(media, DownloadFailed(f"the file could not be read ({exc})"))
     name = f"{media.kind}-{media.pk}.{EXTENSIONS[content_type]}"
     with temp.open("rb") as fh:
-        media.file.save(name, File(fh, name=name), save=False)
+        save_whole(media.file, name, fh)
     media.content_type = content_type
     media.file_size = result.bytes_written
     media.width, media.height, media.duration_seconds = facts
@@ -173,6 +228,25 @@ def _fetch(media: Media, temp: Path) -> Media:
     media.next_download_at = None
     media.save()
     return media
+
+
+def save_whole(field_file, name: str, content) -> None:
+    """Save ``content`` into the field's storage under ``name``, or leave nothing: a failed
+    write (a full disk) removes the partial file it left, instead of keeping it forever."""
+    storage = field_file.storage
+    target = field_file.field.generate_filename(field_file.instance, name)
+    target = storage.get_available_name(target, max_length=field_file.field.max_length)
+    try:
+        saved = storage.save(
+            target, File(content, name=name), max_length=field_file.field.max_length
+        )
+    except Exception:
+        try:
+            storage.delete(target)
+        except Exception:  # noqa: BLE001 — the original error matters more
+            logger.warning("could not remove the partial file %s", target)
+        raise
+    setattr(field_file.instance, field_file.field.attname, saved)
 
 
 def _facts(media: Media, path: Path) -> tuple[int | None, int | None, float | None]:
@@ -193,7 +267,7 @@ def _thumbnail(media: Media, path: Path) -> None:
     else:
         data = media_files.image_thumbnail(path)
     if data:
-        media.thumbnail.save(f"thumb-{media.pk}.jpg", ContentFile(data), save=False)
+        save_whole(media.thumbnail, f"thumb-{media.pk}.jpg", ContentFile(data))
 
 
 def _thumbnail_from_url(media: Media) -> bytes | None:

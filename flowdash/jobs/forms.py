@@ -17,6 +17,10 @@ from django import forms
 from flowdash.accounts.models import FlowAccount
 from flowdash.assets.models import Asset
 from flowdash.gallery.models import Media
+from flowdash.jobs import eligibility
+from flowdash.jobs.eligibility import request_model_name  # noqa: F401 — used below, and by others
+from flowdash.lib.params import parse_id
+from flowdash.lib.params import parse_ref as parse_kind_ref
 from flowdash.useapi import validation as check
 from flowdash.useapi.errors import RequestValidationError
 
@@ -64,22 +68,6 @@ VIDEO_MODELS = {
 }
 VIDEO_ASPECTS = [("landscape", "Landscape"), ("portrait", "Portrait")]
 VIDEO_SECONDS = 120  # "typically completes within 60-180 seconds"
-
-
-def request_model_name(key: str) -> str:
-    """The POST /videos ``model`` value behind an account's model key (veo_3_1_t2v_fast_ultra…)."""
-    k = key.lower()
-    if "omni" in k:
-        return "omni-flash-1.2" if "1_2" in k or "1.2" in k else "omni-flash"
-    if not k.startswith("veo_3_1"):
-        return key
-    if "relaxed" in k:
-        return "veo-3.1-fast-relaxed"
-    if "lite" in k:
-        return "veo-3.1-lite-low-priority" if "low" in k else "veo-3.1-lite"
-    if "fast" in k:
-        return "veo-3.1-fast"
-    return "veo-3.1-quality"
 
 
 def address(account: FlowAccount) -> str:
@@ -148,19 +136,10 @@ def video_generation_seconds(
 # --- references --------------------------------------------------------------------------------
 
 
-# A row id as a query or form value: a positive integer the database can hold (SQLite and
-# PostgreSQL bigint), validated by Django's own IntegerField (never isdigit() then int()).
-_PK_FIELD = forms.IntegerField(min_value=1, max_value=2**63 - 1)
-
-
 def parse_pk(value: Any) -> int | None:
-    """A row id from a query or form value, or None when it is not one (``²``, ``2**63``…)."""
-    if value in (None, "") or len(str(value)) > 40:
-        return None
-    try:
-        return _PK_FIELD.clean(value)
-    except forms.ValidationError:
-        return None
+    """A row id from a query or form value, or None (``lib.params.parse_id``: never
+    ``isdigit()`` then ``int()``; ``²``, ``2**63`` and 10**22 are not ids)."""
+    return parse_id(value)
 
 
 def parse_ref(token: str | None) -> dict[str, int] | None:
@@ -168,12 +147,12 @@ def parse_ref(token: str | None) -> dict[str, int] | None:
     if not token:
         return None
     text = str(token).strip()
-    kind, _, number = text.partition(":")
-    if not number:
-        kind, number = "media", kind
-    pk = parse_pk(number)
-    if kind not in ("asset", "media") or pk is None:
+    if ":" not in text:
+        text = f"media:{text}"
+    found = parse_kind_ref(text, ("asset", "media"))
+    if found is None:
         return None
+    kind, pk = found
     return {kind: pk}
 
 
@@ -392,17 +371,21 @@ class ImageForm(GenerationForm):
                 )
         effective = model or auto_image_model(len(refs or []))
         account = data.get("account")
-        if (
-            effective in IMAGE_ULTRA_ONLY
-            and account
-            and account.paygate_tier
-            and (account.paygate_tier != ULTRA_TIER)
-        ):
+        if account and eligibility.can_run(account, "image", effective) is False:
             self.add_error(
                 "model" if model else "references",
                 f"{effective} needs a Google AI Ultra account; {address(account)} is "
                 f"{account.paygate_tier}.",
             )
+        elif account is None:
+            can, _cannot, unknown = eligibility.split(self.accounts, "image", effective)
+            if self.accounts and not can and not unknown:
+                self.add_error(
+                    "model" if model else "references",
+                    f"{effective} needs a Google AI Ultra account, and none of the usable "
+                    "accounts is one: nothing was sent. Choose another model"
+                    + ("." if model else " or use at most 3 references."),
+                )
         self._clean_captcha(data)
         return data
 
@@ -528,7 +511,6 @@ class VideoForm(GenerationForm):
         offer = next((o for o in self.offers if o.name == name), None)
         if offer is None:
             return
-        known = [a for a in self.accounts if a.video_models]
         if account is not None:
             if account.paygate_tier == "PAYGATE_TIER_NOT_PAID" or (
                 account.credits is not None and not account.video_models and account.last_synced_at
@@ -552,16 +534,17 @@ class VideoForm(GenerationForm):
                         + ", ".join(info["aspect_ratios"])
                         + ".",
                     )
-            elif offer.ultra_only and account.paygate_tier and (account.paygate_tier != ULTRA_TIER):
+            elif eligibility.can_run(account, "video", name) is False:
                 self.add_error("model", f"{name} needs a Google AI Ultra account.")
-        elif known and (offer.ultra_only or offer.accounts) and len(offer.accounts) < len(known):
-            if not offer.accounts:
-                self.add_error("model", f"None of the accounts offers {name}.")
-            else:
+        else:
+            # Auto: the pipeline names an account that can run the model when some cannot
+            # (jobs/eligibility.py); here only "none can" is refused, before anything is sent.
+            can, cannot, unknown = eligibility.split(self.accounts, "video", name)
+            if cannot and not can and not unknown:
                 self.add_error(
-                    "account",
-                    f"Only {', '.join(offer.accounts)} offer{'s' if len(offer.accounts) == 1 else ''}"
-                    f" {name}: choose it here so the load balancer does not pick another.",
+                    "model",
+                    f"None of the usable accounts can run {name} (their plans and model lists "
+                    "do not offer it): nothing was sent. Choose another model.",
                 )
 
     def cleaned_params(self) -> dict:

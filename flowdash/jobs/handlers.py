@@ -74,9 +74,13 @@ def media_from_item(job: Job, item, kind: str, **fields) -> Media:
     media.next_download_at = timezone.now() + FIRST_TRY_GRACE
     media.save()
     if item.encoded:
+        from flowdash.jobs.downloads import save_whole
+
         data = item.decode()
         ext = "jpg" if kind == Media.Kind.IMAGE else "mp4"
-        media.file.save(f"{kind}-{media.pk}.{ext}", ContentFile(data), save=False)
+        save_whole(
+            media.file, f"{kind}-{media.pk}.{ext}", ContentFile(data)
+        )  # none if the disk fills
         del data
         finish_file(media)
     return media

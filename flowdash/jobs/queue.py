@@ -113,17 +113,26 @@ def run_bounded(send, wait: float | None = None) -> bool:
     """Run ``send`` (broker I/O that catches its own errors) on a thread of its own and wait
     for it at most ``wait`` seconds; False when it was left running (the broker's socket
     timeouts end it later)."""
+    global _broker_slow_until
     from django.conf import settings
 
     if wait is None:
-        wait = float(getattr(settings, "FLOWDASH_NUDGE_WAIT_SECONDS", 0.5))
+        wait = float(getattr(settings, "FLOWDASH_NUDGE_WAIT_SECONDS", 0.3))
+        if time.monotonic() < _broker_slow_until:
+            wait = min(wait, 0.05)  # it just failed to answer: do not make every page wait
     thread = threading.Thread(target=send, name="flowdash-nudge", daemon=True)
     thread.start()
     thread.join(wait)
     if thread.is_alive():
-        logger.warning("the broker did not take a nudge in %.1f s; the reconciler will", wait)
+        _broker_slow_until = time.monotonic() + BROKER_SLOW_SECONDS
+        logger.warning("the broker did not take a nudge in %.2f s; the reconciler will", wait)
         return False
     return True
+
+
+# After a nudge the broker did not take in time, later ones wait only briefly for this long.
+BROKER_SLOW_SECONDS = 10.0
+_broker_slow_until = 0.0
 
 
 # Takes the due members off the set atomically, so two workers never both send one.

@@ -42,7 +42,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from flowdash.jobs import capacity
+from flowdash.jobs import capacity, eligibility
 from flowdash.jobs.kinds import handler_for
 from flowdash.jobs.models import ACTIVE, Job, JobAttempt, Kind
 from flowdash.useapi import errors as api_errors
@@ -827,11 +827,20 @@ def _record_account(job: Job, email: str) -> None:
 
 
 def _choose_account(job: Job, handler) -> None:
-    """The account a job runs on, when we must name it; None = the API's load balancing."""
+    """The account a job runs on, when we must name it; None = the API's load balancing.
+    Every choice must be able to run the job's model (jobs/eligibility.py): else the job fails
+    in words here, before anything is sent."""
     account = handler.required_account(job) or job.requested_account or job.account
     if account is None and reference_list(job):
         account = choose_account_for_refs(job)
+    if account is None and job.kind == Kind.VIDEO:
+        account, words = eligibility.auto_video_account(job)
+        if words:
+            raise PipelineError(words)
     if account is not None:
+        words = eligibility.refusal(job, account)
+        if words:
+            raise PipelineError(words)
         Job.objects.filter(pk=job.pk).update(account=account, account_email=account.address)
         job.refresh_from_db()
 
@@ -850,11 +859,26 @@ def choose_account_for_refs(job: Job):
     refs = reference_list(job)
     media_ids = [r["media"] for r in refs if "media" in r]
     for media in Media.objects.filter(pk__in=media_ids).select_related("account"):
-        if media.account and media.account in usable:
+        # the holder only when it can run the model; else the references are re-uploaded
+        if (
+            media.account
+            and media.account in usable
+            and eligibility.job_can_run(job, media.account) is not False
+        ):
             return media.account
     asset_ids = [r["asset"] for r in refs if "asset" in r]
+    able = [
+        a.pk
+        for a in FlowAccount.objects.addressable()
+        if eligibility.job_can_run(job, a) is not False
+    ]
+    if not able:
+        raise PipelineError(
+            f"None of the usable Google accounts can run {eligibility.job_model(job)} with "
+            "references (plan or model list); nothing was sent."
+        )
     ranked = (
-        FlowAccount.objects.addressable()
+        FlowAccount.objects.filter(pk__in=able)
         .annotate(
             uploaded=Count(
                 "asset_uploads", filter=Q(asset_uploads__asset_id__in=asset_ids), distinct=True

@@ -175,7 +175,7 @@ def reconcile_jobs() -> dict[str, int]:
     jobs' messages already (a burst of new jobs can take longer than ``RENUDGE_SECONDS`` to
     get through), and one that was lost is found as soon as the backlog is gone."""
     from flowdash.celery import app
-    from flowdash.jobs.downloads import due_media_ids
+    from flowdash.jobs.downloads import clean_temp_files, due_media_ids
     from flowdash.jobs.queue import backlog, send_drive
     from flowdash.jobs.services import due_job_rows, wake_waiting_image_jobs
 
@@ -188,6 +188,8 @@ def reconcile_jobs() -> dict[str, int]:
             send_drive(job_id, queue, expires=RENUDGE_SECONDS * 2)
             jobs += 1
     wake_waiting_image_jobs()
+    if first_nudge("temp-clean", 0):  # at most once a RENUDGE_SECONDS, whatever the workers
+        clean_temp_files()
     due_media = due_media_ids() if DOWNLOAD_QUEUE not in busy else []
     media = [pk for pk in due_media if first_nudge("media", pk)]
     for media_id in media:

@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 
 from flowdash.gallery.models import Media
+from flowdash.lib.params import parse_ids, parse_int
 from flowdash.postprod import services
 
 
@@ -166,13 +167,7 @@ class SceneForm:
         picked: list[int] = []
         extra: list[Media] = []
         if data is not None:
-            for raw in data.getlist("clip"):
-                try:
-                    pk = int(raw)
-                except (TypeError, ValueError):
-                    continue
-                if pk not in picked:
-                    picked.append(pk)
+            picked = parse_ids(data.getlist("clip"))
             missing = [pk for pk in picked if pk not in by_pk]
             if missing:
                 found = Media.objects.filter(pk__in=missing).select_related("account")
@@ -187,11 +182,9 @@ class SceneForm:
             clip.raw_end = "0"
             if data is not None:
                 clip.included = media.pk in picked
-                raw_pos = data.get(f"position_{media.pk}", "")
-                try:
-                    clip.position = int(raw_pos)
-                except (TypeError, ValueError):
-                    clip.position = 1000 + index
+                clip.position = parse_int(
+                    data.get(f"position_{media.pk}"), lo=-1000, hi=1000, default=1000 + index
+                )
                 clip.raw_start = data.get(f"trim_start_{media.pk}", clip.raw_start)
                 clip.raw_end = data.get(f"trim_end_{media.pk}", "0")
             self.clips.append(clip)

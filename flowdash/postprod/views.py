@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from flowdash.gallery.models import Media
 from flowdash.jobs import queue
 from flowdash.jobs.models import Kind
+from flowdash.lib.params import parse_id, parse_ids
 from flowdash.postprod import services
 from flowdash.postprod.forms import (
     ExtendForm,
@@ -138,10 +139,7 @@ def gif_view(request, pk: int):
 
 def _scene_filters(request) -> tuple[int | None, str, str]:
     source = request.POST if request.method == "POST" else request.GET
-    try:
-        account_id = int(source.get("account") or 0) or None
-    except ValueError:
-        account_id = None
+    account_id = parse_id(source.get("account"))
     aspect = (source.get("aspect") or "").strip().lower()[:40]
     query = (source.get("q") or "").strip()[:200]
     return account_id, aspect, query
@@ -167,7 +165,7 @@ def scene_view(request):
         status = 400
     else:
         # Clips sent from elsewhere (the gallery) are shown ticked even when older than the page.
-        preselected = _pks(request.GET.getlist("clip"))
+        preselected = set(parse_ids(request.GET.getlist("clip")))
         shown = {m.pk for m in candidates}
         older = services.scene_videos().select_related("account").filter(pk__in=preselected - shown)
         form = SceneForm(candidates + list(older.newest_first()))
@@ -187,10 +185,6 @@ def scene_view(request):
         "max_trim": services.MAX_TRIM,
     }
     return render(request, "postprod/scene.html", context, status=status)
-
-
-def _pks(values: list[str]) -> set[int]:
-    return {int(v) for v in values if v.isdigit()}
 
 
 # --- lineage -----------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 from flowdash.accounts.enqueue import enqueue_after_commit
 from flowdash.accounts.forms import CAPTCHA_PROVIDERS, CaptchaKeyForm
 from flowdash.accounts.models import CaptchaProviderSnapshot, RefreshClaim
+from flowdash.lib.params import parse_float
 from flowdash.stats import charts
 from flowdash.stats.captcha_attempts import (
     PRICE_PER_1000,
@@ -102,10 +103,14 @@ def _load_context(request, with_charts: bool = True) -> dict:
     latest_ok = LoadSnapshot.objects.succeeded().first()
     latest = LoadSnapshot.objects.first()
     failure = latest if latest is not None and not latest.ok else None
-    try:
-        opened = float(request.GET.get("opened", ""))
-    except ValueError:
-        opened = now.timestamp()
+    # When the page was first opened (epoch seconds, carried by the polling URL): a finite number
+    # not after tomorrow, else now.
+    opened = parse_float(
+        request.GET.get("opened"),
+        lo=0,
+        hi=now.timestamp() + 86_400,
+        default=now.timestamp(),
+    )
     age = (now - latest.taken_at) if latest else None
     live = (
         age is None or age < POLL_GIVE_UP or now.timestamp() - opened < POLL_GIVE_UP.total_seconds()

@@ -1,9 +1,1 @@
-from django.contrib import admin
-
-from flowdash.team.models import LoginFailure
-
-
-@admin.register(LoginFailure)
-class LoginFailureAdmin(admin.ModelAdmin):
-    list_display = ("username", "ip", "at")
-    search_fields = ("username", "ip")
+"""Failed sign-ins are listed in the admin by django-axes (Access attempts)."""

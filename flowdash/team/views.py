@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import math
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login, update_session_auth_hash
 from django.contrib.auth.decorators import login_not_required
@@ -9,17 +10,11 @@ from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth.views import LogoutView
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
+from flowdash.lib.params import safe_next
 from flowdash.team.forms import LoginForm, NewUserForm, UserRoleForm, generated_password
 from flowdash.team.roles import ADMIN, ROLES, role_of, role_required, set_role
-from flowdash.team.services import (
-    clear_login_failures,
-    client_ip,
-    login_blocked_for,
-    record_login_failure,
-)
 
 User = get_user_model()
 
@@ -27,34 +22,32 @@ User = get_user_model()
 @login_not_required
 @require_http_methods(["GET", "POST"])
 def login_view(request):
+    """Sign in. Throttling is django-axes' job (settings.AXES_*): a refused attempt is answered by
+    :func:`locked_out_response` instead of this page."""
     if request.user.is_authenticated:
         return redirect("dashboard:home")
-    next_url = request.POST.get("next") or request.GET.get("next") or ""
-    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
-        next_url = ""
+    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"), "")
     form = LoginForm(request, data=request.POST or None)
     status = 200
     if request.method == "POST":
-        username = (request.POST.get("username") or "").strip()
-        ip = client_ip(request)
-        wait = login_blocked_for(username, ip)
-        if wait is not None:
-            minutes = max(1, math.ceil(wait.total_seconds() / 60))
-            form = LoginForm(request, initial={"username": username})
-            messages.error(
-                request,
-                f"Too many failed sign-ins. Wait {minutes} minute{'s' * (minutes != 1)} "
-                "and try again.",
-            )
-            status = 429
-        elif form.is_valid():
-            clear_login_failures(username)
+        if form.is_valid():
             login(request, form.get_user())
             return redirect(next_url or "dashboard:home")
-        else:
-            record_login_failure(username, ip)
-            status = 400
+        status = 400
     return render(request, "team/login.html", {"form": form, "next": next_url}, status=status)
+
+
+def locked_out_response(request, original_response=None, credentials=None):
+    """What django-axes answers on any login path while a user name or an address is refused."""
+    minutes = max(1, math.ceil(settings.AXES_COOLOFF_TIME.total_seconds() / 60))
+    username = (credentials or {}).get("username") or request.POST.get("username") or ""
+    form = LoginForm(request, initial={"username": str(username)[:150]})
+    messages.error(
+        request,
+        f"Too many failed sign-ins. Wait up to {minutes} minutes and try again.",
+    )
+    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"), "")
+    return render(request, "team/login.html", {"form": form, "next": next_url}, status=429)
 
 
 class FlowdashLogoutView(LogoutView):

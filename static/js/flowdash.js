@@ -24,3 +24,13 @@
     if (message && !window.confirm(message)) event.preventDefault();
   }, true);
 })();
+
+// Polls marked data-poll-visible-only skip their turn while the tab is hidden (an hx-trigger
+// filter would need eval, which the Content-Security-Policy forbids).
+document.addEventListener("htmx:beforeRequest", function (event) {
+  var elt = event.detail && event.detail.elt;
+  if (elt && elt.hasAttribute && elt.hasAttribute("data-poll-visible-only") &&
+      document.visibilityState !== "visible") {
+    event.preventDefault();
+  }
+});

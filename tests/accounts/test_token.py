@@ -71,9 +71,35 @@ def test_a_stored_token_leaves_sandbox_mode(admin_client):
     FLOWDASH_SANDBOX=None,
     USEAPI_BASE_URL="http://127.0.0.1:9/v1/google-flow",
 )
-def test_a_loopback_base_url_is_the_simulator_and_shows_the_banner(admin_client):
+def test_a_real_token_through_a_local_proxy_is_not_called_a_sandbox(admin_client):
+    # A loopback base URL with a real token is a local proxy in front of the paid service.
+    assert not current_connection().is_simulator
+    page = admin_client.get(reverse("dashboard:home")).content.decode()
+    assert 'id="sandbox-banner"' not in page
+    assert "costs credits" not in page
+    assert "badge-sandbox" not in page
+
+
+@override_settings(FLOWDASH_SANDBOX=None, USEAPI_BASE_URL="http://127.0.0.1:9/v1/google-flow")
+def test_a_stored_real_token_with_a_loopback_url_is_not_called_a_sandbox(admin_client, settings):
+    settings.USEAPI_TOKEN = None
+    ApiToken.store(TOKEN)
+    page = admin_client.get(reverse("dashboard:home")).content.decode()
+    assert 'id="sandbox-banner"' not in page
+
+
+@override_settings(FLOWDASH_SANDBOX=None, USEAPI_BASE_URL="http://127.0.0.1:9/v1/google-flow")
+def test_the_simulators_own_token_on_loopback_shows_the_banner(admin_client, settings):
+    settings.USEAPI_TOKEN = settings.FLOWDASH_SIM_TOKEN
     assert current_connection().is_simulator
-    assert 'id="sandbox-banner"' in admin_client.get(reverse("dashboard:home")).content.decode()
+    page = admin_client.get(reverse("dashboard:home")).content.decode()
+    assert 'id="sandbox-banner"' in page and "Nothing here costs credits" in page
+
+
+@override_settings(FLOWDASH_SANDBOX=None, USEAPI_BASE_URL="https://api.example.net/v1/google-flow")
+def test_the_simulators_token_sent_elsewhere_is_not_called_a_sandbox(admin_client, settings):
+    settings.USEAPI_TOKEN = settings.FLOWDASH_SIM_TOKEN
+    assert 'id="sandbox-banner"' not in admin_client.get(reverse("dashboard:home")).content.decode()
 
 
 def test_the_connection_check_region_is_served_alone_to_htmx(admin_client):

@@ -86,3 +86,84 @@ def test_a_good_download_is_stored_with_a_thumbnail(settings, accounts, api, sim
     assert media.thumbnail and (media.width, media.height) == (640, 360)
     assert downloads.due_media_ids() == []
     assert not list((Path(settings.MEDIA_ROOT) / "tmp").glob("*.part"))  # no leftovers
+
+
+def stored_files(settings) -> list[Path]:
+    root = Path(settings.MEDIA_ROOT) / "media"
+    return sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else []
+
+
+def test_a_killed_downloads_temp_file_is_removed_by_the_next_try(settings, accounts, api, sim):
+    media = completed_image(accounts, api)
+    downloads.temp_dir().mkdir(parents=True, exist_ok=True)
+    left = downloads.temp_dir() / f"media-{media.pk}-killed.part"
+    left.write_bytes(b"half a file")  # what a worker SIGKILLed mid-download leaves
+    media = downloads.download(media)
+    assert media.download_status == Media.Download.STORED
+    assert not left.exists() and downloads.temp_files() == []
+
+
+def test_abandoned_temp_files_are_cleaned_by_age(settings, accounts, api, sim):
+    import os
+
+    from flowdash.jobs.tasks import reconcile_jobs
+
+    folder = downloads.temp_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    old = folder / "media-77-abc.part"
+    fresh = folder / "media-78-def.part"  # a live download writing right now
+    other = folder / "notes.txt"  # not ours
+    for path in (old, fresh, other):
+        path.write_bytes(b"x")
+    an_hour_ago = time.time() - 3600
+    os.utime(old, (an_hour_ago, an_hour_ago))
+    os.utime(other, (an_hour_ago, an_hour_ago))
+    assert set(downloads.temp_files()) == {old, fresh}
+    reconcile_jobs()  # the reconciler cleans by age (at most once a minute)
+    assert not old.exists() and fresh.exists() and other.exists()
+
+
+class TinyDisk:
+    """Django's own FileSystemStorage on a "disk" that fills after 2 KB: the process's file-size
+    limit (RLIMIT_FSIZE) makes the real write fail part-way, as a full disk does."""
+
+    def __new__(cls, location):
+        import resource
+        import signal
+
+        from django.core.files.storage import FileSystemStorage
+
+        class Full(FileSystemStorage):
+            def _save(self, name, content):
+                previous = resource.getrlimit(resource.RLIMIT_FSIZE)
+                handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+                resource.setrlimit(resource.RLIMIT_FSIZE, (2048, previous[1]))
+                try:
+                    return super()._save(name, content)
+                finally:
+                    resource.setrlimit(resource.RLIMIT_FSIZE, previous)
+                    signal.signal(signal.SIGXFSZ, handler)
+
+        return Full(location=location)
+
+
+def test_a_full_disk_leaves_no_partial_file_and_the_download_is_retried(
+    settings, accounts, api, sim, monkeypatch
+):
+    media = completed_image(accounts, api)
+    field = Media._meta.get_field("file")
+    healthy = field.storage
+    monkeypatch.setattr(field, "storage", TinyDisk(settings.MEDIA_ROOT))
+    media = downloads.download(Media.objects.get(pk=media.pk))
+    assert media.download_status == Media.Download.PENDING
+    assert "Try 1 failed" in media.download_error
+    assert stored_files(settings) == []  # the partial file is gone
+    assert downloads.temp_files() == []
+
+    monkeypatch.setattr(field, "storage", healthy)  # space again
+    make_due(media)
+    media = downloads.download(Media.objects.get(pk=media.pk))
+    assert media.download_status == Media.Download.STORED
+    files = stored_files(settings)
+    assert Path(media.file.path) in files and len(files) == 2  # the file and its thumbnail
+    assert Path(media.file.path).stat().st_size == media.file_size > 2048

@@ -261,9 +261,10 @@ def test_429_is_retried_later_honouring_retry_after(accounts, api, sim, settings
     assert [a.outcome for a in job.attempts.filter(action="submit")] == ["rejected", "accepted"]
 
 
-def test_a_429_storm_shorter_than_the_deadline_fails_nobody(accounts, api, sim):
+def test_a_429_storm_shorter_than_the_deadline_fails_nobody(accounts, api, sim, settings):
     """Twelve 429s in a row (more than MAX_SUBMIT_ATTEMPTS): none of them was processed, so
     none counts toward the cap on paid attempts; the job waits them out and completes."""
+    settings.FLOWDASH_JOB_DEADLINE_MINUTES = 240  # room for a slow machine at this time scale
     sim.state.faults.add("throttled", endpoint="videos", times=12)
     job = run(create_job("video", video_params(), requested_account=accounts[PRO]), api)
     assert job.status == Job.Status.COMPLETED, job.error_message
@@ -291,13 +292,17 @@ def test_an_outage_longer_than_the_deadline_fails_in_words_at_the_deadline(accou
 def test_a_retry_after_longer_than_900_s_is_waited_when_the_deadline_allows(
     accounts, api, sim, settings
 ):
+    speed = settings.FLOWDASH_JOB_TIME_SCALE
+    settings.FLOWDASH_JOB_TIME_SCALE = 1  # the real service's time: seconds are seconds
     sim.state.faults.add("no_eligible_account", endpoint="videos", times=1, retryAfter=1200)
     job = create_job("video", video_params(), requested_account=accounts[PRO])
     job = services.drive(job, api)
     assert job.status == Job.Status.QUEUED and job.error_status == 429
-    wait = (job.next_check_at - timezone.now()).total_seconds() * services.time_scale()
-    assert 1190 <= wait <= 1205  # nominal seconds: Retry-After honoured
-    make_due(job)
+    wait = (job.next_check_at - timezone.now()).total_seconds()
+    assert 1190 <= wait <= 1205  # Retry-After honoured (20 minutes), not failed at 900 s
+    assert "Trying again in 20 min" in job.error_message
+    make_due(job)  # ...and twenty minutes later
+    settings.FLOWDASH_JOB_TIME_SCALE = speed
     job = run(job, api)
     assert job.status == Job.Status.COMPLETED
     assert len(posts(sim, "/videos")) == 2
@@ -311,9 +316,10 @@ def test_a_retry_after_longer_than_900_s_is_waited_when_the_deadline_allows(
     assert len(posts(sim, "/videos")) == 3
 
 
-def test_paid_429s_count_toward_the_cap(accounts, api, sim):
+def test_paid_429s_count_toward_the_cap(accounts, api, sim, settings):
     """A 429 that reports captcha solves may have cost money: those count, and the job stops
     at MAX_SUBMIT_ATTEMPTS of them instead of paying on until the deadline."""
+    settings.FLOWDASH_JOB_DEADLINE_MINUTES = 240
     body = {
         "error": "Too many requests",
         "captcha": {"service": "sim", "durationMs": 900, "attempts": [{"service": "sim"}]},
@@ -538,3 +544,32 @@ def test_an_auto_model_image_is_listed_under_the_model_the_api_picks(accounts, a
     job = run(create_job("image", params), api)
     assert job.status == Job.Status.COMPLETED
     assert {m.model for m in job.media.all()} == {"imagen-4"}  # no references → imagen-4
+
+
+def test_lookups_that_cannot_read_the_api_keep_looking_until_the_deadline(accounts, api, sim):
+    """A black-holed API: the POST got no answer, and the lookups cannot read GET /jobs either.
+    Unread lookups tell nothing, so the job keeps looking by itself (not a fixed count) and
+    asks a person only at its deadline — with no second POST."""
+    sim.state.faults.add("drop", endpoint="images", times=1, when="before")
+    sim.state.faults.add("unavailable", endpoint="jobs")  # GET /jobs fails until cleared
+    job = create_job("image", image_params(count=1), requested_account=accounts[PRO])
+    deadline = services.deadline_of(job)
+    job = run(job, api)
+    assert job.status == Job.Status.NEEDS_ATTENTION
+    assert timezone.now() >= deadline - timedelta(seconds=services.LOOKUP_DELAYS[-1] / 500)
+    lookups = job.attempts.filter(action="lookup")
+    assert lookups.count() > len(services.LOOKUP_DELAYS)
+    assert all(a.outcome == JobAttempt.Outcome.REJECTED for a in lookups)
+    assert (
+        "could not be read" in job.attention_reason and "Look it up again" in job.attention_reason
+    )
+    assert len(posts(sim, "/images")) == 1
+
+
+def test_the_api_answering_again_during_the_lookups_finds_the_job(accounts, api, sim):
+    sim.state.faults.add("drop", endpoint="videos", times=1, when="after")  # created, answer lost
+    sim.state.faults.add("unavailable", endpoint="jobs", times=3)
+    job = run(create_job("video", video_params(), requested_account=accounts[PRO]), api)
+    assert job.status == Job.Status.COMPLETED, job.attention_reason
+    assert job.attempts.filter(action="lookup", outcome="rejected").count() >= 1
+    assert len(posts(sim, "/videos")) == 1 and job.media.count() == 1

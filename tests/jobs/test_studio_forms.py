@@ -390,14 +390,21 @@ def test_relaxed_needs_an_ultra_account(creator_client, accounts, sim):
         sim,
         "pro.studio@gmail.com does not offer veo-3.1-fast-relaxed.",
     )
+    creator_client.post(URL, video(model="veo-3.1-fast-relaxed", account=str(accounts[0].pk)))
+    assert Job.objects.get().requested_account == accounts[0]
+    Job.objects.all().delete()
+    # Auto is accepted: the pipeline names an account that can run it (jobs/eligibility.py)
+    creator_client.post(URL, video(model="veo-3.1-fast-relaxed", prompt="auto"))
+    assert Job.objects.get(params__prompt="auto").requested_account is None
+    # ...and refused in words when no usable account can
+    Job.objects.all().delete()
+    FlowAccount.objects.filter(pk=accounts[0].pk).update(state="session_expired")
     refused(
         creator_client,
         video(model="veo-3.1-fast-relaxed"),
         sim,
-        "Only ultra.creator@gmail.com offers veo-3.1-fast-relaxed",
+        "None of the usable accounts can run veo-3.1-fast-relaxed",
     )
-    creator_client.post(URL, video(model="veo-3.1-fast-relaxed", account=str(accounts[0].pk)))
-    assert Job.objects.get().requested_account == accounts[0]
 
 
 def test_nano_banana_pro_on_a_pro_account(creator_client, accounts, sim):

@@ -1,9 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from axes.models import AccessAttempt
 from django.urls import reverse
-
-from flowdash.team.models import LoginFailure
 
 PAGES_BEHIND_LOGIN = [
     "dashboard:home",
@@ -81,7 +80,7 @@ def test_a_successful_sign_in_clears_the_failures_of_that_name(client, admin_use
     for _ in range(3):
         client.post(reverse("team:login"), {"username": "alice", "password": "nope"})
     client.post(reverse("team:login"), {"username": "alice", "password": "a-long-password-1"})
-    assert not LoginFailure.objects.filter(username="alice").exists()
+    assert not AccessAttempt.objects.filter(username="alice").exists()
 
 
 def test_sign_out_is_a_post(admin_client):

@@ -1,0 +1,157 @@
+"""Which Google accounts can run a job: the one place that decides (design.md rule 10).
+
+Every account choice goes through here — "Auto" for videos (the API's load balancer only when
+every usable account can run the model, else ``email`` of one that can), images by reference
+(the holder of the references only when it can run the model; else another that can, the
+references re-uploaded there), follow-ups by owner (upscale, extend: the owner must be able to)
+— so a paid captcha is never spent on a certain "requires a Google AI Ultra plan" refusal.
+
+The facts about plans are in ONE function, :func:`plan_allows` (google-flow-v1.txt: the
+``nano-banana-pro`` and ``veo-3.1-fast-relaxed`` rows "Ultra only", 4K video upscale "requires
+Google AI Ultra", videos and upscales "a paid Google AI subscription"). When
+``flowdash/useapi/catalog.py`` (branch h-catalog) is merged, that function becomes a call to
+``catalog.tier_allows(tier, model.min_tier)``; nothing else here changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flowdash.accounts.models import FlowAccount
+    from flowdash.jobs.models import Job
+
+ULTRA_TIER = "PAYGATE_TIER_TWO"
+FREE_TIER = "PAYGATE_TIER_NOT_PAID"
+VIDEO_KINDS = frozenset({"video", "extend"})
+
+
+def plan_allows(
+    tier: str | None, kind: str, model: str | None, resolution: str = ""
+) -> bool | None:
+    """Whether a plan (``paygate_tier``) can run ``model`` for a job of ``kind``: True, False,
+    or None when the tier is unknown (the account was not synced yet)."""
+    ultra_only = model in ("nano-banana-pro", "veo-3.1-fast-relaxed") or (
+        kind == "video_upscale" and resolution.upper() == "4K"
+    )
+    paid_only = kind in ("video", "extend", "video_upscale") or (
+        kind == "image_upscale" and resolution.lower() == "4k"
+    )
+    if not tier:
+        return None
+    if ultra_only:
+        return tier == ULTRA_TIER
+    if paid_only:
+        return tier != FREE_TIER
+    return True
+
+
+def request_model_name(key: str) -> str:
+    """The POST /videos ``model`` value behind an account's model key (veo_3_1_t2v_fast_ultra…)."""
+    k = key.lower()
+    if "omni" in k:
+        return "omni-flash-1.2" if "1_2" in k or "1.2" in k else "omni-flash"
+    if not k.startswith("veo_3_1"):
+        return key
+    if "relaxed" in k:
+        return "veo-3.1-fast-relaxed"
+    if "lite" in k:
+        return "veo-3.1-lite-low-priority" if "low" in k else "veo-3.1-lite"
+    if "fast" in k:
+        return "veo-3.1-fast"
+    return "veo-3.1-quality"
+
+
+def listed_models(account: FlowAccount) -> set[str] | None:
+    """The request names of the video models the account lists, or None when it lists none
+    (not synced yet: its plan decides)."""
+    entries = account.video_models or []
+    if not entries:
+        return None
+    return {request_model_name(str(e.get("key") or "")) for e in entries if isinstance(e, dict)} - {
+        ""
+    }
+
+
+def can_run(
+    account: FlowAccount, kind: str, model: str | None, resolution: str = ""
+) -> bool | None:
+    """Whether ``account`` can run a job of ``kind`` on ``model``: its own model list decides
+    for videos when it has one, else its plan; None when neither is known."""
+    if kind in VIDEO_KINDS and model:
+        listed = listed_models(account)
+        if listed is not None:
+            return model in listed
+    return plan_allows(account.paygate_tier, kind, model, resolution)
+
+
+def job_model(job: Job) -> str | None:
+    """The model the job runs (an image's "auto" is the API's documented choice)."""
+    params = job.params or {}
+    model = params.get("model") or None
+    if model is None and job.kind == "image":
+        from flowdash.jobs.forms import auto_image_model
+
+        model = auto_image_model(len(params.get("references") or []))
+    return model
+
+
+def job_can_run(job: Job, account: FlowAccount) -> bool | None:
+    return can_run(
+        account, job.kind, job_model(job), str((job.params or {}).get("resolution") or "")
+    )
+
+
+def refusal(job: Job, account: FlowAccount) -> str | None:
+    """Words when ``account`` surely cannot run the job (None when it can, or may)."""
+    if job_can_run(job, account) is not False:
+        return None
+    model = job_model(job) or job.get_kind_display().lower()
+    resolution = str((job.params or {}).get("resolution") or "")
+    what = f"{model} at {resolution}" if resolution and job.kind.endswith("upscale") else model
+    tier = account.paygate_tier or "an unknown plan"
+    return (
+        f"{account.address} cannot run {what} (its plan: {tier}; its model list: "
+        f"{', '.join(sorted(listed_models(account) or [])) or 'not listed'}). Nothing was sent."
+    )
+
+
+def split(
+    accounts: Iterable[FlowAccount], kind: str, model: str | None, resolution: str = ""
+) -> tuple[list[FlowAccount], list[FlowAccount], list[FlowAccount]]:
+    """(can, cannot, unknown) among ``accounts``."""
+    can, cannot, unknown = [], [], []
+    for account in accounts:
+        verdict = can_run(account, kind, model, resolution)
+        (can if verdict else cannot if verdict is False else unknown).append(account)
+    return can, cannot, unknown
+
+
+def auto_video_account(job: Job) -> tuple[FlowAccount | None, str | None]:
+    """For a video with account "Auto": (None, None) to leave it to the API's load balancer
+    (no usable account is known to be unable to run the model), (account, None) to name one
+    that can (the least busy), or (None, words) when none can."""
+    from django.db.models import Count, Q
+
+    from flowdash.accounts.models import FlowAccount
+    from flowdash.jobs.models import ACTIVE
+
+    usable = list(FlowAccount.objects.usable())
+    model = job_model(job)
+    can, cannot, unknown = split(usable, job.kind, model)
+    if not cannot:
+        return None, None  # every usable account can (or may): the load balancer chooses
+    named = [a.pk for a in can if a.full_email or not a.is_masked]  # we can name its address
+    if not named:
+        return None, (
+            f"None of the usable Google accounts can run {model or 'this model'}"
+            + (f" ({len(unknown)} not synced yet)" if unknown else "")
+            + ". Nothing was sent; choose another model, or add an account whose plan has it."
+        )
+    ranked = (
+        FlowAccount.objects.filter(pk__in=named)
+        .annotate(busy=Count("jobs", filter=Q(jobs__status__in=ACTIVE), distinct=True))
+        .order_by("busy", "pk")
+    )
+    return ranked.first(), None
