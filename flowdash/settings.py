@@ -6,6 +6,7 @@ through ``env`` so ``ENV_NAMES`` lists exactly what this file reads.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from datetime import timedelta
@@ -261,6 +262,11 @@ STORAGES = {
     },
 }
 WHITENOISE_MANIFEST_STRICT = False
+# Uploads too big to keep in memory are spooled here, not in the system temp folder, so that
+# `manage.py check_storage` finds what a web process killed mid-upload left behind.
+FILE_UPLOAD_TEMP_DIR = str(DATA_DIR / "tmp" / "uploads")
+with contextlib.suppress(OSError):  # read-only data folder: Django reports the upload error
+    Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
 WHITENOISE_USE_FINDERS = SERVE_FROM_FINDERS
 
 # --- Email (optional: alert emails to admins) --------------------------------------------------

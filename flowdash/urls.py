@@ -1,5 +1,12 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, register_converter
+from django.urls.converters import get_converters
+
+from flowdash.lib.params import IdConverter
+
+# <id:pk> in the apps' URLs: only ids a database column can hold match (else a 404, not a 500).
+if "id" not in get_converters():  # once, also when this module is reloaded
+    register_converter(IdConverter, "id")
 
 urlpatterns = [
     path("", include("flowdash.dashboard.urls")),

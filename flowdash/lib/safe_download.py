@@ -20,6 +20,8 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
+from flowdash.lib.params import parse_int
+
 __all__ = [
     "DEFAULT_ALLOWED_HOSTS",
     "DownloadError",
@@ -213,8 +215,8 @@ def _follow(
 
 def _save(response: requests.Response, dest: object, max_bytes: int) -> DownloadResult:
     where = redact_url(response.url)
-    declared = response.headers.get("Content-Length")
-    if declared and declared.isdigit() and int(declared) > max_bytes:
+    declared = parse_int(response.headers.get("Content-Length"), lo=0, hi=10**30)
+    if declared is not None and declared > max_bytes:
         raise DownloadTooLarge(f"{where} is {declared} bytes, over the {max_bytes}-byte limit")
     digest = hashlib.sha256()
     written = 0

@@ -8,6 +8,6 @@ urlpatterns = [
     path("logout/", views.FlowdashLogoutView.as_view(), name="logout"),
     path("password/", views.password_view, name="password"),
     path("users/", views.users_view, name="users"),
-    path("users/<int:user_id>/", views.user_update_view, name="user-update"),
-    path("users/<int:user_id>/password/", views.user_reset_password_view, name="user-password"),
+    path("users/<id:user_id>/", views.user_update_view, name="user-update"),
+    path("users/<id:user_id>/password/", views.user_reset_password_view, name="user-password"),
 ]

@@ -157,3 +157,19 @@ def test_safe_next_keeps_local_paths():
     request = RequestFactory().get("/")
     assert params.safe_next(request, "/jobs/?page=2", "/") == "/jobs/?page=2"
     assert params.safe_next(request, "/gallery/12/", "/") == "/gallery/12/"
+
+
+@pytest.mark.parametrize(
+    "path", ["/gallery/0/", f"/gallery/{2**63}/", "/gallery/" + "9" * 30 + "/"]
+)
+def test_an_id_a_database_cannot_hold_does_not_match_a_url(path):
+    from django.urls import Resolver404, resolve
+
+    with pytest.raises(Resolver404):
+        resolve(path)
+
+
+def test_the_largest_id_still_matches():
+    from django.urls import resolve
+
+    assert resolve(f"/gallery/{2**63 - 1}/").kwargs == {"pk": 2**63 - 1}

@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand
 
 from flowdash.gallery.services import QUARANTINE, check_storage, repair_storage
+from flowdash.lib.leftovers import find_leftovers, remove_leftovers
 
 
 class Command(BaseCommand):
@@ -14,7 +15,9 @@ class Command(BaseCommand):
         "Report media rows whose file is missing and files under media/ that no row names. "
         "With --repair: mark missing items lost, forget missing thumbnails (they are made "
         f"again when next shown), and move orphans to {QUARANTINE}/<time>/ (delete that "
-        "folder yourself once you are sure)."
+        "folder yourself once you are sure). Also lists the temporary files of killed "
+        "downloads, uploads and post-production runs (media/tmp/*.part, upload spool files, "
+        "flowdash-* in the system temp folder); --repair deletes those older than the grace."
     )
 
     def add_arguments(self, parser):
@@ -23,12 +26,14 @@ class Command(BaseCommand):
             "--grace-minutes",
             type=int,
             default=60,
-            help="files younger than this are not called orphans (a download may be writing "
-            "them); default 60",
+            help="files younger than this are not called orphans or stale temporary files (a "
+            "download or an upload may be writing them); default 60",
         )
 
     def handle(self, *args, repair: bool = False, grace_minutes: int = 60, **options):
-        report = check_storage(grace=timedelta(minutes=grace_minutes))
+        grace = timedelta(minutes=grace_minutes)
+        report = check_storage(grace=grace)
+        stale, recent = find_leftovers(grace)
         out = self.stdout
         out.write(f"Missing files: {len(report.missing)}")
         for media in report.missing:
@@ -44,18 +49,28 @@ class Command(BaseCommand):
                 f"Recent files without a row (left alone, may be downloads in progress): "
                 f"{len(report.young_orphans)}"
             )
+        out.write(f"Stale temporary files: {len(stale)}")
+        for item in stale:
+            out.write(
+                f"  stale  {item.path}  ({item.what}, {item.size} bytes, "
+                f"{item.age_seconds / 3600:.1f} h old)"
+            )
+        if recent:
+            out.write(f"Recent temporary files (left alone, may be in use): {len(recent)}")
         if not repair:
-            if report.missing or report.orphans or report.missing_thumbnails:
+            if report.missing or report.orphans or report.missing_thumbnails or stale:
                 out.write("Run again with --repair to fix these.")
             else:
                 out.write(self.style.SUCCESS("Storage and database agree."))
             return
         moved = repair_storage(report)
+        removed = remove_leftovers(stale)
         out.write(
             self.style.SUCCESS(
                 f"Repaired: {len(report.missing)} marked lost, "
                 f"{len(report.missing_thumbnails)} thumbnails forgotten, "
-                f"{len(moved)} orphans moved to {QUARANTINE}/."
+                f"{len(moved)} orphans moved to {QUARANTINE}/, "
+                f"{len(removed)} stale temporary files deleted."
             )
         )
         for name in moved:
