@@ -132,10 +132,20 @@ def test_the_web_process_killed_mid_upload(make_user, tmp_path, settings):
         "SECRET_KEY": settings.SECRET_KEY,
         "TMPDIR": str(web_tmp),
         "FLOWDASH_HTTPS": "0",  # plain HTTP on loopback, as `make run` serves it
+        "DEBUG": "1",  # `make run`: static files from the app folders, no collectstatic
         "DJANGO_SETTINGS_MODULE": "flowdash.settings",
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    make_user("uma", "creator", password="a-long-password-1")
+    user = make_user("uma", "creator", password="a-long-password-1")
+    # the tests hash with MD5 (settings.TESTING); the web process checks with Django's default
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    ]
+    from django.contrib.auth.hashers import make_password
+
+    user.password = make_password("a-long-password-1", hasher="pbkdf2_sha256")
+    user.save(update_fields=["password"])
     web = WebProcess(env, tmp_path / "web.log")
     started = time.monotonic()
     web.start()
