@@ -479,10 +479,10 @@ def test_retry_makes_a_new_job_with_the_same_request(accounts, api, sim, creator
 
 def test_a_second_worker_cannot_submit_the_same_job(accounts, api, sim):
     job = create_job("image", image_params(count=1), requested_account=accounts[PRO])
-    assert services.claim(job, Job.Status.QUEUED, 300, status=Job.Status.SUBMITTING)
+    assert job.claim(Job.Status.QUEUED, 300, status=Job.Status.SUBMITTING)
     other = Job.objects.get(pk=job.pk)
     other.status = Job.Status.QUEUED  # a stale copy, as another worker might hold
-    assert not services.claim(other, Job.Status.QUEUED, 300, status=Job.Status.SUBMITTING)
+    assert not other.claim(Job.Status.QUEUED, 300, status=Job.Status.SUBMITTING)
     assert services.drive(Job.objects.get(pk=job.pk), api).status == Job.Status.SUBMITTING
     assert posts(sim, "/images") == []
 
@@ -522,7 +522,7 @@ def test_a_worker_that_died_waiting_for_the_answer_is_recovered_without_resendin
     from flowdash.jobs.kinds import handler_for
 
     job = create_job("video", video_params(), requested_account=accounts[PRO])
-    assert services.claim(job, Job.Status.QUEUED, 300, status=Job.Status.SUBMITTING)
+    assert job.claim(Job.Status.QUEUED, 300, status=Job.Status.SUBMITTING)
     Job.objects.filter(pk=job.pk).update(account=accounts[PRO], submit_attempts=1)
     job.refresh_from_db()
     JobAttempt.objects.create(job=job, number=1, action="submit")
@@ -573,3 +573,22 @@ def test_the_api_answering_again_during_the_lookups_finds_the_job(accounts, api,
     assert job.status == Job.Status.COMPLETED, job.attention_reason
     assert job.attempts.filter(action="lookup", outcome="rejected").count() >= 1
     assert len(posts(sim, "/videos")) == 1 and job.media.count() == 1
+
+
+def test_the_transition_table_refuses_what_the_rules_forbid(accounts):
+    job = create_job("image", image_params())
+    with pytest.raises(ValueError):
+        job.move(Job.Status.QUEUED, Job.Status.RUNNING)  # never running before it was sent
+    with pytest.raises(ValueError):
+        job.move(Job.Status.COMPLETED, Job.Status.QUEUED)  # a finished job stays finished
+    with pytest.raises(ValueError):
+        job.claim(Job.Status.QUEUED, 60, status=Job.Status.COMPLETED)
+    assert job.move(Job.Status.QUEUED, Job.Status.CANCELLED)
+
+
+def test_attempts_are_numbered_per_action(accounts):
+    job = create_job("image", image_params())
+    first = JobAttempt.objects.record(job, "lookup")
+    second = JobAttempt.objects.record(job, "lookup")
+    other = JobAttempt.objects.record(job, "check")
+    assert (first.number, second.number, other.number) == (1, 2, 1)
