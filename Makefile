@@ -8,11 +8,12 @@ DEV_STAMP := $(VENV)/.installed-dev
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test lint fmt bench check browser-deps clean help
+.PHONY: run test test-faults lint fmt bench check browser-deps clean help
 
 help:
 	@echo "make run    start flowdash on http://127.0.0.1:$${FLOWDASH_PORT:-8000} (web, worker, beat, Redis, simulator)"
 	@echo "make test   install the dev tools and run the whole test suite"
+	@echo "make test-faults  the fault suite's slow tests (tests/faults, marker 'faults')"
 	@echo "make lint   ruff check; make fmt   ruff format"
 	@echo "make bench  run the benchmarks in bench/"
 
@@ -52,7 +53,11 @@ check: $(DEV_STAMP)
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 test: $(DEV_STAMP) browser-deps check
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not faults" $(PYTEST_ARGS)
+
+# The slowest fault tests (minutes of outages, compressed): a real stack per test.
+test-faults: $(DEV_STAMP)
+	$(BIN)/python -m pytest -m faults tests/faults $(PYTEST_ARGS)
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .

@@ -24,11 +24,11 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterator
-from pathlib import Path
+from pathlib import Path, PosixPath
 from typing import Any
 
 from .accounts import iso
-from .faults import FaultError
+from .faults import MEDIA_ENDPOINT, MEDIA_KINDS, FaultError
 from .state import SimState
 from .store import MediaGone
 from .web import ApiError, Request, Response
@@ -78,15 +78,60 @@ def serve_media(state: SimState, req: Request) -> Response:
         200, content_type=CONTENT_TYPES[ext], headers=[("Cache-Control", "private, max-age=0")]
     )
     response.file_path = path
+    fault = state.faults.take(MEDIA_KINDS, endpoint=MEDIA_ENDPOINT, method=req.method, email=None)
+    if fault is not None:
+        return _faulty_media(state, fault, response, path)
     return response
 
 
+class _FaultyFile(PosixPath):
+    """A media file served through a fault: paced (``pause`` between chunks) and/or cut off
+    after ``limit`` bytes, the connection then closed. The headers still promise it whole."""
+
+    pause: float = 0.0
+    limit: int | None = None
+    stopping = None
+
+
+def _faulty_media(state: SimState, fault, response: Response, path: Path) -> Response:
+    size = path.stat().st_size
+    if fault.kind == "media_fake":
+        # what a proxy's error page or a broken object store hands out with a 200
+        fake = b"<html><body>Not the file you were promised.</body></html>" * 40
+        response.file_path = None
+        response.body = fake
+        return response
+    faulty = _FaultyFile(path)
+    faulty.stopping = state.scheduler.stopping
+    if fault.kind == "media_slow":
+        chunks = max(1, -(-size // MEDIA_CHUNK))
+        faulty.pause = float(fault.params.get("seconds", 10)) / chunks
+    elif fault.kind == "media_cut":
+        faulty.limit = max(1, size // 2)
+    response.file_path = faulty
+    return response
+
+
+MEDIA_CHUNK = 16 * 1024
+
+
 def iter_file(path: Path, chunk: int = 256 * 1024) -> Iterator[bytes]:
+    pause = getattr(path, "pause", 0.0)
+    limit = getattr(path, "limit", None)
+    if pause or limit is not None:
+        chunk = MEDIA_CHUNK
+    sent = 0
     with path.open("rb") as fh:
         while True:
             data = fh.read(chunk)
             if not data:
                 return
+            if pause and path.stopping is not None and path.stopping.wait(pause):
+                return
+            if limit is not None and sent + len(data) > limit:
+                yield data[: limit - sent]
+                raise ConnectionAbortedError("media cut off by a simulator fault")
+            sent += len(data)
             yield data
 
 

@@ -13,7 +13,10 @@ Kinds (see README.md for bodies): the service answers ``throttled``, ``daily_quo
 ``no_eligible_account``, ``unavailable``, ``session_expired``, ``captcha_rejected``, ``unsafe``,
 ``no_subscription``, ``polling_timeout``, ``custom``; the job fails after it was accepted:
 ``moderated``, ``job_fail``; callbacks are lost: ``webhook_lost``; transport: ``delay``,
-``drop``, ``garbage``, ``truncated`` (param ``when``: ``before`` or ``after`` the work).
+``drop``, ``garbage``, ``truncated`` (param ``when``: ``before`` or ``after`` the work);
+signed media URLs (``/_media/…``, endpoint ``_media``): ``media_slow`` (the file trickles out
+over ``seconds`` real seconds), ``media_fake`` (200 with bytes that are not the promised file),
+``media_cut`` (the headers promise the whole file, half of it comes, then the socket closes).
 """
 
 from __future__ import annotations
@@ -41,7 +44,9 @@ SERVICE_KINDS = frozenset(
 JOB_KINDS = frozenset({"moderated", "job_fail"})
 WEBHOOK_KINDS = frozenset({"webhook_lost"})
 TRANSPORT_KINDS = frozenset({"delay", "drop", "garbage", "truncated"})
-KINDS = SERVICE_KINDS | JOB_KINDS | WEBHOOK_KINDS | TRANSPORT_KINDS
+MEDIA_KINDS = frozenset({"media_slow", "media_fake", "media_cut"})
+KINDS = SERVICE_KINDS | JOB_KINDS | WEBHOOK_KINDS | TRANSPORT_KINDS | MEDIA_KINDS
+MEDIA_ENDPOINT = "_media"
 DEFAULT_WHEN = {"delay": "before", "drop": "before", "garbage": "after", "truncated": "after"}
 PREFIX = "v1/google-flow/"
 METHODS = ("GET", "POST", "DELETE", "PUT", "PATCH")
