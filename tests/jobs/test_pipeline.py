@@ -592,3 +592,25 @@ def test_attempts_are_numbered_per_action(accounts):
     second = JobAttempt.objects.record(job, "lookup")
     other = JobAttempt.objects.record(job, "check")
     assert (first.number, second.number, other.number) == (1, 2, 1)
+
+
+def test_max_check_errors_counts_failures_in_a_row_only(accounts, api, sim):
+    """Five failed checks long ago, then good ones, then five more: not eight in a row, so the
+    job is still followed (it used to count every failed check ever)."""
+    job = create_job("video", video_params(), requested_account=accounts[PRO])
+    job = run(job, api, until=lambda j: j.status == Job.Status.RUNNING)
+    for _ in range(5):
+        JobAttempt.objects.record(job, "check", outcome="rejected", http_status=418)
+    sim.state.faults.add("custom", endpoint="jobs/{jobId}", status=418, times=5)
+    job = run(job, api)
+    assert job.status == Job.Status.COMPLETED, job.attention_reason
+    assert job.attempts.filter(action="check").count() == 10 and job.check_errors == 0
+
+    stuck = create_job("video", video_params(), requested_account=accounts[PRO])
+    stuck = run(stuck, api, until=lambda j: j.status == Job.Status.RUNNING)
+    sim.state.faults.add("custom", endpoint="jobs/{jobId}", status=418)  # until cleared
+    stuck = run(stuck, api)
+    assert stuck.status == Job.Status.NEEDS_ATTENTION
+    assert stuck.check_errors == services.MAX_CHECK_ERRORS
+    assert "could not read the job's status" in stuck.attention_reason
+    assert len(posts(sim, "/videos")) == 2
