@@ -347,6 +347,7 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own
 AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # tries while refused do not extend it
 AXES_DISABLE_ACCESS_LOG = True  # failures are kept (and expire); successes are not logged
+AXES_VERBOSE = False  # no banner on every manage.py command
 AXES_CLIENT_IP_CALLABLE = "flowdash.team.services.client_ip"
 AXES_LOCKOUT_CALLABLE = "flowdash.team.views.locked_out_response"
 # The first admin's password for `make run` / `manage.py launch`; generated and printed when unset.
