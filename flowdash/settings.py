@@ -287,6 +287,10 @@ if not 1 <= FLOWDASH_PORT <= 65535:
     raise ConfigError("FLOWDASH_PORT", f"must be a port number (1-65535), not {FLOWDASH_PORT}")
 FLOWDASH_SIM_TOKEN = env.str("FLOWDASH_SIM_TOKEN", "user:1000-sandbox")
 FLOWDASH_SIM_SPEED = env.float("FLOWDASH_SIM_SPEED", 20.0)
+# The era the sandbox simulator speaks (2026-12 when unset); the client speaks the same one to it.
+FLOWDASH_SIM_API = env.str("FLOWDASH_SIM_API")
+if FLOWDASH_SIM_API not in (None, "2026-02", "2026-12"):
+    raise ConfigError("FLOWDASH_SIM_API", f"must be 2026-02 or 2026-12, not {FLOWDASH_SIM_API!r}")
 SANDBOX_BASE_URL = f"http://127.0.0.1:{FLOWDASH_SIM_PORT}/v1/google-flow"
 # None = decide at run time: on while no token is configured (env or Settings page).
 _sandbox = env.str("FLOWDASH_SANDBOX")

@@ -76,5 +76,7 @@ def build_client(connection: Connection | None = None):
     key = (connection.base_url, connection.token)
     client = _clients.get(key)
     if client is None:
-        client = _clients[key] = UseapiClient(connection.base_url, connection.token)
+        # The real service speaks today's API; the sandbox simulator the era it was started in.
+        era = settings.FLOWDASH_SIM_API if connection.is_simulator else None
+        client = _clients[key] = UseapiClient(connection.base_url, connection.token, era=era)
     return client
