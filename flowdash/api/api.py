@@ -13,6 +13,7 @@ from typing import Any
 from ninja import NinjaAPI, Router, Schema, Status
 
 from flowdash.api.auth import KeyAuth, require
+from flowdash.api.batches import router as batches_router
 from flowdash.api.errors import install_handlers
 from flowdash.api.jobs import router as jobs_router
 from flowdash.api.library import assets_router, media_router
@@ -219,6 +220,7 @@ def refresh_captcha(request):
 api.add_router("/jobs", jobs_router)
 api.add_router("/media", media_router)
 api.add_router("/assets", assets_router)
+api.add_router("/batches", batches_router)
 api.add_router("", figures)
 
 

@@ -25,6 +25,7 @@ from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
+from flowdash.batches import parsing
 from flowdash.batches.models import Batch, BatchRow
 from flowdash.batches.parsing import RawRow
 from flowdash.batches.rows import Lookups, check_row
@@ -69,6 +70,20 @@ def create_draft(
             batch_size=500,
         )
     return batch
+
+
+def raw_rows(data: dict) -> tuple[list[RawRow], str, str]:
+    """The rows of a batch form's cleaned data, with the batch's name and a note (the template's
+    product in words). Raises :class:`~flowdash.batches.parsing.BatchInputError`."""
+    source = data["source"]
+    if source == Batch.Source.CSV:
+        upload = data["file"]
+        return parsing.csv_rows(upload.read()), upload.name or "CSV", ""
+    if source == Batch.Source.TEMPLATE:
+        rows, words = parsing.template_rows(data["template"], data["values"])
+        return rows, data["template"][:200], words
+    rows = parsing.pasted(data["prompts"])
+    return rows, rows[0].cells["prompt"][:200], ""
 
 
 def reserved_credits(user, day: date) -> int:

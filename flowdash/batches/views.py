@@ -40,19 +40,6 @@ def _managed(request, pk: int) -> Batch:
     return batch
 
 
-def _raw_rows(form: BatchForm) -> tuple[list[parsing.RawRow], str, str]:
-    data = form.cleaned_data
-    source = data["source"]
-    if source == Batch.Source.CSV:
-        upload = data["file"]
-        return parsing.csv_rows(upload.read()), upload.name or "CSV", ""
-    if source == Batch.Source.TEMPLATE:
-        rows, words = parsing.template_rows(data["template"], data["values"])
-        return rows, data["template"][:200], words
-    rows = parsing.pasted(data["prompts"])
-    return rows, rows[0].cells["prompt"][:200], ""
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def batches_view(request):
@@ -64,7 +51,7 @@ def batches_view(request):
         form = BatchForm(request.POST, request.FILES)
         if form.is_valid():
             try:
-                raw, name, note = _raw_rows(form)
+                raw, name, note = services.raw_rows(form.cleaned_data)
             except parsing.BatchInputError as exc:
                 form.add_error(None, str(exc))
             else:

@@ -1,5 +1,7 @@
 import pytest
 
+from tests.jobs.test_pipeline import accounts, sim  # noqa: F401 — shared fixtures
+
 
 @pytest.fixture
 def make_key(db):

@@ -11,6 +11,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from openapi_spec_validator import validate
 
 from flowdash.assets.services import store_asset
+from flowdash.batches.parsing import pasted
+from flowdash.batches.services import create_draft
 from flowdash.jobs.queue import create_job
 from tests.api.conftest import bearer
 from tests.gallery.factories import make_media, png_bytes
@@ -48,6 +50,9 @@ def test_the_document_is_valid_openapi(document):
         "/api/v1/accounts",
         "/api/v1/load-balancing",
         "/api/v1/captcha",
+        "/api/v1/batches",
+        "/api/v1/batches/{batch_id}",
+        "/api/v1/batches/{batch_id}/start",
     ):
         assert expected in paths
 
@@ -63,7 +68,8 @@ def test_every_path_answers_an_authenticated_call_without_a_500(
     asset = store_asset(
         SimpleUploadedFile("a.png", png_bytes()), name="a.png", size=len(png_bytes())
     ).asset
-    ids = {"job_id": job.pk, "media_id": image.pk, "asset_id": asset.pk}
+    batch = create_draft(admin_user, "paste", pasted("a lighthouse\na harbour"), {"kind": "image"})
+    ids = {"job_id": job.pk, "media_id": image.pk, "asset_id": asset.pk, "batch_id": batch.pk}
     bodies = [
         {},
         {"prompt": "a quiet harbour at dawn"},
