@@ -15,6 +15,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from flowdash.spending.budget import OverBudget
+
 logger = logging.getLogger(__name__)
 
 
@@ -105,6 +107,13 @@ def install_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(PermissionDenied)
     def on_denied(request, exc):
         return answer(request, ApiError(403, "forbidden", str(exc) or "Not allowed."))
+
+    @api.exception_handler(OverBudget)
+    def on_over_budget(request, exc: OverBudget):
+        return answer(
+            request,
+            ApiError(403, "over_budget", str(exc), credits=exc.credits, left=exc.left),
+        )
 
     @api.exception_handler(RequestDataTooBig)
     def on_too_big(request, exc):

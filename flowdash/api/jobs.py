@@ -1,7 +1,8 @@
 """/api/v1/jobs: the studio's and post-production's forms and the jobs' own services, keyed.
 
 Every body goes through the very form the page uses (same checks, same words); an accepted
-one becomes a job through ``queue.create_job``, exactly as on the pages.
+one becomes a job through ``spending.services.create_priced_job`` (the person's daily credit
+limit checked, the price recorded), exactly as on the pages.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from flowdash.postprod.forms import (
     SceneForm,
     VideoUpscaleForm,
 )
+from flowdash.spending.services import create_priced_job
 
 router = Router(tags=["jobs"])
 
@@ -75,7 +77,7 @@ def _generation(request, form_class, body) -> Status:
     form = form_class(form_data(body.model_dump()))
     if not form.is_valid():
         raise form_error(form)
-    job = queue.create_job(
+    job = create_priced_job(
         form.kind,
         form.cleaned_params(),
         user=request.user,
@@ -101,7 +103,7 @@ def _source(media_id: int) -> Media:
 def _postprod(request, form, kind: str, media: Media) -> Status:
     if not form.is_valid():
         raise form_error(form)
-    job = queue.create_job(
+    job = create_priced_job(
         kind,
         form.job_params(),
         user=request.user,
@@ -180,7 +182,7 @@ def create_concatenate(request, body: ConcatenateIn):
     if not form.is_valid():
         problems = form.errors + [e for c in form.chosen for e in (c.errors or [])]
         raise ApiError(400, "invalid", problems[0] if problems else "The clips were refused.")
-    job = queue.create_job(
+    job = create_priced_job(
         Job.Kind.CONCATENATE, form.job_params(), user=request.user, requested_account=form.account
     )
     return _created(job)
