@@ -172,13 +172,7 @@ def has_room(job: Job, fixed=None) -> bool:
 def due_image_jobs() -> int:
     """Image jobs queued and due now, not held by a worker: each is about to look for a slot
     (a new job, one just woken, or a retry whose time has come)."""
-    now = timezone.now()
-    return (
-        Job.objects.filter(kind=Job.Kind.IMAGE, status=Job.Status.QUEUED)
-        .filter(Q(next_check_at__isnull=True) | Q(next_check_at__lte=now))
-        .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
-        .count()
-    )
+    return Job.objects.due().filter(kind=Job.Kind.IMAGE, status=Job.Status.QUEUED).count()
 
 
 def waiting_jobs(limit: int, open_accounts: list[int] | None = None):

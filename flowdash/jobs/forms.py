@@ -19,6 +19,8 @@ from flowdash.assets.models import Asset
 from flowdash.gallery.models import Media
 from flowdash.jobs import eligibility
 from flowdash.jobs.eligibility import request_model_name  # noqa: F401 — used below, and by others
+from flowdash.lib.params import parse_id
+from flowdash.lib.params import parse_ref as parse_kind_ref
 from flowdash.useapi import validation as check
 from flowdash.useapi.errors import RequestValidationError
 
@@ -134,19 +136,10 @@ def video_generation_seconds(
 # --- references --------------------------------------------------------------------------------
 
 
-# A row id as a query or form value: a positive integer the database can hold (SQLite and
-# PostgreSQL bigint), validated by Django's own IntegerField (never isdigit() then int()).
-_PK_FIELD = forms.IntegerField(min_value=1, max_value=2**63 - 1)
-
-
 def parse_pk(value: Any) -> int | None:
-    """A row id from a query or form value, or None when it is not one (``²``, ``2**63``…)."""
-    if value in (None, "") or len(str(value)) > 40:
-        return None
-    try:
-        return _PK_FIELD.clean(value)
-    except forms.ValidationError:
-        return None
+    """A row id from a query or form value, or None (``lib.params.parse_id``: never
+    ``isdigit()`` then ``int()``; ``²``, ``2**63`` and 10**22 are not ids)."""
+    return parse_id(value)
 
 
 def parse_ref(token: str | None) -> dict[str, int] | None:
@@ -154,12 +147,12 @@ def parse_ref(token: str | None) -> dict[str, int] | None:
     if not token:
         return None
     text = str(token).strip()
-    kind, _, number = text.partition(":")
-    if not number:
-        kind, number = "media", kind
-    pk = parse_pk(number)
-    if kind not in ("asset", "media") or pk is None:
+    if ":" not in text:
+        text = f"media:{text}"
+    found = parse_kind_ref(text, ("asset", "media"))
+    if found is None:
         return None
+    kind, pk = found
     return {kind: pk}
 
 

@@ -47,6 +47,41 @@ FINISHED = frozenset({Status.COMPLETED, Status.FAILED, Status.CANCELLED})
 # Statuses in which the pipeline still has work to do (the reconciler's concern).
 ACTIVE = frozenset({Status.QUEUED, Status.SUBMITTING, Status.RUNNING})
 
+# Which status may follow which: the pipeline's rules in one table (Job.move refuses the rest).
+# A finished job never moves again; only a person's decision leaves needs-attention.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    Status.QUEUED: frozenset({Status.QUEUED, Status.SUBMITTING, Status.CANCELLED, Status.FAILED}),
+    Status.SUBMITTING: frozenset(
+        {
+            Status.SUBMITTING,  # a step ends, the job stays (a lookup scheduled)
+            Status.QUEUED,  # surely not sent: wait and send again
+            Status.RUNNING,  # accepted (async) or found
+            Status.COMPLETED,
+            Status.FAILED,
+            Status.NEEDS_ATTENTION,  # sent, fate unknown
+        }
+    ),
+    Status.RUNNING: frozenset(
+        {Status.RUNNING, Status.COMPLETED, Status.FAILED, Status.NEEDS_ATTENTION}
+    ),
+    Status.NEEDS_ATTENTION: frozenset(
+        {
+            Status.QUEUED,  # "submit again"
+            Status.SUBMITTING,  # "look it up again" (a submission to find)
+            Status.RUNNING,  # "look it up again" (a remote job to check)
+            Status.FAILED,  # "give up"
+        }
+    ),
+}
+
+
+def due_q(now) -> Q:
+    """The one "due" condition: the next step's time has come and no live task holds the job
+    (its lease ran out)."""
+    return (Q(next_check_at__isnull=True) | Q(next_check_at__lte=now)) & (
+        Q(lease_until__isnull=True) | Q(lease_until__lte=now)
+    )
+
 
 class JobQuerySet(models.QuerySet):
     def active(self):
@@ -57,12 +92,7 @@ class JobQuerySet(models.QuerySet):
 
     def due(self, now=None):
         """Active jobs whose next step is due and that no live task holds (lease expired)."""
-        now = now or timezone.now()
-        return (
-            self.active()
-            .filter(Q(next_check_at__isnull=True) | Q(next_check_at__lte=now))
-            .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
-        )
+        return self.active().filter(due_q(now or timezone.now()))
 
     def for_user(self, user):
         return self.filter(requested_by=user)
@@ -169,14 +199,50 @@ class Job(models.Model):
         return self.kind in ASYNC_KINDS
 
     def move(self, expected: str | tuple[str, ...], new: str, **fields) -> bool:
-        """Conditional transition: True when this call moved the row (and refreshes self)."""
+        """Conditional transition: True when this call moved the row (and refreshes self).
+        A transition the table (:data:`TRANSITIONS`) does not allow is a bug: ValueError."""
         expected_set = (expected,) if isinstance(expected, str) else tuple(expected)
+        for old in expected_set:
+            if new not in TRANSITIONS.get(old, ()):
+                raise ValueError(f"a job cannot go from {old} to {new}")
         fields["status"] = new
         fields["updated_at"] = timezone.now()
         if new in FINISHED and "finished_at" not in fields:
             fields["finished_at"] = fields["updated_at"]
         moved = Job.objects.filter(pk=self.pk, status__in=expected_set).update(**fields) == 1
         self.refresh_from_db()
+        return moved
+
+    def claim(self, expected: str, lease_seconds: float, **fields) -> bool:
+        """Take the job for one step: a conditional update (the expected status, due, no live
+        lease) that sets a lease. True when this caller won (self is then refreshed)."""
+        if "status" in fields and fields["status"] not in TRANSITIONS.get(expected, ()):
+            raise ValueError(f"a job cannot go from {expected} to {fields['status']}")
+        now = timezone.now()
+        won = (
+            Job.objects.filter(pk=self.pk, status=expected)
+            .filter(due_q(now))
+            .update(lease_until=now + timedelta(seconds=lease_seconds), updated_at=now, **fields)
+            == 1
+        )
+        if won:
+            self.refresh_from_db()
+        return won
+
+    def release(
+        self, expected: str, new_status: str | None = None, *, after: float | None = None, **fields
+    ) -> bool:
+        """End a step: move (or keep) the job and drop its lease. With ``after`` (seconds), the
+        next step is due then, and the job is nudged (now) or its timer armed (later) once the
+        transaction commits. False when someone else moved the job meanwhile."""
+        fields.setdefault("lease_until", None)
+        if after is not None:
+            fields["next_check_at"] = timezone.now() + timedelta(seconds=max(after, 0.0))
+        moved = self.move(expected, new_status or expected, **fields)
+        if moved and after is not None:
+            from flowdash.jobs.queue import nudge
+
+            nudge(self.pk, countdown=after if after > 0 else None)
         return moved
 
     # --- webhooks ------------------------------------------------------------------------------
@@ -210,6 +276,12 @@ class Job(models.Model):
 
 
 class JobAttemptQuerySet(models.QuerySet):
+    def record(self, job: Job, action: str, *, number: int | None = None, **fields) -> JobAttempt:
+        """Write one attempt of ``action`` for ``job``, numbered after the last one."""
+        if number is None:
+            number = self.filter(job=job, action=action).count() + 1
+        return self.create(job=job, action=action, number=number, **fields)
+
     def paid(self):
         """Submissions that may have reached the service (and cost captcha solves or credits):
         the ones that count toward ``MAX_SUBMIT_ATTEMPTS``."""

@@ -44,7 +44,7 @@ from django.utils import timezone
 
 from flowdash.jobs import capacity, eligibility
 from flowdash.jobs.kinds import handler_for
-from flowdash.jobs.models import ACTIVE, Job, JobAttempt, Kind
+from flowdash.jobs.models import ACTIVE, Job, JobAttempt, Kind, due_q
 from flowdash.useapi import errors as api_errors
 
 logger = logging.getLogger(__name__)
@@ -152,32 +152,6 @@ def reply_url_for(job: Job) -> str | None:
 # --- claims ------------------------------------------------------------------------------------
 
 
-def _due(now) -> Q:
-    return (Q(next_check_at__isnull=True) | Q(next_check_at__lte=now)) & (
-        Q(lease_until__isnull=True) | Q(lease_until__lte=now)
-    )
-
-
-def claim(job: Job, expected: str, lease_seconds: float, **fields) -> bool:
-    """Take the job for one step: True when this caller won (the row is then refreshed)."""
-    now = timezone.now()
-    won = (
-        Job.objects.filter(pk=job.pk, status=expected)
-        .filter(_due(now))
-        .update(lease_until=now + timedelta(seconds=lease_seconds), updated_at=now, **fields)
-        == 1
-    )
-    if won:
-        job.refresh_from_db()
-    return won
-
-
-def _release(job: Job, status: str, new_status: str | None = None, **fields) -> bool:
-    """End a step: move (or keep) the job, drop the lease. False when someone moved it."""
-    fields.setdefault("lease_until", None)
-    return job.move(status, new_status or status, **fields)
-
-
 def schedule(job: Job, delay: float) -> None:
     """Nudge a worker now when the next step is due now, else arm the job's timer: a worker's
     timer thread sends the message when the step falls due (``queue.TimerThread``). The
@@ -246,7 +220,7 @@ def _submit(job: Job, client) -> Job:
     if job.kind == Kind.IMAGE and _no_slot_before_claim(job):
         return _wait_for_slot(job, job.requested_account, expected=Status.QUEUED)
     lease = _submit_lease(client, handler)
-    if not claim(job, Status.QUEUED, lease, status=Status.SUBMITTING, error_code=""):
+    if not job.claim(Status.QUEUED, lease, status=Status.SUBMITTING, error_code=""):
         return job
     gated = None
     try:
@@ -278,8 +252,8 @@ def _send(job: Job, client, handler) -> Job:
     """The kind's one paid request, recorded as a JobAttempt, and what its answer means."""
     number = job.submit_attempts + 1
     with transaction.atomic():  # one write (and on SQLite one wait for the lock), not two
-        attempt = JobAttempt.objects.create(
-            job=job, number=number, action="submit", account_email=job.account_email
+        attempt = JobAttempt.objects.record(
+            job, "submit", number=number, account_email=job.account_email
         )
         Job.objects.filter(pk=job.pk).update(
             submit_attempts=number, submitted_at=job.submitted_at or timezone.now()
@@ -353,13 +327,13 @@ def _wait_for_slot(job: Job, fixed=None, expected: str = Status.SUBMITTING) -> J
         now = timezone.now()
         parked = (
             Job.objects.filter(pk=job.pk, status=Status.QUEUED)
-            .filter(_due(now))
+            .filter(due_q(now))
             .update(updated_at=now, **waiting)
         )
         if not parked:
             job.refresh_from_db()
             return job
-    elif not _release(job, Status.SUBMITTING, Status.QUEUED, **waiting):
+    elif not job.release(Status.SUBMITTING, Status.QUEUED, **waiting):
         return job
     # A request that ended between our count and now found nobody waiting: look once more.
     if capacity.has_room(job, fixed):
@@ -455,17 +429,14 @@ def _accepted(job: Job, handler, attempt: JobAttempt, answer: Any) -> Job:
         remote_status = getattr(answer, "status", "") or "created"
         if getattr(answer, "is_finished", False):
             return _finish_remote(job, handler, answer, Status.SUBMITTING)
-        delay = first_check_delay(job)
-        if _release(
-            job,
+        job.release(
             Status.SUBMITTING,
             Status.RUNNING,
+            after=first_check_delay(job),
             remote_status=remote_status,
             started_at=timezone.now(),
-            next_check_at=_at(delay),
             check_count=0,
-        ):
-            schedule(job, delay)
+        )
         return job
     return _store(job, handler, answer, Status.SUBMITTING)
 
@@ -637,17 +608,15 @@ def _not_sent(
     if delay is None:
         delay = retry_delay(job, exc)
     delay = min(delay, left)  # the last try comes at the deadline, not after it
-    if _release(
-        job,
+    job.release(
         Status.SUBMITTING,
         Status.QUEUED,
-        next_check_at=_at(delay),
+        after=delay,
         error_status=exc.status,
         error_code=type(exc).__name__,
         error_reason=exc.reason or "",
         error_message=f"{exc.user_message} Trying again in {_seconds_words(delay)}.",
-    ):
-        schedule(job, delay)
+    )
     return job
 
 
@@ -991,10 +960,7 @@ def upload_asset(asset, account, client, *, job: Job | None = None):
         return existing
     attempt = None
     if job is not None:
-        number = job.attempts.filter(action="upload").count() + 1
-        attempt = JobAttempt.objects.create(
-            job=job, number=number, action="upload", account_email=account.address
-        )
+        attempt = JobAttempt.objects.record(job, "upload", account_email=account.address)
     try:
         with asset.file.open("rb") as fh:
             answer = client.upload_asset(fh, asset.content_type, email=account.address)
@@ -1018,26 +984,22 @@ def upload_asset(asset, account, client, *, job: Job | None = None):
 
 def _ambiguous(job: Job, why: str) -> Job:
     """The request may have reached the service: look for it before anything else."""
-    delay = LOOKUP_DELAYS[0] / time_scale()
-    if _release(
-        job,
+    job.release(
         Status.SUBMITTING,
-        next_check_at=_at(delay),
+        after=LOOKUP_DELAYS[0] / time_scale(),
         error_message=f"{why} Looking for the job on useapi.net…",
-    ):
-        schedule(job, delay)
+    )
     return job
 
 
 def _recover(job: Job, client) -> Job:
     """A job left in ``submitting`` (ambiguous answer, or a worker died mid-request)."""
-    if not claim(job, Status.SUBMITTING, CHECK_LEASE):
+    if not job.claim(Status.SUBMITTING, CHECK_LEASE):
         return job
     last = job.attempts.filter(action="submit").order_by("-number").first()
     if last is None:
         # Died before the paid request was recorded: nothing was sent.
-        _release(job, Status.SUBMITTING, Status.QUEUED, next_check_at=None)
-        schedule(job, 0)
+        job.release(Status.SUBMITTING, Status.QUEUED, after=0)
         return job
     if last.outcome == Outcome.SENT:
         _finish_attempt(
@@ -1045,8 +1007,7 @@ def _recover(job: Job, client) -> Job:
         )
     if last.outcome in (Outcome.NOT_DELIVERED, Outcome.REJECTED):
         # A crash after a refusal was recorded: the state was not saved; retry safely.
-        _release(job, Status.SUBMITTING, Status.QUEUED, next_check_at=None)
-        schedule(job, 0)
+        job.release(Status.SUBMITTING, Status.QUEUED, after=0)
         return job
     if job.remote_job_id:
         return _follow_found(job, job.remote_job_id, Status.SUBMITTING, client=client)
@@ -1064,11 +1025,10 @@ def _recover(job: Job, client) -> Job:
     except api_errors.UseapiError as exc:
         found, unread = None, True
         lookups -= 1  # unread: look again later, as long as the deadline allows
-        _lookup_attempt(job, all_lookups + 1, Outcome.REJECTED, str(exc))
+        _lookup_attempt(job, Outcome.REJECTED, str(exc))
     else:
         _lookup_attempt(
             job,
-            all_lookups + 1,
             Outcome.ACCEPTED if found else Outcome.UNKNOWN,
             f"found {found}" if found else "not listed",
         )
@@ -1077,12 +1037,10 @@ def _recover(job: Job, client) -> Job:
     if lookups + 1 < len(LOOKUP_DELAYS):
         delay = LOOKUP_DELAYS[max(lookups + 1, 1)] / time_scale()
         if delay < time_left(job):  # keep looking by itself, within the job's deadline
-            if _release(job, Status.SUBMITTING, next_check_at=_at(delay)):
-                schedule(job, delay)
+            job.release(Status.SUBMITTING, after=delay)
             return job
     when = timezone.now().strftime("%H:%M:%S")
-    _release(
-        job,
+    job.release(
         Status.SUBMITTING,
         Status.NEEDS_ATTENTION,
         next_check_at=None,
@@ -1101,14 +1059,9 @@ def _recover(job: Job, client) -> Job:
     return job
 
 
-def _lookup_attempt(job: Job, number: int, outcome: str, message: str) -> None:
-    JobAttempt.objects.create(
-        job=job,
-        number=number,
-        action="lookup",
-        outcome=outcome,
-        message=message[:2000],
-        finished_at=timezone.now(),
+def _lookup_attempt(job: Job, outcome: str, message: str) -> None:
+    JobAttempt.objects.record(
+        job, "lookup", outcome=outcome, message=message[:2000], finished_at=timezone.now()
     )
 
 
@@ -1146,17 +1099,16 @@ def _follow_found(job: Job, remote_id: str, expected: str, client=None) -> Job:
     """We know the remote job: follow it with GET /jobs/{jobId} from now on."""
     Job.objects.filter(pk=job.pk).update(remote_job_id=remote_id)
     job.refresh_from_db()
-    if _release(
-        job,
+    moved = job.release(
         expected,
         Status.RUNNING,
+        after=None if client is not None else 0,  # checked right here, or nudged
         next_check_at=timezone.now(),
         started_at=job.started_at or timezone.now(),
         error_message="",
-    ):
-        if client is not None:
-            return _check(job, client)
-        schedule(job, 0)
+    )
+    if moved and client is not None:
+        return _check(job, client)
     return job
 
 
@@ -1198,7 +1150,7 @@ def max_wait_seconds(job: Job) -> float:
 
 
 def _check(job: Job, client) -> Job:
-    if not claim(job, Status.RUNNING, CHECK_LEASE, check_count=F("check_count") + 1):
+    if not job.claim(Status.RUNNING, CHECK_LEASE, check_count=F("check_count") + 1):
         return job
     handler = handler_for(job.kind)
     try:
@@ -1223,8 +1175,7 @@ def _check(job: Job, client) -> Job:
         return _finish_remote(job, handler, record, Status.RUNNING)
     started = job.started_at or job.submitted_at or job.created_at
     if (timezone.now() - started).total_seconds() > max_wait_seconds(job):
-        _release(
-            job,
+        job.release(
             Status.RUNNING,
             Status.NEEDS_ATTENTION,
             next_check_at=None,
@@ -1235,9 +1186,7 @@ def _check(job: Job, client) -> Job:
             ),
         )
         return job
-    delay = next_check_delay(job)
-    if _release(job, Status.RUNNING, next_check_at=_at(delay)):
-        schedule(job, delay)
+    job.release(Status.RUNNING, after=next_check_delay(job))
     return job
 
 
@@ -1251,32 +1200,27 @@ def _check_failed(job: Job, exc: api_errors.UseapiError) -> Job:
     Job.objects.filter(pk=job.pk).update(check_errors=F("check_errors") + 1)
     job.refresh_from_db(fields=["check_errors"])
     errors = job.check_errors  # in a row: a check that reads the job sets it back to 0
-    JobAttempt.objects.create(
-        job=job,
-        number=job.attempts.filter(action="check").count() + 1,
-        action="check",
+    JobAttempt.objects.record(
+        job,
+        "check",
         outcome=Outcome.REJECTED if exc.status else Outcome.NOT_DELIVERED,
         http_status=exc.status,
         message=str(exc)[:2000],
         finished_at=timezone.now(),
     )
     if errors >= MAX_CHECK_ERRORS and not _transient(exc):
-        _release(
-            job,
+        job.release(
             Status.RUNNING,
             Status.NEEDS_ATTENTION,
             next_check_at=None,
             attention_reason=f"flowdash could not read the job's status: {explain(exc)}",
         )
         return job
-    delay = max(retry_delay(job, exc), next_check_delay(job))
-    if _release(
-        job,
+    job.release(
         Status.RUNNING,
-        next_check_at=_at(delay),
+        after=max(retry_delay(job, exc), next_check_delay(job)),
         error_message=f"Could not read the job's status ({explain(exc)}); trying again.",
-    ):
-        schedule(job, delay)
+    )
     return job
 
 
@@ -1322,11 +1266,9 @@ def note_webhook(job: Job, hinted_status: str | None, remote_id: str | None = No
     job.refresh_from_db()
     moved = 0
     if job.status == Status.SUBMITTING and remote_id and not job.remote_job_id:
-        number = job.attempts.filter(action="hint").count() + 1
-        JobAttempt.objects.create(
-            job=job,
-            number=number,
-            action="hint",
+        JobAttempt.objects.record(
+            job,
+            "hint",
             outcome=Outcome.UNKNOWN,
             message=remote_id[:300],
             finished_at=now,
@@ -1389,48 +1331,38 @@ def look_again(job: Job, user) -> bool:
     who = getattr(user, "username", "someone")
     now = timezone.now()
     if job.remote_job_id:
-        moved = job.move(
+        return job.release(
             Status.NEEDS_ATTENTION,
             Status.RUNNING,
-            next_check_at=now,
-            lease_until=None,
+            after=0,
             check_errors=0,
             started_at=now,  # its expected time counts again from now
             error_message=f"Looked up again by {who}.",
         )
-    else:
-        last = job.attempts.filter(action="submit").order_by("-number").first()
-        if last is None or last.outcome not in (Outcome.UNKNOWN, Outcome.SENT):
-            return False
-        moved = job.move(
-            Status.NEEDS_ATTENTION,
-            Status.SUBMITTING,
-            next_check_at=now,
-            lease_until=None,
-            deadline_from=now,  # one more round of lookups, within a fresh budget
-            error_message=f"Looked up again by {who}.",
-        )
-    if moved:
-        schedule(job, 0)
-    return moved
+    last = job.attempts.filter(action="submit").order_by("-number").first()
+    if last is None or last.outcome not in (Outcome.UNKNOWN, Outcome.SENT):
+        return False
+    return job.release(
+        Status.NEEDS_ATTENTION,
+        Status.SUBMITTING,
+        after=0,
+        deadline_from=now,  # one more round of lookups, within a fresh budget
+        error_message=f"Looked up again by {who}.",
+    )
 
 
 def resubmit(job: Job, user) -> bool:
     """ "Submit again" on a job that needs attention: the person accepts it may run twice."""
-    moved = job.move(
+    return job.release(
         Status.NEEDS_ATTENTION,
         Status.QUEUED,
-        next_check_at=None,
-        lease_until=None,
+        after=0,
         remote_job_id="",
         remote_status="",
         attention_reason="",
         deadline_from=timezone.now(),  # a fresh time budget for the new submission
         error_message=f"Submitted again by {getattr(user, 'username', 'someone')}.",
     )
-    if moved:
-        schedule(job, 0)
-    return moved
 
 
 def give_up(job: Job, user) -> bool:

@@ -16,7 +16,6 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from flowdash.accounts.models import FlowAccount
@@ -36,6 +35,7 @@ from flowdash.jobs.forms import (
     video_generation_seconds,
 )
 from flowdash.jobs.models import ACTIVE, Job
+from flowdash.lib.params import safe_next as safe_local_next
 from flowdash.team.roles import ADMIN, CREATOR, has_role, role_required
 
 PAGE_SIZE = 25
@@ -217,18 +217,10 @@ def _params_rows(job: Job) -> list[dict]:
 
 
 def safe_next(request, prefix: str = "/") -> str:
-    """The ``next`` form value when it is a path on this site (starting with ``prefix``), else
-    "" — never a view name, another host or a scheme."""
-    nxt = request.POST.get("next") or ""
-    if (
-        nxt.startswith(prefix)
-        and not nxt.startswith("//")
-        and url_has_allowed_host_and_scheme(
-            nxt, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-        )
-    ):
-        return nxt
-    return ""
+    """The ``next`` form value when it is a path on this site starting with ``prefix`` (never a
+    view name, another host or a scheme: ``lib.params.safe_next``), else ""."""
+    nxt = safe_local_next(request, request.POST.get("next"), "")
+    return nxt if nxt.startswith(prefix) else ""
 
 
 def _redirect_back(request, job: Job):

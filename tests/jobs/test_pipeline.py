@@ -261,9 +261,10 @@ def test_429_is_retried_later_honouring_retry_after(accounts, api, sim, settings
     assert [a.outcome for a in job.attempts.filter(action="submit")] == ["rejected", "accepted"]
 
 
-def test_a_429_storm_shorter_than_the_deadline_fails_nobody(accounts, api, sim):
+def test_a_429_storm_shorter_than_the_deadline_fails_nobody(accounts, api, sim, settings):
     """Twelve 429s in a row (more than MAX_SUBMIT_ATTEMPTS): none of them was processed, so
     none counts toward the cap on paid attempts; the job waits them out and completes."""
+    settings.FLOWDASH_JOB_DEADLINE_MINUTES = 240  # room for a slow machine at this time scale
     sim.state.faults.add("throttled", endpoint="videos", times=12)
     job = run(create_job("video", video_params(), requested_account=accounts[PRO]), api)
     assert job.status == Job.Status.COMPLETED, job.error_message
@@ -291,13 +292,17 @@ def test_an_outage_longer_than_the_deadline_fails_in_words_at_the_deadline(accou
 def test_a_retry_after_longer_than_900_s_is_waited_when_the_deadline_allows(
     accounts, api, sim, settings
 ):
+    speed = settings.FLOWDASH_JOB_TIME_SCALE
+    settings.FLOWDASH_JOB_TIME_SCALE = 1  # the real service's time: seconds are seconds
     sim.state.faults.add("no_eligible_account", endpoint="videos", times=1, retryAfter=1200)
     job = create_job("video", video_params(), requested_account=accounts[PRO])
     job = services.drive(job, api)
     assert job.status == Job.Status.QUEUED and job.error_status == 429
-    wait = (job.next_check_at - timezone.now()).total_seconds() * services.time_scale()
-    assert 1190 <= wait <= 1205  # nominal seconds: Retry-After honoured
-    make_due(job)
+    wait = (job.next_check_at - timezone.now()).total_seconds()
+    assert 1190 <= wait <= 1205  # Retry-After honoured (20 minutes), not failed at 900 s
+    assert "Trying again in 20 min" in job.error_message
+    make_due(job)  # ...and twenty minutes later
+    settings.FLOWDASH_JOB_TIME_SCALE = speed
     job = run(job, api)
     assert job.status == Job.Status.COMPLETED
     assert len(posts(sim, "/videos")) == 2
@@ -311,9 +316,10 @@ def test_a_retry_after_longer_than_900_s_is_waited_when_the_deadline_allows(
     assert len(posts(sim, "/videos")) == 3
 
 
-def test_paid_429s_count_toward_the_cap(accounts, api, sim):
+def test_paid_429s_count_toward_the_cap(accounts, api, sim, settings):
     """A 429 that reports captcha solves may have cost money: those count, and the job stops
     at MAX_SUBMIT_ATTEMPTS of them instead of paying on until the deadline."""
+    settings.FLOWDASH_JOB_DEADLINE_MINUTES = 240
     body = {
         "error": "Too many requests",
         "captcha": {"service": "sim", "durationMs": 900, "attempts": [{"service": "sim"}]},
@@ -473,10 +479,10 @@ def test_retry_makes_a_new_job_with_the_same_request(accounts, api, sim, creator
 
 def test_a_second_worker_cannot_submit_the_same_job(accounts, api, sim):
     job = create_job("image", image_params(count=1), requested_account=accounts[PRO])
-    assert services.claim(job, Job.Status.QUEUED, 300, status=Job.Status.SUBMITTING)
+    assert job.claim(Job.Status.QUEUED, 300, status=Job.Status.SUBMITTING)
     other = Job.objects.get(pk=job.pk)
     other.status = Job.Status.QUEUED  # a stale copy, as another worker might hold
-    assert not services.claim(other, Job.Status.QUEUED, 300, status=Job.Status.SUBMITTING)
+    assert not other.claim(Job.Status.QUEUED, 300, status=Job.Status.SUBMITTING)
     assert services.drive(Job.objects.get(pk=job.pk), api).status == Job.Status.SUBMITTING
     assert posts(sim, "/images") == []
 
@@ -516,7 +522,7 @@ def test_a_worker_that_died_waiting_for_the_answer_is_recovered_without_resendin
     from flowdash.jobs.kinds import handler_for
 
     job = create_job("video", video_params(), requested_account=accounts[PRO])
-    assert services.claim(job, Job.Status.QUEUED, 300, status=Job.Status.SUBMITTING)
+    assert job.claim(Job.Status.QUEUED, 300, status=Job.Status.SUBMITTING)
     Job.objects.filter(pk=job.pk).update(account=accounts[PRO], submit_attempts=1)
     job.refresh_from_db()
     JobAttempt.objects.create(job=job, number=1, action="submit")
@@ -567,3 +573,44 @@ def test_the_api_answering_again_during_the_lookups_finds_the_job(accounts, api,
     assert job.status == Job.Status.COMPLETED, job.attention_reason
     assert job.attempts.filter(action="lookup", outcome="rejected").count() >= 1
     assert len(posts(sim, "/videos")) == 1 and job.media.count() == 1
+
+
+def test_the_transition_table_refuses_what_the_rules_forbid(accounts):
+    job = create_job("image", image_params())
+    with pytest.raises(ValueError):
+        job.move(Job.Status.QUEUED, Job.Status.RUNNING)  # never running before it was sent
+    with pytest.raises(ValueError):
+        job.move(Job.Status.COMPLETED, Job.Status.QUEUED)  # a finished job stays finished
+    with pytest.raises(ValueError):
+        job.claim(Job.Status.QUEUED, 60, status=Job.Status.COMPLETED)
+    assert job.move(Job.Status.QUEUED, Job.Status.CANCELLED)
+
+
+def test_attempts_are_numbered_per_action(accounts):
+    job = create_job("image", image_params())
+    first = JobAttempt.objects.record(job, "lookup")
+    second = JobAttempt.objects.record(job, "lookup")
+    other = JobAttempt.objects.record(job, "check")
+    assert (first.number, second.number, other.number) == (1, 2, 1)
+
+
+def test_max_check_errors_counts_failures_in_a_row_only(accounts, api, sim):
+    """Five failed checks long ago, then good ones, then five more: not eight in a row, so the
+    job is still followed (it used to count every failed check ever)."""
+    job = create_job("video", video_params(), requested_account=accounts[PRO])
+    job = run(job, api, until=lambda j: j.status == Job.Status.RUNNING)
+    for _ in range(5):
+        JobAttempt.objects.record(job, "check", outcome="rejected", http_status=418)
+    sim.state.faults.add("custom", endpoint="jobs/{jobId}", status=418, times=5)
+    job = run(job, api)
+    assert job.status == Job.Status.COMPLETED, job.attention_reason
+    assert job.attempts.filter(action="check").count() == 10 and job.check_errors == 0
+
+    stuck = create_job("video", video_params(), requested_account=accounts[PRO])
+    stuck = run(stuck, api, until=lambda j: j.status == Job.Status.RUNNING)
+    sim.state.faults.add("custom", endpoint="jobs/{jobId}", status=418)  # until cleared
+    stuck = run(stuck, api)
+    assert stuck.status == Job.Status.NEEDS_ATTENTION
+    assert stuck.check_errors == services.MAX_CHECK_ERRORS
+    assert "could not read the job's status" in stuck.attention_reason
+    assert len(posts(sim, "/videos")) == 2

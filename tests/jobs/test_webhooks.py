@@ -129,7 +129,7 @@ def _died_after_sending(rows, api_client, kind: str = "video") -> tuple[Job, str
     from flowdash.jobs.models import JobAttempt
 
     job = create_job("video", video_params(), requested_account=rows[PRO])
-    assert services.claim(job, Job.Status.QUEUED, 320, status=Job.Status.SUBMITTING)
+    assert job.claim(Job.Status.QUEUED, 320, status=Job.Status.SUBMITTING)
     Job.objects.filter(pk=job.pk).update(account=rows[PRO], submit_attempts=1)
     job.refresh_from_db()
     JobAttempt.objects.create(job=job, number=1, action="submit")
@@ -167,7 +167,7 @@ def test_a_webhook_without_a_recorded_submission_keeps_the_lease(client, account
     """A job claimed but not yet sent (uploading its references, say) must keep its lease:
     taking it over then could send it twice."""
     job = create_job("video", video_params(), requested_account=accounts[PRO])
-    assert services.claim(job, Job.Status.QUEUED, 320, status=Job.Status.SUBMITTING)
+    assert job.claim(Job.Status.QUEUED, 320, status=Job.Status.SUBMITTING)
     lease = Job.objects.get(pk=job.pk).lease_until
     send(client, hook_url(job), {"status": "completed", "jobId": "forged-id"})
     job.refresh_from_db()
