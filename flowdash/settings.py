@@ -422,6 +422,8 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
+    # django-axes logs every sign-in at INFO; lockouts (WARNING) are what an admin needs.
+    "loggers": {"axes": {"level": "WARNING"}},
 }
 
 # --- The engine's view (flowdash/system): /metrics needs this bearer token (unset: 401) ------------
