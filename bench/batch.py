@@ -14,9 +14,10 @@ Figures (issue #15 "Speed"):
 * batch: wall ÷ ideal, where wall = batch start → the last row's job recorded finished, and
   ideal = the simulator's own image durations list-scheduled on its image slots (accounts ×
   imageConcurrency), every slot taking the next job the moment it frees (bench/pipeline.py's
-  ``list_schedule``), the single job included;
-* fairness: one image job submitted by another person ``--single-after`` seconds after the
-  batch started: (its finish − its creation) ÷ its own simulator duration.
+  ``list_schedule``), the single jobs included;
+* fairness: ``--singles`` image jobs submitted by another person, the first ``--single-after``
+  seconds after the batch started, then one every ``--single-every`` seconds: for each, (its
+  finish − its creation) ÷ its own simulator duration; the median and the worst.
 
 Two rounds, side by side on the same processes: first the same rows made into jobs all at once
 (no batch: what the job pipeline alone does with 500 jobs — skip with ``--no-baseline``), then
@@ -72,6 +73,8 @@ def main() -> None:
     parser.add_argument("--release", type=float, default=0.25, help="beat's wave release, s")
     parser.add_argument("--buffer", type=int, default=8, help="FLOWDASH_BATCH_BUFFER")
     parser.add_argument("--single-after", type=float, default=3.0)
+    parser.add_argument("--singles", type=int, default=5, help="single jobs sent during a round")
+    parser.add_argument("--single-every", type=float, default=10.0)
     parser.add_argument("--timeout", type=float, default=900)
     parser.add_argument("--keep", action="store_true")
     parser.add_argument(
@@ -244,8 +247,11 @@ def measure(name, make, batch, args, sim, dan, single_params) -> None:
     t0 = time.monotonic()
     started = time.time()
     ids = make()
-    time.sleep(args.single_after)
-    single = create_priced_job("image", dict(single_params), user=dan)
+    singles = []
+    for k in range(args.singles):
+        time.sleep(args.single_after if k == 0 else args.single_every)
+        params = {**single_params, "seed": 7 + k}
+        singles.append(create_priced_job("image", params, user=dan))
     end = time.monotonic() + args.timeout
     while time.monotonic() < end:
         if batch is not None:
@@ -254,7 +260,7 @@ def measure(name, make, batch, args, sim, dan, single_params) -> None:
             if batch.status != Batch.Status.DONE:
                 time.sleep(0.25)
                 continue
-        settled = Job.objects.filter(pk__in=[*ids, single.pk]).exclude(
+        settled = Job.objects.filter(pk__in=[*ids, *(j.pk for j in singles)]).exclude(
             status__in=[*FINISHED, Job.Status.NEEDS_ATTENTION]
         )
         if not settled.exists():
@@ -262,13 +268,13 @@ def measure(name, make, batch, args, sim, dan, single_params) -> None:
         time.sleep(0.25)
     wall_all = time.monotonic() - t0
     jobs = list(Job.objects.filter(pk__in=ids))
-    single.refresh_from_db()
+    singles = list(Job.objects.filter(pk__in=[j.pk for j in singles]).order_by("pk"))
     states: dict[str, int] = {}
     for job in jobs:
         states[job.status] = states.get(job.status, 0) + 1
     print(f"\n## {name}: {len(jobs)} jobs {states}; everything settled in {wall_all:.1f} s")
     remote = {}
-    for job in [*jobs, single]:
+    for job in [*jobs, *singles]:
         record = sim.state.job(job.remote_job_id) if job.remote_job_id else None
         if record is not None:
             remote[job.pk] = record
@@ -276,7 +282,7 @@ def measure(name, make, batch, args, sim, dan, single_params) -> None:
     last = max(j.finished_at.timestamp() for j in done) - started
     durations = [
         pipeline_bench.nominal_seconds(j, remote, args.speed) / args.speed
-        for j in sorted([*done, single], key=lambda j: j.created_at)
+        for j in sorted([*done, *singles], key=lambda j: j.created_at)
     ]
     slots = len(sim.state.accounts) * sim.state.settings.image_concurrency
     ideal = pipeline_bench.list_schedule(durations, slots)
@@ -286,15 +292,26 @@ def measure(name, make, batch, args, sim, dan, single_params) -> None:
         f"({last:.1f} s / {ideal:.1f} s; {slots} image slots)"
     )
     print(f"wall / lower bound            = {last / bound:.3f}  ({last:.1f} s / {bound:.1f} s)")
-    own = pipeline_bench.nominal_seconds(single, remote, args.speed) / args.speed
-    took = (single.finished_at - single.created_at).total_seconds() if single.finished_at else 0
+    ratios = []
+    for k, single in enumerate(singles):
+        own = pipeline_bench.nominal_seconds(single, remote, args.speed) / args.speed
+        took = (single.finished_at - single.created_at).total_seconds()
+        ratios.append(took / own if own else float("inf"))
+        sent = args.single_after + k * args.single_every
+        print(
+            f"single job {k + 1} / its ideal      = {ratios[-1]:.2f}  ({took:.2f} s / {own:.2f} s;"
+            f" sent {sent:g} s after the start, {single.status})"
+        )
+    ratios.sort()
     print(
-        f"single job / its ideal        = {took / own:.2f}  ({took:.2f} s / {own:.2f} s; "
-        f"sent {args.single_after:g} s after, status {single.status})"
+        f"single jobs / ideal: median    = {ratios[len(ratios) // 2]:.2f}, worst {ratios[-1]:.2f}"
     )
     posts = [r for r in sim.state.requests() if r["method"] == "POST" and r["apiPath"] == "/images"]
     refused = sum(1 for r in posts if r["status"] == 429)
-    print(f"POST /images                  = {len(posts)} for {len(jobs) + 1} jobs ({refused} 429s)")
+    print(
+        f"POST /images                  = {len(posts)} for {len(jobs) + len(singles)} jobs "
+        f"({refused} 429s)"
+    )
 
 
 if __name__ == "__main__":
