@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import time
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -131,7 +132,7 @@ def test_csv_batch_preview_start_retry_export(
     # The export: 12 rows (10 done, 2 not valid), file links that serve the stored images.
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Export CSV").click()
-    text = open(download_info.value.path(), encoding="utf-8-sig").read()
+    text = Path(download_info.value.path()).read_text(encoding="utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert [int(r["row"]) for r in rows] == list(range(2, 14))
     assert {r["row"]: r["status"] for r in rows if r["status"] != "completed"} == {
