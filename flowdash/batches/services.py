@@ -177,10 +177,31 @@ def _finish_if_done(batch: Batch) -> None:
     open_rows = BatchRow.objects.filter(batch=batch).filter(
         Q(status=Row.WAITING) | Q(status=Row.RELEASED, job__status__in=ACTIVE)
     )
-    if not open_rows.exists():
-        Batch.objects.filter(pk=batch.pk, status=Batch.Status.RUNNING).update(
-            status=Batch.Status.DONE, finished_at=timezone.now()
-        )
+    if open_rows.exists():
+        return
+    finished_at = timezone.now()
+    done = Batch.objects.filter(pk=batch.pk, status=Batch.Status.RUNNING).update(
+        status=Batch.Status.DONE, finished_at=finished_at
+    )
+    if done:
+        _announce_finished(batch, finished_at)
+
+
+def _announce_finished(batch: Batch, finished_at) -> None:
+    """The "batch finished" notification, once per finish (a retried batch finishes again)."""
+    from flowdash.notify.models import EventKind
+    from flowdash.notify.services import emit
+
+    p = progress(batch)
+    emit(
+        EventKind.BATCH_FINISHED,
+        f"batch-finished:{batch.pk}:{finished_at.isoformat()}",
+        f"Batch #{batch.pk} finished: {p.completed} completed, {p.failed} failed",
+        f"Batch #{batch.pk} ({batch.name or batch.source}) finished: {p.completed} completed, "
+        f"{p.failed} failed, {p.cancelled} cancelled of {p.total} rows.",
+        {"batch": batch.pk, "completed": p.completed, "failed": p.failed, "total": p.total},
+        owner=batch.created_by,
+    )
 
 
 def release_running() -> int:

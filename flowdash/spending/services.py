@@ -68,7 +68,29 @@ def create_priced_job(
             words=quote.words[:200],
             charged_on=charged_on or budget.today(),
         )
+        if amount:
+            _announce_limit_reached(user, charged_on or budget.today())
     return job
+
+
+def _announce_limit_reached(user, day) -> None:
+    """Once a day per person: the notification that their daily limit is used up (sent with the
+    charge that used it up, so it never announces a job that was rolled back)."""
+    from flowdash.notify.models import EventKind
+    from flowdash.notify.services import emit
+
+    limit = budget.daily_limit(user)
+    if limit is None or budget.spent(user, day) < limit:
+        return
+    emit(
+        EventKind.SPENDING_LIMIT,
+        f"spending-limit:{user.pk}:{day.isoformat()}",
+        f"{user.get_username()} reached the daily limit of {limit} credits",
+        f"{user.get_username()} has spent the {limit} credits allowed for {day.isoformat()}; "
+        "further submissions that cost credits are refused until tomorrow or a higher limit.",
+        {"user": user.get_username(), "limit": limit, "day": day.isoformat()},
+        owner=user,
+    )
 
 
 def settle(charge: JobCharge) -> bool:

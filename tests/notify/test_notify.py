@@ -78,7 +78,8 @@ def choose(user, target, kinds, scope=Choice.Scope.OWN) -> Choice:
 
 def completed_job(user) -> Job:
     job = Job.objects.create(kind="image", params={"prompt": "a fox"}, requested_by=user)
-    job.move(Job.Status.QUEUED, Job.Status.COMPLETED)
+    job.move(Job.Status.QUEUED, Job.Status.SUBMITTING)
+    job.move(Job.Status.SUBMITTING, Job.Status.COMPLETED)
     return job
 
 
@@ -187,7 +188,8 @@ def test_each_needs_attention_episode_is_one_event(admin_user):
     target = webhook("https://93.184.215.14/x")
     choose(admin_user, target, ["job_needs_attention"], Choice.Scope.ALL)
     job = Job.objects.create(kind="video", params={}, requested_by=admin_user, submit_attempts=1)
-    job.move(Job.Status.QUEUED, Job.Status.NEEDS_ATTENTION)
+    job.move(Job.Status.QUEUED, Job.Status.SUBMITTING)
+    job.move(Job.Status.SUBMITTING, Job.Status.NEEDS_ATTENTION)
     services.scan_jobs()
     services.scan_jobs()
     Job.objects.filter(pk=job.pk).update(submit_attempts=2, updated_at=timezone.now())

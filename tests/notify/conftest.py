@@ -1,0 +1,1 @@
+from tests.jobs.test_pipeline import accounts, sim  # noqa: F401 — shared fixtures
