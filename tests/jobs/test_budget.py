@@ -181,3 +181,27 @@ def test_spending_page_totals_equal_the_recorded_credits(client, admin_user, lim
     client.force_login(admin_user)
     html = client.get("/spending/").content.decode()
     assert f"data-total-credits>{recorded}<" in html
+
+
+def test_the_studio_shows_the_cost_before_the_click(client, limited, accounts):
+    """The cost line and the per-model credits studio.js multiplies are the catalog's figures
+    for the account's plan; what is left today is shown beside them."""
+    import html
+    import json
+    import re
+
+    from flowdash.useapi import catalog
+
+    client.force_login(limited)
+    page = client.get("/studio/?tab=video").content.decode()
+    options = dict(
+        re.findall(r'<option value="([a-z0-9.\-]+)" data-limit="\d+" data-credits="([^"]*)"', page)
+    )
+    assert "veo-3.1-quality" in options
+    pro = accounts[PRO]
+    table = json.loads(html.unescape(options["veo-3.1-quality"]))
+    expected = catalog.cost("veo-3.1-quality", tier=pro.paygate_tier).per_generation
+    assert table[str(pro.pk)] == expected == 100
+    default = catalog.era().default_video
+    each = json.loads(html.unescape(options[default]))[""]
+    assert f"This will spend {each} credits. You have 100 left today." in page
