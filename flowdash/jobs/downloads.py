@@ -38,7 +38,10 @@ logger = logging.getLogger(__name__)
 
 Download = Media.Download
 RETRY_DELAYS = (10, 30, 60, 120, 300, 600, 1200, 1800, 3600)
-DOWNLOAD_LEASE = timedelta(minutes=15)
+DOWNLOAD_LEASE = timedelta(minutes=15)  # nominal: divided by the job time scale
+# A download's lease is never shorter than this (real time): a scaled-down lease must still
+# outlast a healthy, slow download (a live try whose lease ran out can be taken by another).
+DOWNLOAD_LEASE_FLOOR = timedelta(seconds=30)
 # A new result is nudged at once; the reconciler steps in only if that message was lost.
 FIRST_TRY_GRACE = timedelta(seconds=60)
 URL_LIFETIME = timedelta(hours=24)
@@ -54,6 +57,9 @@ TEMP_DIR = "tmp"
 TEMP_PREFIX = "media-{pk}-"
 TEMP_SUFFIX = ".part"
 TEMP_GLOB = "media-*-*.part"
+# lib.safe_download writes a path target through a hidden sibling ``.<name>.<random>.part``
+# and renames it at the end: a killed download leaves that one behind instead.
+TEMP_GLOBS = (TEMP_GLOB, "." + TEMP_GLOB + ".*.part")
 
 
 def temp_dir() -> Path:
@@ -70,7 +76,7 @@ def temp_files(older_than: timedelta | None = None) -> list[Path]:
     if older_than is not None:
         cutoff = timezone.now().timestamp() - older_than.total_seconds()
     found = []
-    for path in folder.glob(TEMP_GLOB):
+    for path in (p for pattern in TEMP_GLOBS for p in folder.glob(pattern)):
         try:
             if cutoff is None or path.stat().st_mtime < cutoff:
                 found.append(path)
@@ -94,8 +100,10 @@ def clean_temp_files(older_than: timedelta = DOWNLOAD_LEASE) -> int:
 def _clean_own_leftovers(media: Media) -> None:
     """A new try at a result removes what an earlier, killed try of it left (we hold the
     claim: no other download of this result is live)."""
-    for path in temp_dir().glob(TEMP_PREFIX.format(pk=media.pk) + "*" + TEMP_SUFFIX):
-        path.unlink(missing_ok=True)
+    own = TEMP_PREFIX.format(pk=media.pk) + "*" + TEMP_SUFFIX
+    for pattern in (own, f".{own}.*{TEMP_SUFFIX}"):
+        for path in temp_dir().glob(pattern):
+            path.unlink(missing_ok=True)
 
 
 def max_attempts() -> int:
@@ -133,6 +141,16 @@ def url_deadline(media: Media) -> datetime:
     return (media.created_at or timezone.now()) + URL_LIFETIME
 
 
+def download_lease() -> timedelta:
+    """How long a claimed download holds its row: :data:`DOWNLOAD_LEASE` scaled by the job
+    time scale like every other wait (a killed worker's download is taken up again that much
+    later), never less than :data:`DOWNLOAD_LEASE_FLOOR` nor more than the nominal lease."""
+    from flowdash.jobs.services import time_scale
+
+    scaled = DOWNLOAD_LEASE / time_scale()
+    return min(DOWNLOAD_LEASE, max(scaled, DOWNLOAD_LEASE_FLOOR))
+
+
 def claim(media: Media) -> bool:
     now = timezone.now()
     won = (
@@ -142,7 +160,9 @@ def claim(media: Media) -> bool:
             | Q(next_download_at__lte=now)
             | Q(download_attempts=0)  # the first try, nudged at once, need not wait
         )
-        .update(next_download_at=now + DOWNLOAD_LEASE, download_attempts=F("download_attempts") + 1)
+        .update(
+            next_download_at=now + download_lease(), download_attempts=F("download_attempts") + 1
+        )
         == 1
     )
     if won:

@@ -6,11 +6,11 @@ every usable account can run the model, else ``email`` of one that can), images 
 references re-uploaded there), follow-ups by owner (upscale, extend: the owner must be able to)
 — so a paid captcha is never spent on a certain "requires a Google AI Ultra plan" refusal.
 
-The facts about plans are in ONE function, :func:`plan_allows` (google-flow-v1.txt: the
-``nano-banana-pro`` and ``veo-3.1-fast-relaxed`` rows "Ultra only", 4K video upscale "requires
-Google AI Ultra", videos and upscales "a paid Google AI subscription"). When
-``flowdash/useapi/catalog.py`` (branch h-catalog) is merged, that function becomes a call to
-``catalog.tier_allows(tier, model.min_tier)``; nothing else here changes.
+The facts about plans and models come from :mod:`flowdash.useapi.catalog` (the model's
+``min_tier``, :func:`~flowdash.useapi.catalog.tier_allows`, account keys mapped by
+:func:`~flowdash.useapi.catalog.request_name_for_key`); :func:`plan_allows` only adds what an
+operation other than a generation needs (videos and upscales a paid plan, 4K video upscale Ultra:
+google-flow-v1.txt).
 """
 
 from __future__ import annotations
@@ -18,13 +18,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from flowdash.useapi import catalog
+
 if TYPE_CHECKING:
     from flowdash.accounts.models import FlowAccount
     from flowdash.jobs.models import Job
 
-ULTRA_TIER = "PAYGATE_TIER_TWO"
-FREE_TIER = "PAYGATE_TIER_NOT_PAID"
 VIDEO_KINDS = frozenset({"video", "extend"})
+PAID_KINDS = frozenset({"video", "extend", "video_upscale"})
+
+
+def canonical_model(model: str | None) -> str | None:
+    """The model a request name runs today (a deprecated alias followed); the name itself when
+    the catalog does not know it."""
+    found = catalog.resolve(model)
+    return found.name if found is not None else (model or None)
 
 
 def plan_allows(
@@ -32,35 +40,26 @@ def plan_allows(
 ) -> bool | None:
     """Whether a plan (``paygate_tier``) can run ``model`` for a job of ``kind``: True, False,
     or None when the tier is unknown (the account was not synced yet)."""
-    ultra_only = model in ("nano-banana-pro", "veo-3.1-fast-relaxed") or (
-        kind == "video_upscale" and resolution.upper() == "4K"
-    )
-    paid_only = kind in ("video", "extend", "video_upscale") or (
-        kind == "image_upscale" and resolution.lower() == "4k"
-    )
     if not tier:
         return None
-    if ultra_only:
-        return tier == ULTRA_TIER
-    if paid_only:
-        return tier != FREE_TIER
-    return True
+    needs = [catalog.TIER_PRO] if kind in PAID_KINDS else []
+    if kind == "video_upscale" and resolution.upper() == "4K":
+        needs.append(catalog.TIER_ULTRA)
+    if kind == "image_upscale" and resolution.lower() == "4k":
+        needs.append(catalog.TIER_PRO)
+    found = catalog.resolve(model) if kind in ("image", *VIDEO_KINDS) else None
+    if found is not None:
+        needs.append(found.min_tier)
+    verdicts = [catalog.tier_allows(tier, need) for need in needs]
+    if False in verdicts:
+        return False
+    return None if None in verdicts else True
 
 
 def request_model_name(key: str) -> str:
-    """The POST /videos ``model`` value behind an account's model key (veo_3_1_t2v_fast_ultra…)."""
-    k = key.lower()
-    if "omni" in k:
-        return "omni-flash-1.2" if "1_2" in k or "1.2" in k else "omni-flash"
-    if not k.startswith("veo_3_1"):
-        return key
-    if "relaxed" in k:
-        return "veo-3.1-fast-relaxed"
-    if "lite" in k:
-        return "veo-3.1-lite-low-priority" if "low" in k else "veo-3.1-lite"
-    if "fast" in k:
-        return "veo-3.1-fast"
-    return "veo-3.1-quality"
+    """The POST /videos ``model`` behind an account's model key (veo_3_1_t2v_fast_ultra…), by
+    the catalog; a key the catalog cannot map stays as it is (never offered for a request)."""
+    return catalog.request_name_for_key(key) or key
 
 
 def listed_models(account: FlowAccount) -> set[str] | None:
@@ -82,7 +81,7 @@ def can_run(
     if kind in VIDEO_KINDS and model:
         listed = listed_models(account)
         if listed is not None:
-            return model in listed
+            return canonical_model(model) in listed
     return plan_allows(account.paygate_tier, kind, model, resolution)
 
 
@@ -91,9 +90,7 @@ def job_model(job: Job) -> str | None:
     params = job.params or {}
     model = params.get("model") or None
     if model is None and job.kind == "image":
-        from flowdash.jobs.forms import auto_image_model
-
-        model = auto_image_model(len(params.get("references") or []))
+        model = catalog.auto_image_model(len(params.get("references") or []))
     return model
 
 

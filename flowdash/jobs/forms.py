@@ -21,6 +21,7 @@ from flowdash.jobs import eligibility
 from flowdash.jobs.eligibility import request_model_name  # noqa: F401 — used below, and by others
 from flowdash.lib.params import parse_id
 from flowdash.lib.params import parse_ref as parse_kind_ref
+from flowdash.useapi import catalog
 from flowdash.useapi import validation as check
 from flowdash.useapi.errors import RequestValidationError
 
@@ -42,17 +43,11 @@ def image_reference_limit(model: str | None) -> int:
 
 
 IMAGE_ASPECTS = [("landscape", "Landscape"), ("portrait", "Portrait")]
-# "Typically completes within 10-20 seconds" (POST /images).
-IMAGE_SECONDS = 20
 
 
 def auto_image_model(reference_count: int) -> str:
-    """POST /images without ``model``: the API's documented choice by reference count."""
-    if reference_count > 3:
-        return "nano-banana-pro"
-    if reference_count >= 1:
-        return "nano-banana"
-    return "imagen-4"
+    """POST /images without ``model``: the API's choice by reference count (the catalog's)."""
+    return catalog.auto_image_model(reference_count)
 
 
 # The documented request names, with the generation time the simulator and docs give when no
@@ -102,15 +97,18 @@ def video_model_offers(accounts: list[FlowAccount]) -> list[VideoModelOffer]:
             if not key:
                 continue
             name = request_model_name(key)
-            offer = offers.get(name) or offers.setdefault(
-                name, VideoModelOffer(name, str(entry.get("display_name") or name))
-            )
-            offer.accounts[address(account)] = {
-                "credit_cost": entry.get("credit_cost"),
-                "seconds": entry.get("generation_seconds"),
-                "aspect_ratios": list(entry.get("aspect_ratios") or []),
-                "display_name": entry.get("display_name") or key,
-            }
+            # a deprecated name on offer is what the key runs today (catalog aliases)
+            matching = [o for o in offers.values() if eligibility.canonical_model(o.name) == name]
+            if not matching:
+                display = str(entry.get("display_name") or name)
+                matching = [offers.setdefault(name, VideoModelOffer(name, display))]
+            for offer in matching:
+                offer.accounts[address(account)] = {
+                    "credit_cost": entry.get("credit_cost"),
+                    "seconds": entry.get("generation_seconds"),
+                    "aspect_ratios": list(entry.get("aspect_ratios") or []),
+                    "display_name": entry.get("display_name") or key,
+                }
     return list(offers.values())
 
 
@@ -121,16 +119,14 @@ def video_generation_seconds(
 ) -> int:
     """How long a video on ``model`` usually takes: the account's own figure (or another
     account's, ``others`` defaulting to all present ones), else the documented one."""
-    name = model or check.DEFAULT_VIDEO_MODEL
+    name = eligibility.canonical_model(model or check.DEFAULT_VIDEO_MODEL)
     candidates = [account] if account is not None else []
     candidates += list(FlowAccount.objects.present()) if others is None else others
     for acc in candidates:
-        for entry in acc.video_models or []:
-            if request_model_name(str(entry.get("key") or "")) == name and entry.get(
-                "generation_seconds"
-            ):
-                return int(entry["generation_seconds"])
-    return int(VIDEO_MODELS.get(name, {}).get("seconds") or VIDEO_SECONDS)
+        for entry in catalog.account_models(acc.video_models):
+            if entry.request_name == name and entry.generation_seconds:
+                return int(entry.generation_seconds)
+    return int(catalog.generation_seconds(name))
 
 
 # --- references --------------------------------------------------------------------------------
@@ -293,10 +289,23 @@ class GenerationForm(forms.Form):
         help_text="Comma-separated, at most 10, e.g. EzCaptcha,CapSolver. Not with retries.",
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user  # whose daily credit limit the submission is checked against
         self.accounts = list(FlowAccount.objects.usable())
         self.fields["account"].queryset = FlowAccount.objects.usable()
+
+    def _post_clean(self):
+        """After every field and rule check: the ONE budget check (flowdash.spending), so a
+        submission over the person's daily limit is refused in words and nothing is queued."""
+        super()._post_clean()
+        if self.user is None or self.errors:
+            return
+        from flowdash.spending.budget import form_refusal
+
+        refusal = form_refusal(self, self.user)
+        if refusal:
+            self.add_error(None, refusal)
 
     # shared checks ----------------------------------------------------------------------------
 

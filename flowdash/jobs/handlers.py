@@ -13,6 +13,7 @@ from django.core.files.base import ContentFile
 from flowdash.gallery.models import Lineage, Media
 from flowdash.jobs.kinds import register
 from flowdash.jobs.models import Job
+from flowdash.useapi import catalog
 
 
 def _auto_model(job: Job) -> str:
@@ -20,9 +21,10 @@ def _auto_model(job: Job) -> str:
     reference count), so the gallery lists "imagen-4" rather than an internal model name."""
     if job.kind != Job.Kind.IMAGE:
         return ""
-    from flowdash.jobs.forms import auto_image_model
-
-    return auto_image_model(len((job.params or {}).get("references") or []))
+    params = job.params or {}
+    if params.get("auto_model"):  # what the API of the era it was sent to picks (submit)
+        return str(params["auto_model"])
+    return catalog.auto_image_model(len(params.get("references") or []))
 
 
 def job_email(job: Job) -> str | None:
@@ -127,6 +129,12 @@ class ImageHandler:
     def submit(self, job: Job, client, *, reply_url: str | None, reply_ref: str | None) -> Any:
         params = job.params or {}
         refs = [ref_id(job, r) for r in params.get("references") or []]
+        if not params.get("model"):
+            # the API picks by reference count, and the eras pick differently: note its pick
+            picked = catalog.auto_image_model(len(refs), getattr(client, "era", None))
+            if params.get("auto_model") != picked:
+                job.params = {**params, "auto_model": picked}
+                Job.objects.filter(pk=job.pk).update(params=job.params)
         return client.generate_images(
             params.get("prompt") or "",
             email=job_email(job),

@@ -37,7 +37,7 @@ def _hint(request) -> dict:
         return {"oversized": True}
     try:
         body = json.loads(raw or b"{}")
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser recurses
         return {}
     return body if isinstance(body, dict) else {}
 

@@ -45,6 +45,7 @@ from django.utils import timezone
 from flowdash.jobs import capacity, eligibility
 from flowdash.jobs.kinds import handler_for
 from flowdash.jobs.models import ACTIVE, Job, JobAttempt, Kind, due_q
+from flowdash.useapi import catalog
 from flowdash.useapi import errors as api_errors
 
 logger = logging.getLogger(__name__)
@@ -75,22 +76,6 @@ STEP_ERROR_DELAY = 3.0  # after an unexpected error (e.g. a locked SQLite databa
 # Failed GET /jobs/{jobId} in a row (``Job.check_errors``) before a person is asked; errors
 # that surely did not reach the service (no connection, 429, 503) are waited out instead.
 MAX_CHECK_ERRORS = 8
-
-# Documented generation times (nominal seconds) when an account's model list does not say.
-GENERATION_SECONDS = {
-    "veo-3.1-fast": 100.0,
-    "veo-3.1-fast-relaxed": 150.0,
-    "veo-3.1-quality": 210.0,
-    "veo-3.1-lite": 90.0,
-    "veo-3.1-lite-low-priority": 150.0,
-}
-DEFAULT_GENERATION_SECONDS = {
-    "video": 120.0,
-    "extend": 120.0,
-    "video_upscale": 45.0,
-    "image": 15.0,
-    "image_upscale": 15.0,
-}
 
 
 class PipelineError(Exception):
@@ -1116,19 +1101,17 @@ def _follow_found(job: Job, remote_id: str, expected: str, client=None) -> Job:
 
 
 def expected_seconds(job: Job) -> float:
-    """The documented generation time of the job's model (nominal seconds)."""
-    model = (job.params or {}).get("model") or ""
-    account = job.account
-    for row in (account.video_models if account else None) or []:
-        if not isinstance(row, dict):
-            continue
-        key = row.get("key") or ""
-        seconds = row.get("generation_seconds") or row.get("videoGenerationTimeSeconds")
-        if seconds and model and model.replace("-", "_").replace(".", "_") in key:
-            return float(seconds)
-    if model in GENERATION_SECONDS:
-        return GENERATION_SECONDS[model]
-    return DEFAULT_GENERATION_SECONDS.get(job.kind, 120.0)
+    """The typical generation time of the job (nominal seconds), from the catalog: its
+    account's own ``videoGenerationTimeSeconds`` for the model's key when it reports one
+    (real keys such as ``veo_3_1_t2v_fast_ultra`` mapped by the catalog), else the catalog's
+    figure for the model, else the operation's."""
+    params = job.params or {}
+    model = eligibility.job_model(job) if job.kind in ("image", "video", "extend") else None
+    operation = job.kind
+    if job.kind == "video_upscale" and str(params.get("resolution") or "").upper() == "4K":
+        operation = "video_upscale_4k"
+    account_models = job.account.video_models if job.account_id else None
+    return catalog.generation_seconds(model, account_models, operation=operation)
 
 
 def first_check_delay(job: Job) -> float:
@@ -1352,17 +1335,34 @@ def look_again(job: Job, user) -> bool:
 
 
 def resubmit(job: Job, user) -> bool:
-    """ "Submit again" on a job that needs attention: the person accepts it may run twice."""
-    return job.release(
-        Status.NEEDS_ATTENTION,
-        Status.QUEUED,
-        after=0,
-        remote_job_id="",
-        remote_status="",
-        attention_reason="",
-        deadline_from=timezone.now(),  # a fresh time budget for the new submission
-        error_message=f"Submitted again by {getattr(user, 'username', 'someone')}.",
-    )
+    """ "Submit again" on a job that needs attention: the person accepts it may run twice.
+
+    A second paid request: it goes through the ONE budget check (flowdash.spending; raises
+    ``OverBudget`` with the refusal in words, nothing changed) and, in the same transaction,
+    its price is added to the job's recorded charge."""
+    from flowdash.spending import budget
+    from flowdash.spending.models import JobCharge
+    from flowdash.spending.pricing import price
+
+    quote = price(job.kind, job.params or {}, job.account or job.requested_account)
+    with transaction.atomic():
+        budget.lock(user)
+        budget.check(user, quote.credits)
+        moved = job.release(
+            Status.NEEDS_ATTENTION,
+            Status.QUEUED,
+            after=0,
+            remote_job_id="",
+            remote_status="",
+            attention_reason="",
+            deadline_from=timezone.now(),  # a fresh time budget for the new submission
+            error_message=f"Submitted again by {getattr(user, 'username', 'someone')}.",
+        )
+        if moved and quote.credits:
+            JobCharge.objects.filter(job=job, credits__isnull=False).update(
+                credits=F("credits") + quote.credits
+            )
+    return moved
 
 
 def give_up(job: Job, user) -> bool:
@@ -1379,10 +1379,12 @@ def give_up(job: Job, user) -> bool:
 
 
 def retry(job: Job, user) -> Job:
-    """A new job with the same request (``retry_of`` points back)."""
-    from flowdash.jobs.queue import create_job
+    """A new job with the same request (``retry_of`` points back), priced and recorded by
+    flowdash.spending's ``create_priced_job`` (the ONE budget check: raises ``OverBudget``
+    with the refusal in words, nothing made)."""
+    from flowdash.spending.services import create_priced_job
 
-    return create_job(
+    return create_priced_job(
         job.kind,
         dict(job.params or {}),
         user=user,

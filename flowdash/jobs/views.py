@@ -6,6 +6,7 @@ the rest. Needs-attention decisions and retries go through the pipeline's servic
 
 from __future__ import annotations
 
+import json
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -23,7 +24,6 @@ from flowdash.assets.models import Asset
 from flowdash.gallery.models import Media
 from flowdash.jobs import queue
 from flowdash.jobs.forms import (
-    IMAGE_SECONDS,
     ImageForm,
     VideoForm,
     auto_image_model,
@@ -35,6 +35,7 @@ from flowdash.jobs.forms import (
     video_generation_seconds,
 )
 from flowdash.jobs.models import ACTIVE, Job
+from flowdash.jobs.services import expected_seconds
 from flowdash.lib.params import safe_next as safe_local_next
 from flowdash.team.roles import ADMIN, CREATOR, has_role, role_required
 
@@ -42,13 +43,7 @@ PAGE_SIZE = 25
 PICKER_SIZE = 24
 RECENT_JOBS = 8
 # Rough figures for kinds the studio does not make (post-production), in seconds.
-KIND_SECONDS = {
-    Job.Kind.ASSET_UPLOAD: 3,
-    Job.Kind.IMAGE_UPSCALE: 20,
-    Job.Kind.VIDEO_UPSCALE: 60,
-    Job.Kind.GIF: 45,
-    Job.Kind.CONCATENATE: 20,
-}
+ASSET_UPLOAD_SECONDS = 3
 STATUS_BADGES = {
     Job.Status.QUEUED: "badge-info",
     Job.Status.SUBMITTING: "badge-info",
@@ -75,13 +70,13 @@ STATUS_WORDS = {
 def estimate_seconds(job: Job, accounts: list[FlowAccount] | None = None) -> int:
     """The documented (or the account's own) generation time for this job."""
     params = job.params or {}
-    if job.kind == Job.Kind.IMAGE:
-        return IMAGE_SECONDS
     if job.kind in (Job.Kind.VIDEO, Job.Kind.EXTEND):
         return video_generation_seconds(
             params.get("model"), job.account or job.requested_account, accounts
         )
-    return KIND_SECONDS.get(job.kind, 30)
+    if job.kind == Job.Kind.ASSET_UPLOAD:
+        return ASSET_UPLOAD_SECONDS
+    return int(expected_seconds(job))  # the catalog's figure for the model or operation
 
 
 def can_manage(user, job: Job) -> bool:
@@ -273,7 +268,14 @@ def resubmit_view(request, pk: int):
         return render(
             request, "jobs/confirm_resubmit.html", {"job": job, "next": safe_next(request)}
         )
-    if services.resubmit(job, request.user):
+    from flowdash.spending.budget import OverBudget
+
+    try:
+        resubmitted = services.resubmit(job, request.user)
+    except OverBudget as exc:
+        messages.error(request, f"Not submitted again: {exc}")
+        return _after_action(request, job)
+    if resubmitted:
         messages.success(request, f"Job #{job.pk} will be submitted again.")
     else:
         messages.error(request, f"Job #{job.pk} no longer needs a decision.")
@@ -314,8 +316,13 @@ def retry_view(request, pk: int):
     """A new job with the same parameters (``retry_of`` set); the failed one keeps its record."""
     job = get_object_or_404(Job, pk=pk)
     from flowdash.jobs import services
+    from flowdash.spending.budget import OverBudget
 
-    new = services.retry(job, request.user)
+    try:
+        new = services.retry(job, request.user)
+    except OverBudget as exc:
+        messages.error(request, f"Not retried: {exc}")
+        return _after_action(request, job)
     messages.success(request, f"Retrying as job #{new.pk}.")
     nxt = safe_next(request, prefix=reverse("jobs:studio"))
     if nxt:
@@ -504,7 +511,10 @@ def _studio_context(
         .filter(requested_by=request.user, kind__in=[Job.Kind.IMAGE, Job.Kind.VIDEO])
         .order_by("-created_at")[:RECENT_JOBS]
     ]
+    _price_offers(video_form)
     return {
+        "credits_left": _credits_left(request.user),
+        "video_cost": _cost_words(video_form),
         "tab": tab,
         "image_form": image_form,
         "video_form": video_form,
@@ -522,26 +532,82 @@ def _studio_context(
     }
 
 
+def _create_from_form(request, form) -> Job | None:
+    """The job of a valid studio form, priced and recorded with it (flowdash.spending's
+    ``create_priced_job``: the ONE budget check under the person's lock, the charge in the same
+    transaction); None with the refusal on the form when the limit was reached meanwhile."""
+    from flowdash.spending.budget import OverBudget
+    from flowdash.spending.services import create_priced_job
+
+    retry_of = None
+    if parse_pk(request.POST.get("retry_of")) is not None:
+        retry_of = Job.objects.filter(pk=parse_pk(request.POST["retry_of"])).first()
+    try:
+        return create_priced_job(
+            form.kind,
+            form.cleaned_params(),
+            user=request.user,
+            requested_account=form.cleaned_data.get("account"),
+            retry_of=retry_of,  # "Edit and retry" keeps the chain
+        )
+    except OverBudget as exc:
+        form.add_error(None, str(exc))
+        return None
+
+
+def _price_offers(video_form) -> None:
+    """Each offered video model's credits per generation — "" for Auto, else per account id —
+    from flowdash.spending's pricing (the catalog + the account's creditCost), for the cost
+    line studio.js keeps up to date (``data-credits`` on each model option)."""
+    from flowdash.spending.pricing import price
+
+    for offer in video_form.offers:
+        table = {"": price("video", {"model": offer.name, "count": 1}).credits}
+        for account in video_form.accounts:
+            table[str(account.pk)] = price(
+                "video", {"model": offer.name, "count": 1}, account
+            ).credits
+        offer.credits = table
+        offer.credits_json = json.dumps(table)
+
+
+def _credits_left(user) -> int | None:
+    from flowdash.spending.budget import left_today
+
+    return left_today(user) if getattr(user, "pk", None) else None
+
+
+def _cost_words(video_form) -> str:
+    """The cost line as the page first shows it (the chosen model, count and account)."""
+    name = video_form["model"].value() or ""
+    offer = next((o for o in video_form.offers if o.name == name), None)
+    if offer is None and video_form.offers:
+        offer = video_form.offers[0]
+    if offer is None:
+        return ""
+    account = str(video_form["account"].value() or "")
+    each = offer.credits.get(account, offer.credits[""])
+    count = parse_pk(video_form["count"].value()) or 1
+    if each is None:
+        return "The credit cost of this model is not known."
+    return cost_sentence(each * count)
+
+
+def cost_sentence(credits: int) -> str:
+    return f"This will spend {credits} credits." if credits else "This will spend no credits."
+
+
 @require_http_methods(["GET", "POST"])
 def studio_view(request):
     if request.method == "POST":
         if not has_role(request.user, CREATOR):
             raise PermissionDenied("Generating needs the creator role.")
         tab = "video" if request.POST.get("tab") == "video" else "image"
-        image_form = ImageForm(request.POST if tab == "image" else None)
-        video_form = VideoForm(request.POST if tab == "video" else None)
+        image_form = ImageForm(request.POST if tab == "image" else None, user=request.user)
+        video_form = VideoForm(request.POST if tab == "video" else None, user=request.user)
         form = image_form if tab == "image" else video_form
-        if form.is_valid():
-            retry_of = None
-            if parse_pk(request.POST.get("retry_of")) is not None:
-                retry_of = Job.objects.filter(pk=parse_pk(request.POST["retry_of"])).first()
-            job = queue.create_job(
-                form.kind,
-                form.cleaned_params(),
-                user=request.user,
-                requested_account=form.cleaned_data.get("account"),
-                retry_of=retry_of,  # "Edit and retry" keeps the chain
-            )
+        job = _create_from_form(request, form) if form.is_valid() else None
+        if job is not None:
             messages.success(request, f"{job.get_kind_display()} job #{job.pk} queued.")
             # The form stays filled in for another go; the new card follows the job.
             query = urlencode({"remix": job.pk, "queued": 1})

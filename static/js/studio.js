@@ -51,8 +51,38 @@
     }
   }
 
+  // --- video form: the cost line ("this will spend N credits") --------------------------------
+  // Credits per generation come from the server (data-credits on each model option: the
+  // catalog and the accounts' creditCost, "" = Auto); here only times the count.
+  function updateCost(form) {
+    var line = form.querySelector("[data-cost-line]");
+    var select = form.querySelector("[data-video-model]");
+    if (!line || !select || select.selectedIndex < 0) return;
+    var table = {};
+    try { table = JSON.parse(select.options[select.selectedIndex].getAttribute("data-credits") || "{}"); }
+    catch (e) { table = {}; }
+    var account = form.querySelector("select[name=account]");
+    var key = account && account.value && (account.value in table) ? account.value : "";
+    var each = table[key];
+    var count = parseInt((form.querySelector("input[name=count]") || {}).value, 10) || 1;
+    var text, total = null;
+    if (each === null || each === undefined) {
+      text = "The credit cost of this model is not known.";
+    } else {
+      total = each * count;
+      text = total ? "This will spend " + total + " credits." : "This will spend no credits.";
+    }
+    var left = line.getAttribute("data-left");
+    if (left !== null && left !== "") {
+      text += " You have " + left + " left today.";
+      if (total !== null && total > parseInt(left, 10)) text += " That is over your daily limit: it would be refused.";
+    }
+    line.textContent = text;
+  }
+
   // --- video form: modes and reference limits ------------------------------------------------
   function updateVideo(form) {
+    updateCost(form);
     var checked = form.querySelector("input[name=mode]:checked");
     var mode = checked ? checked.value : "text";
     each("[data-mode-panel]", form, function (panel) {
@@ -128,6 +158,7 @@
     if (videoForm) {
       updateVideo(videoForm);
       videoForm.addEventListener("change", function () { updateVideo(videoForm); });
+      videoForm.addEventListener("input", function () { updateCost(videoForm); });
     }
     each("[data-dropzone]", document, initDropzone);
   }

@@ -43,14 +43,6 @@ def test_killed_during_a_synchronous_post_images(hooked_stack, simulator):
     stack.outcome("worker SIGKILL during a synchronous POST /images", [job])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "flowdash/jobs (h-jobs): a download claimed by a killed worker waits out DOWNLOAD_LEASE, "
-        "15 real minutes, neither scaled by FLOWDASH_JOB_TIME_SCALE nor shortened when its "
-        "worker is gone; observed: media pending, tries=1, next try 15 min later"
-    ),
-)
 def test_killed_mid_download(hooked_stack, simulator):
     stack = hooked_stack
     # the result file trickles out for a minute: the worker dies halfway through it

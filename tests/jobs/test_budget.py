@@ -44,20 +44,48 @@ def limited(creator_user, accounts):
 
 
 def test_studio_form_is_refused_by_the_one_check(limited, accounts):
-    """The studio's VideoForm accepts the request; the spending check (which the studio's
-    clean() is to call) refuses it in words. See the report: the call in flowdash/jobs is the
-    jobs helper's to add."""
-    form = VideoForm({**quality(), "account": accounts[PRO].pk})
-    assert form.is_valid(), form.errors
-    assert budget.form_refusal(form, limited).startswith(REFUSAL)
+    """The studio's own form runs the ONE budget check after its field rules."""
+    form = VideoForm({**quality(), "account": accounts[PRO].pk}, user=limited)
+    assert not form.is_valid()
+    assert form.non_field_errors()[0].startswith(REFUSAL)
+    # the same request without a person to charge passes the field rules: only money refused it
+    assert VideoForm({**quality(), "account": accounts[PRO].pk}).is_valid()
     with pytest.raises(budget.OverBudget, match=REFUSAL):
         create_priced_job(
             form.kind,
             form.cleaned_params(),
             user=limited,
-            requested_account=form.cleaned_data["account"],
+            requested_account=accounts[PRO],
         )
     assert Job.objects.count() == 1
+
+
+def test_studio_page_refuses_in_words_and_queues_nothing(client, limited, accounts):
+    client.force_login(limited)
+    response = client.post("/studio/", {"tab": "video", **quality(), "account": accounts[PRO].pk})
+    assert response.status_code == 400
+    assert REFUSAL in response.content.decode()
+    assert Job.objects.count() == 1
+    # one video of 100 credits fits exactly: queued, its price recorded with it
+    response = client.post("/studio/", {"tab": "video", **quality(1), "account": accounts[PRO].pk})
+    assert response.status_code == 302
+    job = Job.objects.latest("pk")
+    assert job.charge.credits == 100 and job.charge.user == limited
+    assert budget.left_today(limited) == 0
+
+
+def test_edit_and_retry_in_the_studio_is_refused(client, limited, accounts):
+    failed = Job.objects.get()
+    Job.objects.filter(pk=failed.pk).update(status=Job.Status.FAILED)
+    client.force_login(limited)
+    response = client.post(
+        "/studio/",
+        {"tab": "video", **quality(), "account": accounts[PRO].pk, "retry_of": failed.pk},
+    )
+    assert response.status_code == 400
+    # the failed job never reached the service: it counts for nothing, 200 are left
+    assert "This would spend 400 credits; you have 200 left today" in response.content.decode()
+    assert not Job.objects.filter(retry_of=failed).exists()
 
 
 def preview_quality_batch(client, account) -> Batch:
@@ -101,15 +129,44 @@ def test_a_retry_is_refused(client, limited, accounts, settings):
     response = client.post(f"/batches/{batch.pk}/retry/", follow=True)
     assert "Not retried: " + REFUSAL in response.content.decode()
     assert Job.objects.count() == 2
-    # The job-level retry goes through the same function and is refused the same way.
-    with pytest.raises(budget.OverBudget, match=REFUSAL):
-        create_priced_job(
-            failed.kind,
-            dict(failed.params),
-            user=limited,
-            requested_account=failed.requested_account,
-            retry_of=failed,
-        )
+    # The job's own "Retry" button goes through the same check and is refused the same way.
+    response = client.post(f"/jobs/{failed.pk}/retry/", follow=True)
+    assert "Not retried: " + REFUSAL in response.content.decode()
+    assert Job.objects.count() == 2
+    assert not Job.objects.filter(retry_of=failed).exists()
+
+
+def test_a_retry_that_fits_is_priced_with_the_new_job(client, limited, accounts):
+    failed = Job.objects.get()
+    Job.objects.filter(pk=failed.pk).update(status=Job.Status.FAILED)  # nothing reached
+    client.force_login(limited)
+    assert budget.left_today(limited) == 200  # a failed job that never reached costs nothing
+    client.post(f"/jobs/{failed.pk}/retry/")
+    new = Job.objects.get(retry_of=failed)
+    assert new.charge.credits == 100 and new.charge.user == limited
+    assert budget.left_today(limited) == 100
+
+
+def test_submit_again_is_refused_over_the_limit(client, limited, accounts):
+    job = Job.objects.get()
+    Job.objects.filter(pk=job.pk).update(
+        status=Job.Status.NEEDS_ATTENTION, attention_reason="the answer was lost"
+    )
+    PersonLimit.objects.filter(user=limited).update(daily_credits=150)  # 50 left
+    client.force_login(limited)
+    response = client.post(f"/jobs/{job.pk}/resubmit/", {"confirm": "yes"}, follow=True)
+    assert (
+        "Not submitted again: This would spend 100 credits; you have 50 left today"
+        in response.content.decode()
+    )
+    job.refresh_from_db()
+    assert job.status == Job.Status.NEEDS_ATTENTION
+    # with room for it, the second paid request is added to the job's recorded price
+    PersonLimit.objects.filter(user=limited).update(daily_credits=None)
+    client.post(f"/jobs/{job.pk}/resubmit/", {"confirm": "yes"})
+    job.refresh_from_db()
+    assert job.status == Job.Status.QUEUED
+    assert job.charge.credits == 200
 
 
 def test_spending_page_totals_equal_the_recorded_credits(client, admin_user, limited, accounts):
@@ -124,3 +181,27 @@ def test_spending_page_totals_equal_the_recorded_credits(client, admin_user, lim
     client.force_login(admin_user)
     html = client.get("/spending/").content.decode()
     assert f"data-total-credits>{recorded}<" in html
+
+
+def test_the_studio_shows_the_cost_before_the_click(client, limited, accounts):
+    """The cost line and the per-model credits studio.js multiplies are the catalog's figures
+    for the account's plan; what is left today is shown beside them."""
+    import html
+    import json
+    import re
+
+    from flowdash.useapi import catalog
+
+    client.force_login(limited)
+    page = client.get("/studio/?tab=video").content.decode()
+    options = dict(
+        re.findall(r'<option value="([a-z0-9.\-]+)" data-limit="\d+" data-credits="([^"]*)"', page)
+    )
+    assert "veo-3.1-quality" in options
+    pro = accounts[PRO]
+    table = json.loads(html.unescape(options["veo-3.1-quality"]))
+    expected = catalog.cost("veo-3.1-quality", tier=pro.paygate_tier).per_generation
+    assert table[str(pro.pk)] == expected == 100
+    default = catalog.era().default_video
+    each = json.loads(html.unescape(options[default]))[""]
+    assert f"This will spend {each} credits. You have 100 left today." in page

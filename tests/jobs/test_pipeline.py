@@ -58,7 +58,7 @@ def accounts(sim):
 
 @pytest.fixture
 def api(sim):
-    return UseapiClient(sim.base_url, sim.token)
+    return UseapiClient(sim.base_url, sim.token, era=sim.state.era)  # the era it speaks
 
 
 def run(job: Job, client, *, timeout: float = 60.0, until=None) -> Job:
