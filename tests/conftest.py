@@ -16,6 +16,9 @@ from flowdash.lib.ports import free_port, wait_for_port
 # Playwright's sync API runs an event loop in the test thread; the ORM calls made by the test
 # itself are still synchronous and safe there.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+# The simulator a test starts speaks the documented 2026-02 era unless a test asks for another;
+# processes the tests start (workers, beat, web) inherit this, so their client speaks it too.
+os.environ.setdefault("FLOWDASH_SIM_API", "2026-02")
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -131,6 +134,7 @@ def use_simulator(settings, simulator):
     settings.USEAPI_BASE_URL = simulator.base_url
     settings.USEAPI_TOKEN = SIM_TOKEN
     settings.FLOWDASH_SANDBOX = False
+    settings.FLOWDASH_SIM_API = simulator.state.era  # the client speaks the simulator's era
     return simulator
 
 

@@ -63,7 +63,7 @@ def current_connection(*, reveal: bool = True) -> Connection:
     return Connection(settings.USEAPI_BASE_URL, token, source, False)
 
 
-_clients: dict[tuple[str, str], object] = {}
+_clients: dict[tuple[str, str, str | None], object] = {}
 
 
 def build_client(connection: Connection | None = None):
@@ -73,10 +73,10 @@ def build_client(connection: Connection | None = None):
     connection = connection or current_connection()
     if not connection.token:
         return None
-    key = (connection.base_url, connection.token)
+    # The real service speaks today's API; the sandbox simulator the era it was started in.
+    era = settings.FLOWDASH_SIM_API if connection.is_simulator else None
+    key = (connection.base_url, connection.token, era)
     client = _clients.get(key)
     if client is None:
-        # The real service speaks today's API; the sandbox simulator the era it was started in.
-        era = settings.FLOWDASH_SIM_API if connection.is_simulator else None
         client = _clients[key] = UseapiClient(connection.base_url, connection.token, era=era)
     return client
