@@ -38,10 +38,10 @@ def read_selection(values, *, at_least: int = 1, at_most: int = MAX_SELECTION) -
         raise Refused(f"Select at most {at_most} items at a time.")
     try:
         ids = parse_ids(raw, strict=True, name="ids")
-    except BadValue:
+    except BadValue as error:
         raise Refused(
             "The selection was damaged (an item id is not a number); nothing was changed."
-        )
+        ) from error
     if len(ids) < at_least:
         if at_least == 1:
             raise Refused("Select at least one item first.")
