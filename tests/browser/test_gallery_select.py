@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from flowdash.gallery.models import Media, Tag
 from tests.browser.conftest import sign_in
-from tests.gallery.factories import make_media, png_bytes
+from tests.gallery.factories import make_media, mp4_bytes, png_bytes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -57,6 +57,7 @@ def pick(page, media):
 def test_select_a_range_tag_it_compare_two_and_keep_one(page, shots):
     one, two, three, tree = shots
     sign_in(page, "carol", "a-long-password-1")
+    expect(page).not_to_have_url(re.compile(r"/login/"))
     page.goto("/gallery/")
     expect(page.locator("#gallery-results .g-card")).to_have_count(4)
     count = page.locator("[data-count]")
@@ -126,3 +127,27 @@ def test_select_a_range_tag_it_compare_two_and_keep_one(page, shots):
     page.reload()
     expect(page.get_by_label("Archived only")).to_be_checked()
     expect(page.locator("#gallery-results .g-card")).to_have_count(1)
+
+
+def test_compared_videos_follow_one_scrubber(page, settings, tmp_path, make_user):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    cache.clear()
+    make_user("carol", "creator")
+    clips = [
+        make_media(kind="video", prompt=f"Waves, clip {n}", data=mp4_bytes(frames=24))
+        for n in range(2)
+    ]
+    sign_in(page, "carol", "a-long-password-1")
+    expect(page).not_to_have_url(re.compile(r"/login/"))
+    page.goto(f"/gallery/compare/?ids={clips[0].pk}&ids={clips[1].pk}")
+    expect(page.get_by_role("heading", name="Compare 2 items")).to_be_visible()
+    videos = page.locator("video[data-sync-video]")
+    expect(videos).to_have_count(2)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('video[data-sync-video]')]"
+        ".every(v => v.readyState >= 1 && isFinite(v.duration))"
+    )
+    page.locator("[data-sync-scrub]").fill("500")  # half-way through the longest
+    times = page.eval_on_selector_all("video[data-sync-video]", "vs => vs.map(v => v.currentTime)")
+    assert times[0] > 0 and abs(times[0] - times[1]) < 0.05
+    expect(page.locator("[data-sync-time]")).not_to_have_text("0.0 s")
