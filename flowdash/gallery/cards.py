@@ -24,7 +24,7 @@ from django.utils.safestring import SafeString, mark_safe
 from flowdash.gallery.models import Media
 
 CARD_TTL = 6 * 3600
-_VERSION = 1
+_VERSION = 2  # 2: a selection checkbox per card
 # What a card shows (see gallery/_card.html); loading less makes each row cheaper.
 CARD_FIELDS = (
     "pk",

@@ -21,7 +21,7 @@ from django.utils import timezone
 from flowdash.accounts.models import FlowAccount
 from flowdash.gallery.cards import CardRef
 from flowdash.gallery.models import Collection, Media, Tag
-from flowdash.lib.params import MAX_DATE, MIN_DATE, parse_date, parse_id
+from flowdash.lib.params import MAX_DATE, MIN_DATE, parse_bool, parse_date, parse_id
 
 PAGE_SIZES = (24, 48, 96)
 DEFAULT_PAGE_SIZE = 48
@@ -40,6 +40,7 @@ FILTER_KEYS = (
     "tag",
     "collection",
     "fav",
+    "archived",
     "from",
     "to",
     "per",
@@ -59,6 +60,7 @@ class GalleryFilters:
     tags: list[str] = field(default_factory=list)
     collection: Collection | None = None
     fav: bool = False
+    archived: bool = False  # True: the archive (items filed away by Compare) instead of the rest
     date_from: date | None = None
     date_to: date | None = None
     per: int = DEFAULT_PAGE_SIZE
@@ -135,6 +137,7 @@ class GalleryFilters:
                 f.notices.append("That collection does not exist; the filter was ignored.")
 
         f.fav = params.get("fav") in ("1", "on", "true", "yes")
+        f.archived = parse_bool(params.get("archived"))
         f.date_from = f._date(params.get("from"), "From")
         f.date_to = f._date(params.get("to"), "To")
         if f.date_from and f.date_to and f.date_from > f.date_to:
@@ -175,7 +178,7 @@ class GalleryFilters:
     # --- applying ------------------------------------------------------------------------------
 
     def queryset(self, user) -> QuerySet[Media]:
-        qs = Media.objects.all()
+        qs = Media.objects.filter(archived=self.archived)
         if self.scope == "mine":
             qs = qs.filter(created_by=user)
         if self.kind:
@@ -289,6 +292,8 @@ class GalleryFilters:
             params["collection"] = str(self.collection.pk)
         if self.fav:
             params["fav"] = "1"
+        if self.archived:
+            params["archived"] = "1"
         if self.date_from:
             params["from"] = self.date_from.isoformat()
         if self.date_to:

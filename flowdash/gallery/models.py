@@ -29,6 +29,10 @@ class MediaQuerySet(models.QuerySet):
     def stored(self):
         return self.filter(download_status=Media.Download.STORED)
 
+    def shown(self):
+        """Not archived: what the gallery shows unless asked for the archive."""
+        return self.filter(archived=False)
+
     def newest_first(self):
         return self.order_by("-created_at", "-pk")
 
@@ -119,6 +123,9 @@ class Media(models.Model):
     download_attempts = models.PositiveIntegerField(default=0)
     download_error = models.TextField(blank=True)
     next_download_at = models.DateTimeField(null=True, blank=True)
+
+    # Filed away by a Compare view's "keep this one"; the gallery hides archived items by default.
+    archived = models.BooleanField(default=False, db_index=True)
 
     # Normalised words of prompt and name (see search_text_for); kept by save() and bulk_create.
     search_text = models.TextField(blank=True, default="", editable=False)

@@ -203,12 +203,16 @@ class _Pipe:
 
 def zip_entries(collection: Collection) -> list[tuple[str, Media]]:
     """(name in the zip, item) in the collection's order; names are unique and readable."""
-    entries, seen = [], set()
-    media_list = [
+    return numbered_entries(
         entry.media
         for entry in collection.entries.select_related("media").order_by("position", "pk")
-        if entry.media.file
-    ]
+    )
+
+
+def numbered_entries(items: Iterable[Media]) -> list[tuple[str, Media]]:
+    """(name in the zip, item) for the items with a file, numbered in the given order."""
+    entries, seen = [], set()
+    media_list = [media for media in items if media.file]
     width = max(2, len(str(len(media_list))))
     for number, media in enumerate(media_list, start=1):
         name = f"{number:0{width}d}-{download_name(media)}"

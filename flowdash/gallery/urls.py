@@ -5,6 +5,9 @@ from flowdash.gallery import views
 app_name = "gallery"
 urlpatterns = [
     path("gallery/", views.gallery_view, name="index"),
+    path("gallery/selection/", views.selection_view, name="selection"),
+    path("gallery/compare/", views.compare_view, name="compare"),
+    path("gallery/compare/keep/", views.compare_keep_view, name="compare-keep"),
     path("gallery/<id:pk>/", views.detail_view, name="detail"),
     path("gallery/<id:pk>/file/", views.file_view, name="file"),
     path("gallery/<id:pk>/thumbnail/", views.thumbnail_view, name="thumbnail"),

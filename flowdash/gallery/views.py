@@ -27,9 +27,18 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from flowdash.gallery import services
 from flowdash.gallery.cards import render_cards
-from flowdash.gallery.filters import PAGE_SIZES, GalleryFilters, forget_menus
+from flowdash.gallery.filters import PAGE_SIZES, GalleryFilters, forget_menus, menu_data
 from flowdash.gallery.forms import AddToCollectionForm, CollectionForm, TagForm
 from flowdash.gallery.models import Collection, CollectionItem, Media, Tag
+from flowdash.gallery.selection import (
+    COMPARE_MAX,
+    COMPARE_MIN,
+    Refused,
+    Selection,
+    read_selection,
+    require_all,
+)
+from flowdash.lib.params import parse_id, safe_next
 from flowdash.team.roles import ADMIN, CREATOR, has_role
 
 # --- rules ---------------------------------------------------------------------------------------
@@ -86,6 +95,7 @@ def gallery_view(request):
         return render(request, "gallery/index.html#gallery-results", context)
     context.update(
         menus=filters.menus(),
+        selection_collections=menu_data()["collections"],
         page_sizes=PAGE_SIZES,
         has_any=bool(items) or Media.objects.exists(),
     )
@@ -517,3 +527,162 @@ def collection_download_view(request, pk: int):
     response["Content-Disposition"] = content_disposition_header(True, name)
     response["Cache-Control"] = "no-store"
     return response
+
+
+# --- several items at once, and Compare ---------------------------------------------------------
+
+SELECTION_ACTIONS = ("tag", "collect", "favourite", "download", "delete", "compare")
+
+
+def _refused(request, refusal: Refused):
+    return render(
+        request,
+        "gallery/selection_refused.html",
+        {"message": refusal.message, "back_url": _back_url(request)},
+        status=refusal.status,
+    )
+
+
+def _back_url(request) -> str:
+    return safe_next(request, request.POST.get("next"), reverse("gallery:index"))
+
+
+@require_POST
+def selection_view(request):
+    """One endpoint for the selection bar: ``action`` and the selected ``ids``."""
+    action = request.POST.get("action") or ""
+    if action not in SELECTION_ACTIONS:
+        return _refused(request, Refused("Choose what to do with the selected items."))
+    try:
+        if action == "compare":
+            selection = read_selection(
+                request.POST.getlist("ids"), at_least=COMPARE_MIN, at_most=COMPARE_MAX
+            )
+            query = urlencode({"ids": selection.ids}, doseq=True)
+            return redirect(f"{reverse('gallery:compare')}?{query}")
+        selection = read_selection(request.POST.getlist("ids"))
+        return _act_on_selection(request, action, selection)
+    except Refused as refusal:
+        return _refused(request, refusal)
+
+
+def _act_on_selection(request, action: str, selection: Selection):
+    user = request.user
+    count = len(selection.items)
+    noun = "item" if count == 1 else "items"
+    if action == "favourite":
+        user.favourite_media.add(*selection.items)
+        messages.success(request, f"{count} {noun} added to your favourites.")
+    elif action == "download":
+        entries = services.numbered_entries(selection.items)
+        if not entries:
+            raise Refused("None of the selected items has a stored file to download.")
+        response = StreamingHttpResponse(
+            services.stream_zip(entries), content_type="application/zip"
+        )
+        name = f"flowdash-{count}-{noun}.zip"
+        response["Content-Disposition"] = content_disposition_header(True, name)
+        response["Cache-Control"] = "no-store"
+        return response
+    elif action == "tag":
+        if not has_role(user, CREATOR):
+            raise Refused("Tagging needs the creator role.", status=403)
+        require_all(selection, lambda m: can_organise(user, m), "tag")
+        form = TagForm({"name": request.POST.get("tag", "")})
+        if not form.is_valid():
+            raise Refused("Tag: " + " ".join(form.errors["name"]))
+        tag, created = Tag.objects.get_or_create(name=form.cleaned_data["name"])
+        if created:
+            forget_menus()
+        tag.media.add(*selection.items)
+        messages.success(request, f"{count} {noun} tagged “{tag.name}”.")
+    elif action == "collect":
+        if not can_arrange(user):
+            raise Refused("Adding to collections needs the creator role.", status=403)
+        form = AddToCollectionForm(request.POST)
+        if not form.is_valid():
+            errors = [e for field_errors in form.errors.values() for e in field_errors]
+            raise Refused(" ".join(errors))
+        with transaction.atomic():
+            collection = form.cleaned_data["collection"]
+            if collection is None:
+                collection = Collection.objects.create(
+                    name=form.cleaned_data["new_name"], created_by=user
+                )
+                transaction.on_commit(forget_menus)
+            added = sum(_add_to_collection(collection, m, user) for m in selection.items)
+        messages.success(
+            request,
+            f"{added} of {count} {noun} added to “{collection.name}”"
+            + (" (the others were already in it)." if added < count else "."),
+        )
+    elif action == "delete":
+        if not has_role(user, CREATOR):
+            raise Refused("Deleting needs the creator role.", status=403)
+        require_all(selection, lambda m: can_organise(user, m), "delete")
+        for media in selection.items:
+            services.delete_media(media)
+        messages.success(request, f"{count} {noun} deleted, with their files.")
+    return redirect(_back_url(request))
+
+
+@require_GET
+def compare_view(request):
+    try:
+        selection = read_selection(
+            request.GET.getlist("ids"), at_least=COMPARE_MIN, at_most=COMPARE_MAX
+        )
+    except Refused as refusal:
+        return render(
+            request,
+            "gallery/selection_refused.html",
+            {"message": refusal.message, "back_url": reverse("gallery:index")},
+            status=refusal.status,
+        )
+    items = selection.items
+    favourites = set(
+        request.user.favourite_media.filter(pk__in=selection.ids).values_list("pk", flat=True)
+    )
+    return render(
+        request,
+        "gallery/compare.html",
+        {
+            "items": items,
+            "ids": selection.ids,
+            "favourites": favourites,
+            "has_video": any(m.kind == Media.Kind.VIDEO for m in items),
+            "columns": len(items),
+            "can_keep": all(can_organise(request.user, m) for m in items),
+        },
+    )
+
+
+@require_POST
+def compare_keep_view(request):
+    """Keep one of the compared items: it becomes a favourite, the others are archived."""
+    try:
+        selection = read_selection(
+            request.POST.getlist("ids"), at_least=COMPARE_MIN, at_most=COMPARE_MAX
+        )
+        keep = parse_id(request.POST.get("keep"))
+        if keep not in selection.ids:
+            raise Refused("Choose one of the compared items to keep.")
+        others = [m for m in selection.items if m.pk != keep]
+        user = request.user
+        if not has_role(user, CREATOR):
+            raise Refused("Archiving the others needs the creator role.", status=403)
+        require_all(Selection(ids=[], items=others), lambda m: can_organise(user, m), "archive")
+    except Refused as refusal:
+        return _refused(request, refusal)
+    kept = next(m for m in selection.items if m.pk == keep)
+    with transaction.atomic():
+        user.favourite_media.add(kept)
+        Media.objects.filter(pk__in=[m.pk for m in others]).update(archived=True)
+        Media.objects.filter(pk=keep).update(archived=False)
+    archived = len(others)
+    messages.success(
+        request,
+        f"Kept {kept} as a favourite; {archived} other{'s' if archived != 1 else ''} archived "
+        "(shown with the gallery's “Archived only” filter).",
+    )
+    return redirect("gallery:detail", pk=keep)
