@@ -32,7 +32,6 @@ from flowdash.gallery.models import Media
 from flowdash.jobs import queue
 from flowdash.jobs.forms import ImageForm, VideoForm
 from flowdash.jobs.models import Job
-from flowdash.jobs.views import can_manage
 from flowdash.postprod import services as postprod
 from flowdash.postprod.forms import (
     ExtendForm,
@@ -202,17 +201,9 @@ def list_jobs(
     per_page: int = Query(25, ge=1, le=100),
 ):
     require(request, "read")
-    jobs = _jobs().order_by("-created_at", "-pk")
-    if status:
-        jobs = jobs.filter(status=status)
-    if kind:
-        jobs = jobs.filter(kind=kind)
-    if account:
-        jobs = jobs.filter(account_id=account) | jobs.filter(
-            account__isnull=True, requested_account_id=account
-        )
+    user_id = None
     if user == "me":
-        jobs = jobs.filter(requested_by=request.user)
+        user_id = request.user.pk
     elif user:
         try:
             user_id = int(user)
@@ -220,7 +211,11 @@ def list_jobs(
             raise ApiError(400, "invalid", "user: 'me' or a user id.", "user") from None
         if not 1 <= user_id <= MAX_ID:
             raise ApiError(400, "invalid", "user: 'me' or a user id.", "user")
-        jobs = jobs.filter(requested_by_id=user_id)
+    jobs = (
+        _jobs()
+        .order_by("-created_at", "-pk")
+        .filtered(status=status or "", kind=kind or "", account_id=account, user_id=user_id)
+    )
     paginator = Paginator(jobs, per_page)
     current = paginator.get_page(page)
     return {
@@ -247,7 +242,7 @@ def get_job(request, job_id: int = Path(..., ge=1, le=MAX_ID)):
 def _managed(request, job_id: int) -> Job:
     require(request, "generate")
     job = _job(job_id)
-    if not can_manage(request.user, job):
+    if not job.manageable_by(request.user):
         raise ApiError(
             403, "forbidden", "Only an admin or the person who asked for the job can do this."
         )

@@ -171,7 +171,6 @@ class Queued(Schema):
 
 def job_out(job) -> dict:
     from flowdash.jobs.models import ACTIVE
-    from flowdash.jobs.views import STATUS_WORDS
 
     media = list(job.media.all())
     files_ready = (
@@ -184,7 +183,7 @@ def job_out(job) -> dict:
         "uuid": str(job.uuid),
         "kind": job.kind,
         "status": job.status,
-        "status_words": STATUS_WORDS.get(job.status, job.get_status_display()),
+        "status_words": job.status_words,
         "params": job.params or {},
         "account": job.account_email or (job.account.email if job.account_id else ""),
         "requested_by": job.requested_by.username if job.requested_by_id else None,

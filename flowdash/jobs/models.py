@@ -97,6 +97,22 @@ class JobQuerySet(models.QuerySet):
     def for_user(self, user):
         return self.filter(requested_by=user)
 
+    def filtered(self, *, status: str = "", kind: str = "", account_id=None, user_id=None):
+        """The Jobs page's filters (the REST API's too): status, kind, the account it ran on
+        (or was asked for, while it has none), and who asked."""
+        jobs = self
+        if status:
+            jobs = jobs.filter(status=status)
+        if kind:
+            jobs = jobs.filter(kind=kind)
+        if account_id:
+            jobs = jobs.filter(
+                Q(account_id=account_id) | Q(account__isnull=True, requested_account_id=account_id)
+            )
+        if user_id:
+            jobs = jobs.filter(requested_by_id=user_id)
+        return jobs
+
 
 class Job(models.Model):
     Kind = Kind
@@ -198,6 +214,30 @@ class Job(models.Model):
     def is_async_kind(self) -> bool:
         return self.kind in ASYNC_KINDS
 
+    @property
+    def status_words(self) -> str:
+        """The status as people read it on cards, lists and in the API."""
+        if self.is_retrying:
+            return "Waiting to try again"
+        return STATUS_WORDS.get(self.status, self.get_status_display())
+
+    @property
+    def is_retrying(self) -> bool:
+        """Back in the queue after a 429/503 that did not reach the service."""
+        return (
+            self.status == self.Status.QUEUED
+            and self.submit_attempts > 0
+            and bool(self.error_message)
+        )
+
+    def manageable_by(self, user) -> bool:
+        """Cancel, submit again, give up: admins, and the creator who asked for the job."""
+        from flowdash.team.roles import ADMIN, CREATOR, has_role
+
+        if has_role(user, ADMIN):
+            return True
+        return has_role(user, CREATOR) and self.requested_by_id == user.pk
+
     def move(self, expected: str | tuple[str, ...], new: str, **fields) -> bool:
         """Conditional transition: True when this call moved the row (and refreshes self).
         A transition the table (:data:`TRANSITIONS`) does not allow is a bug: ValueError."""
@@ -273,6 +313,17 @@ class Job(models.Model):
     def elapsed(self) -> timedelta:
         end = self.finished_at or timezone.now()
         return end - (self.submitted_at or self.created_at)
+
+
+STATUS_WORDS = {
+    Job.Status.QUEUED: "Waiting for a worker",
+    Job.Status.SUBMITTING: "Sending to the API",
+    Job.Status.RUNNING: "Generating",
+    Job.Status.COMPLETED: "Done",
+    Job.Status.FAILED: "Failed",
+    Job.Status.CANCELLED: "Cancelled",
+    Job.Status.NEEDS_ATTENTION: "Needs a decision",
+}
 
 
 class JobAttemptQuerySet(models.QuerySet):

@@ -37,7 +37,7 @@ from flowdash.jobs.forms import (
 from flowdash.jobs.models import ACTIVE, Job
 from flowdash.jobs.services import expected_seconds
 from flowdash.lib.params import safe_next as safe_local_next
-from flowdash.team.roles import ADMIN, CREATOR, has_role, role_required
+from flowdash.team.roles import CREATOR, has_role, role_required
 
 PAGE_SIZE = 25
 PICKER_SIZE = 24
@@ -52,15 +52,6 @@ STATUS_BADGES = {
     Job.Status.FAILED: "badge-danger",
     Job.Status.CANCELLED: "",
     Job.Status.NEEDS_ATTENTION: "badge-warn",
-}
-STATUS_WORDS = {
-    Job.Status.QUEUED: "Waiting for a worker",
-    Job.Status.SUBMITTING: "Sending to the API",
-    Job.Status.RUNNING: "Generating",
-    Job.Status.COMPLETED: "Done",
-    Job.Status.FAILED: "Failed",
-    Job.Status.CANCELLED: "Cancelled",
-    Job.Status.NEEDS_ATTENTION: "Needs a decision",
 }
 
 
@@ -80,10 +71,7 @@ def estimate_seconds(job: Job, accounts: list[FlowAccount] | None = None) -> int
 
 
 def can_manage(user, job: Job) -> bool:
-    """Cancel, submit again, give up: admins, and the person who asked for the job."""
-    if has_role(user, ADMIN):
-        return True
-    return has_role(user, CREATOR) and job.requested_by_id == user.pk
+    return job.manageable_by(user)
 
 
 def decorate(job: Job, user, accounts: list[FlowAccount] | None = None) -> Job:
@@ -106,13 +94,9 @@ def decorate(job: Job, user, accounts: list[FlowAccount] | None = None) -> Job:
     job.overdue = job.status in ACTIVE and job.elapsed_seconds > job.estimate
     job.remaining = max(0, job.estimate - job.elapsed_seconds)
     job.status_badge = STATUS_BADGES.get(job.status, "")
-    job.status_words = STATUS_WORDS.get(job.status, job.get_status_display())
     # Back in the queue after a 429/503 that did not reach the service: say when it tries again.
-    job.retrying = (
-        job.status == Job.Status.QUEUED and job.submit_attempts > 0 and bool(job.error_message)
-    )
+    job.retrying = job.is_retrying
     if job.retrying:
-        job.status_words = "Waiting to try again"
         job.retry_in = (
             max(0, int((job.next_check_at - now).total_seconds())) if job.next_check_at else 0
         )
@@ -646,19 +630,17 @@ def _list_filters(request) -> dict:
 @require_GET
 def jobs_list_view(request):
     filters = _list_filters(request)
-    jobs = _job_queryset().order_by("-created_at", "-pk")
-    if filters["status"]:
-        jobs = jobs.filter(status=filters["status"])
-    if filters["kind"]:
-        jobs = jobs.filter(kind=filters["kind"])
-    if filters["account"]:
-        jobs = jobs.filter(account_id=int(filters["account"])) | jobs.filter(
-            account__isnull=True, requested_account_id=int(filters["account"])
+    user = filters["user"]
+    jobs = (
+        _job_queryset()
+        .order_by("-created_at", "-pk")
+        .filtered(
+            status=filters["status"],
+            kind=filters["kind"],
+            account_id=int(filters["account"]) if filters["account"] else None,
+            user_id=request.user.pk if user == "me" else int(user) if user else None,
         )
-    if filters["user"] == "me":
-        jobs = jobs.filter(requested_by=request.user)
-    elif filters["user"]:
-        jobs = jobs.filter(requested_by_id=int(filters["user"]))
+    )
     page = Paginator(jobs, PAGE_SIZE).get_page(request.GET.get("page"))
     accounts = list(FlowAccount.objects.present())
     rows = [decorate(job, request.user, accounts) for job in page]
