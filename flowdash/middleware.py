@@ -49,3 +49,27 @@ class HtmxMessagesMiddleware:
             )
         )
         return response
+
+
+class RejectNulMiddleware:
+    """A NUL character is never part of anything people type, and PostgreSQL refuses it in text:
+    a query or form value carrying one is a 400 in words here, before any view or query runs."""
+
+    FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        values = [request.path, *request.GET.keys(), *request.GET.values()]
+        if request.method == "POST" and request.content_type in self.FORM_TYPES:
+            for key, items in request.POST.lists():
+                values.append(key)
+                values.extend(items)
+        if any("\x00" in value for value in values):
+            return HttpResponse(
+                "Bad request: text may not contain a NUL character.",
+                status=400,
+                content_type="text/plain; charset=utf-8",
+            )
+        return self.get_response(request)
