@@ -6,7 +6,7 @@ import json
 
 from django.conf import settings
 from django.contrib.messages import get_messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import resolve_url
 from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
@@ -52,8 +52,10 @@ class HtmxMessagesMiddleware:
 
 
 class RejectNulMiddleware:
-    """A NUL character is never part of anything people type, and PostgreSQL refuses it in text:
-    a query or form value carrying one is a 400 in words here, before any view or query runs."""
+    """A NUL character is never part of anything people type, and PostgreSQL refuses it in text.
+    A query value carrying one is dropped (a filter that cannot be read is ignored, as every other
+    unreadable filter is); a form value or a path carrying one is a 400 in words. Either way no
+    view or query ever sees it."""
 
     FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -61,7 +63,15 @@ class RejectNulMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        values = [request.path, *request.GET.keys(), *request.GET.values()]
+        if any("\x00" in k or any("\x00" in v for v in vs) for k, vs in request.GET.lists()):
+            clean = QueryDict(mutable=True)
+            for key, items in request.GET.lists():
+                kept = [v for v in items if "\x00" not in v]
+                if "\x00" not in key and kept:
+                    clean.setlist(key, kept)
+            clean._mutable = False
+            request.GET = clean
+        values = [request.path]
         if request.method == "POST" and request.content_type in self.FORM_TYPES:
             for key, items in request.POST.lists():
                 values.append(key)
