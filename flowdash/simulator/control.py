@@ -217,8 +217,9 @@ class Control:
             return Response.json(201, book.add_spec(body).as_dict())
         if method == "DELETE" and not rest:
             return Response.json(200, {"cleared": book.clear()})
-        if method == "DELETE" and len(rest) == 1 and rest[0].isdigit():
-            if book.remove(int(rest[0])):
+        fault_id = _fault_id(rest[0]) if method == "DELETE" and len(rest) == 1 else None
+        if fault_id is not None:
+            if book.remove(fault_id):
                 return Response.json(200, {"cleared": 1})
             return Response.json(404, {"error": f"Fault {rest[0]} not found"})
         return Response.json(404, {"error": "Not found"})
@@ -256,3 +257,10 @@ class Control:
                 return Response.json(200, {"deleted": rest[0]})
             return Response.json(404, {"error": f"Google Flow account {rest[0]} not found"})
         return Response.json(404, {"error": "Not found"})
+
+
+def _fault_id(text: str) -> int | None:
+    """A fault's id in a path: ASCII digits only ('²' is a digit to str.isdigit, not to int)."""
+    if not (text.isascii() and text.isdecimal()) or len(text) > 18:
+        return None
+    return int(text)
