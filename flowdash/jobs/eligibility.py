@@ -94,14 +94,45 @@ def job_model(job: Job) -> str | None:
     return model
 
 
+def credits_needed(job: Job, account: FlowAccount) -> int | None:
+    """Credits the job's one paid request would spend on ``account`` (its plan, its model list's
+    ``creditCost``), or None when that is not known or the kind is free."""
+    params = job.params or {}
+    if job.kind == "video_upscale":
+        return catalog.upscale_cost(catalog.VIDEO, str(params.get("resolution") or "")).credits
+    model = job_model(job)
+    if job.kind not in VIDEO_KINDS or catalog.resolve(model) is None:
+        return None
+    return catalog.cost_of(model, params, account.paygate_tier, account.video_models).credits
+
+
+def credits_short(job: Job, account: FlowAccount) -> str | None:
+    """Words when the account's last known credits are under what the job needs (a paid
+    captcha would be spent on a refusal for want of credits); None when enough, or unknown."""
+    if account.credits is None:
+        return None
+    needed = credits_needed(job, account)
+    if not needed or account.credits >= needed:
+        return None
+    left = f"{account.credits} credit{'' if account.credits == 1 else 's'}"
+    return f"{account.address} has {left} left; this job needs {needed}"
+
+
 def job_can_run(job: Job, account: FlowAccount) -> bool | None:
-    return can_run(
+    """:func:`can_run` for this job, and False when the account is short of its credits."""
+    verdict = can_run(
         account, job.kind, job_model(job), str((job.params or {}).get("resolution") or "")
     )
+    if verdict is not False and credits_short(job, account):
+        return False
+    return verdict
 
 
 def refusal(job: Job, account: FlowAccount) -> str | None:
     """Words when ``account`` surely cannot run the job (None when it can, or may)."""
+    short = credits_short(job, account)
+    if short:
+        return f"{short}. Nothing was sent; choose another account, or add credits."
     if job_can_run(job, account) is not False:
         return None
     model = job_model(job) or job.get_kind_display().lower()
@@ -136,13 +167,21 @@ def auto_video_account(job: Job) -> tuple[FlowAccount | None, str | None]:
 
     usable = list(FlowAccount.objects.usable())
     model = job_model(job)
-    can, cannot, unknown = split(usable, job.kind, model)
+    can, cannot, unknown = [], [], []
+    for account in usable:
+        verdict = job_can_run(job, account)  # its plan, its model list and its credits
+        (can if verdict else cannot if verdict is False else unknown).append(account)
     if not cannot:
         return None, None  # every usable account can (or may): the load balancer chooses
     named = [a.pk for a in can if a.full_email or not a.is_masked]  # we can name its address
     if not named:
         return None, (
             f"None of the usable Google accounts can run {model or 'this model'}"
+            + (
+                " with the credits it has left"
+                if any(credits_short(job, a) for a in cannot)
+                else ""
+            )
             + (f" ({len(unknown)} not synced yet)" if unknown else "")
             + ". Nothing was sent; choose another model, or add an account whose plan has it."
         )

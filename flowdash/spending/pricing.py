@@ -30,14 +30,11 @@ class Price:
 
 
 def _account_cost(name: str, params: dict[str, Any], account) -> catalog.Cost:
-    return catalog.cost(
+    return catalog.cost_of(
         name,
-        count=params.get("count") or 1,
-        duration=params.get("duration"),
-        resolution=params.get("resolution"),
-        tier=getattr(account, "paygate_tier", None) or None,
-        video_models=getattr(account, "video_models", None) or None,
-        v2v=params.get("mode") == "v2v",
+        params,
+        getattr(account, "paygate_tier", None),
+        getattr(account, "video_models", None),
     )
 
 

@@ -793,6 +793,20 @@ def cost(
     return Cost(total, each, source, words)
 
 
+def cost_of(name: str, params: Mapping[str, Any], tier: str | None, video_models) -> Cost:
+    """:func:`cost` for a job's parameters (count, duration, resolution, V2V mode) on an account
+    of plan ``tier`` listing ``video_models``: the one reading of a job's parameters for a price."""
+    return cost(
+        name,
+        count=params.get("count") or 1,
+        duration=params.get("duration"),
+        resolution=params.get("resolution"),
+        tier=tier or None,
+        video_models=video_models or None,
+        v2v=params.get("mode") == "v2v",
+    )
+
+
 def upscale_cost(kind: str, resolution: str) -> Cost:
     """Credits of an upscale: images and 1080p videos are free; a 4K video costs 50."""
     if kind == VIDEO and resolution.lower() == "4k":

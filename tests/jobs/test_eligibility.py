@@ -95,3 +95,34 @@ def test_a_follow_up_whose_owner_cannot_run_it_fails_before_anything_is_sent(acc
     assert "cannot run" in upscale.error_message and "4K" in upscale.error_message
     assert posts(sim, "/videos/upscale") == []
     assert upscale.attempts.filter(action="submit").count() == 0
+
+
+def test_an_account_short_of_the_credits_a_job_needs_is_not_chosen(accounts, api, sim):
+    """Auto: the load balancer might give the video to the account whose credits are under what
+    it costs, so the job names one with enough; the short one gets no POST."""
+    FlowAccount.objects.exclude(pk__in=[accounts[PRO].pk, accounts[ULTRA].pk]).delete()
+    params = video_params(model="veo-3.1-fast")
+    probe = create_job("video", params)
+    need = eligibility.credits_needed(probe, accounts[PRO])
+    probe.delete()
+    assert need and need > 0  # veo-3.1-fast costs credits on a Pro plan
+    FlowAccount.objects.filter(pk=accounts[PRO].pk).update(credits=need - 1)
+    FlowAccount.objects.filter(pk=accounts[ULTRA].pk).update(credits=need * 100)
+    job = run(create_job("video", params), api)
+    assert job.status == Job.Status.COMPLETED, job.error_message
+    sent = posts(sim, "/videos")
+    assert len(sent) == 1 and sent[0]["body"].get("email") == ULTRA
+    assert job.account == accounts[ULTRA]
+
+
+def test_an_account_asked_for_that_is_short_of_credits_refuses_in_words(accounts, api, sim):
+    params = video_params(model="veo-3.1-fast")
+    FlowAccount.objects.filter(pk=accounts[PRO].pk).update(credits=1)
+    job = run(create_job("video", params, requested_account=accounts[PRO]), api)
+    assert job.status == Job.Status.FAILED
+    assert (
+        "has 1 credit left; this job needs" in job.error_message
+        and "Nothing was sent" in job.error_message
+    )
+    assert posts(sim, "/videos") == [] and job.media.count() == 0
+    assert job.attempts.filter(action="submit").count() == 0
