@@ -28,8 +28,12 @@ def _auto_model(job: Job) -> str:
 
 
 def job_email(job: Job) -> str | None:
-    """The address to name in the request, or None to let the API balance the load."""
-    return job.account.address if job.account_id and job.account else None
+    """The address to name in the request, or None to let the API balance the load. A masked
+    address (``ul***@gmail.com``) is never named: the API would answer 404."""
+    account = job.account if job.account_id else None
+    if account is None or account.needs_full_email:
+        return None
+    return account.address
 
 
 def ref_id(job: Job, ref: dict) -> str:

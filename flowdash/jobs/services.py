@@ -497,7 +497,9 @@ def _may_have_cost(exc: api_errors.UseapiError) -> bool:
 def _submit_failed(job: Job, attempt: JobAttempt, exc: api_errors.UseapiError) -> Job:
     email = _email_in(exc)
     _record_captcha(job, exc.captcha)
-    if email:
+    if email and exc.retry_policy != api_errors.NOT_SENT:
+        # A request turned away (503, a throttle) ran nowhere: the account the load balancer
+        # had picked is not the job's, and the next try is balanced (or chosen) afresh.
         _record_account(job, email)
     if isinstance(exc, api_errors.RequestValidationError):
         _finish_attempt(attempt, Outcome.NOT_DELIVERED, message=str(exc), reached=False)
@@ -514,6 +516,8 @@ def _submit_failed(job: Job, attempt: JobAttempt, exc: api_errors.UseapiError) -
         )
         words = _lasting_limit(job, exc)
         if words:  # retrying today cannot help
+            if email:
+                _record_account(job, email)  # whose quota it was
             return _fail(job, exc, words=words)
         if _capacity_limit(job, exc):
             # The account ran past its image slots: its figure drops (capacity.py) and the job

@@ -273,6 +273,20 @@ def test_a_429_storm_shorter_than_the_deadline_fails_nobody(accounts, api, sim, 
     assert job.media.count() == 1
 
 
+def test_a_503_naming_the_balanced_account_does_not_pin_the_retry_to_it(accounts, api, sim):
+    """The fault run's storm: a 503 body names the account the load balancer had picked, by its
+    masked address. That request ran nowhere, so the retry is balanced afresh; an account
+    flowdash only knows masked is never named (the API would answer 404 "not found")."""
+    FlowAccount.objects.all().update(full_email="")  # synced with masking on: addresses unknown
+    sim.state.faults.add("unavailable", endpoint="videos", times=2)
+    job = run(create_job("video", video_params()), api)
+    assert job.status == Job.Status.COMPLETED, job.error_message
+    sent = posts(sim, "/videos")
+    assert [r["status"] for r in sent] == [503, 503, 201]
+    assert all("email" not in r["body"] for r in sent)
+    assert job.attempts.paid().count() == 1 and job.media.count() == 1
+
+
 def test_an_outage_longer_than_the_deadline_fails_in_words_at_the_deadline(accounts, api, sim):
     sim.state.faults.add("unavailable", endpoint="videos")  # until cleared
     job = create_job("video", video_params(), requested_account=accounts[PRO])
