@@ -6,6 +6,7 @@ class BatchesConfig(AppConfig):
     label = "batches"
 
     def ready(self) -> None:
+        from flowdash.batches import signals  # noqa: F401 — connects the worker's top-up
         from flowdash.batches.services import reserved_credits
         from flowdash.spending.budget import register_reservations
 

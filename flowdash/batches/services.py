@@ -125,7 +125,11 @@ def release(batch: Batch) -> int:
     if batch.status != Batch.Status.RUNNING:
         return 0
     queued = BatchRow.objects.filter(batch=batch, job__status=Job.Status.QUEUED).count()
-    room = buffer_size() - queued - others_waiting()
+    # The buffer, plus what the image slots could take right now (so no slot idles while a
+    # wave is being made), less what is queued already and other people's waiting jobs.
+    images_wait = BatchRow.objects.filter(batch=batch, status=Row.WAITING, kind="image").exists()
+    free_slots = sum(capacity.free_by_account().values()) if images_wait else 0
+    room = buffer_size() + free_slots - queued - others_waiting()
     made = 0
     if room > 0:
         # One transaction for the wave (one wait for SQLite's write lock, not one per row).
@@ -149,6 +153,7 @@ def release(batch: Batch) -> int:
                     charged_on=batch.charged_on,
                     check=False,  # checked and held when the batch started (or was retried)
                     credits=row.credits,
+                    priority=0,  # people's own jobs go first for image slots
                 )
                 BatchRow.objects.filter(pk=row.pk).update(job=job)
                 made += 1

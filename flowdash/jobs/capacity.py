@@ -177,8 +177,9 @@ def due_image_jobs() -> int:
 
 def waiting_jobs(limit: int, open_accounts: list[int] | None = None):
     """Image jobs waiting for a slot (queued, not yet due, parked with :data:`SLOT_WAIT`; a
-    job waiting to retry after an error keeps its delay), the oldest first. With ``open_accounts``, a job asked for on another
-    account is left waiting (waking it would only send it back to wait)."""
+    job waiting to retry after an error keeps its delay). With ``open_accounts``, a job asked for on another
+    account is left waiting (waking it would only send it back to wait). A person's own job goes
+    before a batch's rows (``Job.priority``), then the oldest first."""
     now = timezone.now()
     found = (
         Job.objects.filter(kind=Job.Kind.IMAGE, status=Job.Status.QUEUED, next_check_at__gt=now)
@@ -189,4 +190,4 @@ def waiting_jobs(limit: int, open_accounts: list[int] | None = None):
         found = found.filter(
             Q(requested_account__isnull=True) | Q(requested_account_id__in=open_accounts)
         )
-    return found.order_by("created_at", "pk").values_list("pk", flat=True)[:limit]
+    return found.order_by("-priority", "created_at", "pk").values_list("pk", flat=True)[:limit]

@@ -167,6 +167,10 @@ class Job(models.Model):
     remote_job_id = models.CharField(max_length=300, blank=True, db_index=True)
     remote_status = models.CharField(max_length=20, blank=True)
 
+    # Who goes first when jobs wait for the same image slot: a person's own job (1) before the
+    # rows of a batch (0), so a batch never starves a single generation sent after it.
+    priority = models.SmallIntegerField(default=1)
+
     submit_attempts = models.PositiveIntegerField(default=0)
     check_count = models.PositiveIntegerField(default=0)
     # Failed GET /jobs/{jobId} in a row (a check that reads the job sets it back to 0).

@@ -196,8 +196,10 @@ def create_job(
     requested_account=None,
     source_media=None,
     retry_of: Job | None = None,
+    priority: int = 1,
 ) -> Job:
-    """Save a queued job with its full request and nudge the pipeline."""
+    """Save a queued job with its full request and nudge the pipeline. ``priority`` 0 for a
+    batch's rows (they give way to people's own jobs for image slots)."""
     with transaction.atomic():
         job = Job(
             kind=kind,
@@ -206,6 +208,7 @@ def create_job(
             requested_account=requested_account,
             source_media=source_media,
             retry_of=retry_of,
+            priority=priority,
         )
         job.set_webhook_token_hash()
         job.save()

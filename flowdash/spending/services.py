@@ -37,6 +37,7 @@ def create_priced_job(
     charged_on: date | None = None,
     check: bool = True,
     credits: int | None = None,
+    priority: int = 1,
 ):
     """Check the person's limit, then save the queued job and its charge together.
 
@@ -57,6 +58,7 @@ def create_priced_job(
             requested_account=requested_account,
             source_media=source_media,
             retry_of=retry_of,
+            priority=priority,
         )
         JobCharge.objects.create(
             job=job,
