@@ -4,8 +4,8 @@ on beat's tick)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 import time
+from datetime import timedelta
 
 import pytest
 from celery.signals import task_postrun
