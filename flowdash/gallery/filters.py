@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from flowdash.accounts.models import FlowAccount
 from flowdash.gallery.cards import CardRef
-from flowdash.gallery.models import Collection, Media, Tag
+from flowdash.gallery.models import Collection, CollectionItem, Media, Tag
 from flowdash.lib.params import MAX_DATE, MIN_DATE, parse_bool, parse_date, parse_id
 
 PAGE_SIZES = (24, 48, 96)
@@ -58,6 +58,7 @@ class GalleryFilters:
     account: FlowAccount | None = None
     creator: object | None = None  # a User
     tags: list[str] = field(default_factory=list)
+    tag_ids: list[int] = field(default_factory=list)
     collection: Collection | None = None
     fav: bool = False
     archived: bool = False  # True: the archive (items filed away by Compare) instead of the rest
@@ -119,13 +120,14 @@ class GalleryFilters:
             f.notices.append(f"Only the first {MAX_TAGS} tags were used.")
             tags = tags[:MAX_TAGS]
         if tags:
-            known = set(Tag.objects.filter(name__in=tags).values_list("name", flat=True))
+            known = dict(Tag.objects.filter(name__in=tags).values_list("name", "pk"))
             unknown = [t for t in tags if t not in known]
             if unknown:
                 f.notices.append(
                     "No tag called " + ", ".join(f"“{t[:40]}”" for t in unknown) + "; ignored."
                 )
             f.tags = [t for t in tags if t in known]
+            f.tag_ids = [known[t] for t in f.tags]
 
         collection = params.get("collection") or ""
         if collection:
@@ -191,12 +193,21 @@ class GalleryFilters:
             qs = qs.filter(account=self.account)
         if self.creator:
             qs = qs.filter(created_by=self.creator)
-        for name in self.tags:
-            qs = qs.filter(tags__name=name)
+        # Tags, collection and favourites are tests on each row (EXISTS), not joins: the page is
+        # then read newest first along the index and stops after one page, whatever the size of
+        # the gallery. Joined, the database starts from every row with the tag (2% of a
+        # million), sorts them all, and the page costs more the bigger the gallery gets.
+        tagged = Media.tags.through.objects
+        for tag_id in self.tag_ids:
+            qs = qs.filter(Exists(tagged.filter(media_id=OuterRef("pk"), tag_id=tag_id)))
         if self.collection:
-            qs = qs.filter(collection_entries__collection=self.collection)
+            entries = CollectionItem.objects.filter(
+                media_id=OuterRef("pk"), collection_id=self.collection.pk
+            )
+            qs = qs.filter(Exists(entries))
         if self.fav:
-            qs = qs.filter(favourited_by=user)
+            favourites = Media.favourited_by.through.objects
+            qs = qs.filter(Exists(favourites.filter(media_id=OuterRef("pk"), user_id=user.pk)))
         tz = timezone.get_current_timezone()
         if self.date_from:
             qs = qs.filter(created_at__gte=datetime.combine(self.date_from, time.min, tz))
