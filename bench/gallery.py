@@ -389,9 +389,9 @@ def prepare(rows: int, reuse: bool, out: Path) -> None:
         marker.write_text(str(rows))
     from flowdash.lib.database import refresh_statistics
 
-    if not refresh_statistics(connection):  # autovacuum's part on PostgreSQL
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+    if not refresh_statistics(connection):  # autovacuum's part on PostgreSQL: statistics,
+        with connection.cursor() as cursor:  # and the visibility map index-only scans need
+            cursor.execute("VACUUM ANALYZE")
     from django.contrib.auth import get_user_model
 
     user = get_user_model().objects.get(username="user0")
