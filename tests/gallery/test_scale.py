@@ -134,3 +134,19 @@ def test_favourites_and_tag_filter_still_finds_exactly_the_right_items(
     assert sorted(c.pk for c in both.context["items"]) == sorted(
         Media.objects.filter(tags=tag).filter(tags=other_tag).values_list("pk", flat=True)
     )
+
+
+@pytest.mark.django_db
+def test_the_grid_index_is_migrated_on_this_database():
+    """Migration 0006 applied (the test database is built by the migrations): on PostgreSQL a
+    partial covering index, on SQLite a partial one (SQLite has no INCLUDE)."""
+    with connection.cursor() as cursor:
+        indexes = connection.introspection.get_constraints(cursor, Media._meta.db_table)
+        assert indexes["media_shown_newest"]["columns"][:2] == ["created_at", "id"]
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'media_shown_newest'")
+            definition = cursor.fetchone()[0]
+            assert "INCLUDE (download_status) WHERE (NOT archived)" in definition
+        else:
+            cursor.execute("SELECT sql FROM sqlite_master WHERE name = 'media_shown_newest'")
+            assert 'WHERE NOT "archived"' in cursor.fetchone()[0]
