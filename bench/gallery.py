@@ -1,30 +1,31 @@
-"""Gallery benchmark: the real server, p95 of each page vs a static file, at several sizes.
+"""Gallery benchmark: the real server, p95 of each page vs the empty page and a static file.
 
-    python bench/gallery.py [--rows 10000,1000000] [--requests 200] [--keep]
+    python bench/gallery.py [--rows 10000,1000000] [--requests 200] [--reuse]
     DATABASE_URL=postgres://…/flowdash_bench python bench/gallery.py --rows 10000,1000000
 
-With several sizes, each runs in its own process (a fresh SQLite folder, or the PostgreSQL
-database emptied with ``flush`` first), and a summary compares them: for each page its p95
-divided by the empty signed-in page's p95 (target <= 1.5 at every size), its p95 at the largest
-size divided by its p95 at the smallest (target <= 1.3: the gallery costs the same at a million
-rows as at ten thousand), and its query count (constant). The empty signed-in page itself is
-compared with a static file of the same size (target <= 4).
+Every figure printed is a ratio of two timings taken side by side, so a loaded machine slows
+both sides alike:
+- each page's p95 ÷ the empty signed-in page's p95 (the "floor": the same layout with nothing
+  in it, i.e. what the session, role, token and layout work costs every signed-in page before
+  the gallery adds anything). Target <= 1.5 at every size.
+- each page's p95 at the largest size ÷ its p95 at the smallest (target <= 1.3: the gallery
+  costs the same at a million rows as at ten thousand);
+- the empty page's p95 ÷ the p95 of a static file of the same size (target <= 4);
+- each page's SQL query count, at 48 and 96 items per page (constant).
 
-What it does:
-1. a fresh data folder in /tmp (or $BENCH_DATA_DIR), SQLite there unless DATABASE_URL is set
-   (then that database is filled: point it at a throwaway PostgreSQL database);
-2. fills it with ``--rows`` Media rows (bulk_create, no files) from 8 people, 4 models, 3 kinds,
-   3 aspect ratios, two years of dates, a few tags and favourites; collects static files;
-3. renders each page once in-process to count its SQL queries (CaptureQueriesContext) at two
-   page sizes, and writes a static file of the same byte size as each page;
-4. starts gunicorn (1 sync worker, DEBUG off, whitenoise for static files) on a free port;
-5. requests each page and its same-size static file ``--requests`` times, alternating, over
-   fresh connections, and prints p50/p95, the ratio of the p95s, and each page's p95 divided by
-   the p95 of a "floor" page (the same layout with nothing in it: what the shared session, role,
-   token and layout work costs every signed-in page before the gallery adds anything).
-
-Targets (issue #7): every ratio <= 3, and a query count that does not change with page size or
-depth.
+How:
+1. each size is prepared in its own process, in its own place: a SQLite file in
+   ``$BENCH_DATA_DIR/sqlite-<rows>`` (default /tmp/fd-bench), or with DATABASE_URL a schema
+   ``bench_<rows>`` of that database (point it at a throwaway database: the schemas are
+   dropped and refilled). ``--reuse`` keeps a size filled by an earlier run (migrations still
+   apply, statistics are refreshed), so a new index is measured in minutes, not an hour;
+2. a size is filled with ``--rows`` Media rows (COPY / executemany, no files) from 8 people,
+   4 models, 3 kinds, 3 aspect ratios, two years of dates, a tag and favourites on 2% of them;
+3. each page is rendered once in-process to count its SQL queries (CaptureQueriesContext);
+   a static file of each page's byte size is written;
+4. one gunicorn per size (1 sync worker, DEBUG off, whitenoise for static files) starts, all at
+   once, and each round requests every page of every size, then the same page's static file,
+   over fresh connections, in an order that alternates between rounds.
 """
 
 from __future__ import annotations
@@ -119,7 +120,7 @@ def slug(name: str) -> str:
     return re.sub(r"\W+", "-", name).strip("-")
 
 
-def setup_env(data_dir: Path, settings_module: str) -> dict[str, str]:
+def setup_env(data_dir: Path, database_url: str | None) -> dict[str, str]:
     env = {
         "FLOWDASH_DATA_DIR": str(data_dir),
         "FLOWDASH_STATIC_ROOT": str(data_dir / "static"),
@@ -128,8 +129,10 @@ def setup_env(data_dir: Path, settings_module: str) -> dict[str, str]:
         "SECRET_KEY": "bench-secret-key-not-for-production-0123456789abcdef",
         "FLOWDASH_SANDBOX": "1",
         "LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "flowdash.settings",
     }
-    env["DJANGO_SETTINGS_MODULE"] = settings_module
+    if database_url:
+        env["DATABASE_URL"] = database_url
     os.environ.update(env)
     return env
 
@@ -247,7 +250,7 @@ def session_cookie(user) -> str:
 
     store = SessionStore()
     store[SESSION_KEY] = str(user.pk)
-    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[BACKEND_SESSION_KEY] = "flowdash.team.backends.RoleBackend"
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
     store.create()
     return store.session_key
@@ -335,103 +338,97 @@ def row_counts(raw: str) -> list[int]:
     return counts
 
 
-def compare(runs: list[dict]) -> None:
-    """The summary across sizes: ÷ floor per size, largest ÷ smallest, query counts."""
-    small, large = runs[0], runs[-1]
-    sizes = " / ".join(f"{r['rows']:,}" for r in runs)
-    print(f"\n== Summary ({small['database']}; rows {sizes})")
-    floor_name = next(n for n in small["pages"] if n.startswith("floor"))
-    print(
-        "  the empty signed-in page ÷ a static file of its size (target <= 4): "
-        + ", ".join(
-            f"{r['pages'][floor_name]['p95'] / r['pages'][floor_name]['static_p95']:.2f}"
-            f" ({r['pages'][floor_name]['p95'] * 1000:.2f} ms) at {r['rows']:,}"
-            for r in runs
-        )
-    )
-    head = "".join(f"{'÷ floor @' + format(r['rows'], ','):>18s}" for r in runs)
-    print(f"  {'page':18s}{head} {'large÷small':>12s} {'queries':>14s}")
-    worst_floor = worst_growth = 0.0
-    for name in small["pages"]:
-        if name.startswith("floor"):
-            continue
-        per_size = [r["pages"][name]["p95"] / r["pages"][floor_name]["p95"] for r in runs]
-        growth = large["pages"][name]["p95"] / small["pages"][name]["p95"]
-        queries = " / ".join(str(r["pages"][name]["queries"][0]) for r in runs)
-        worst_floor = max(worst_floor, *per_size)
-        worst_growth = max(worst_growth, growth)
-        cells = "".join(f"{v:18.2f}" for v in per_size)
-        print(f"  {name:18s}{cells} {growth:12.2f} {queries:>14s}")
-    print(
-        f"\n  worst ÷ floor: {worst_floor:.2f} (target <= 1.5); "
-        f"worst large÷small: {worst_growth:.2f} (target <= 1.3)"
+def place(rows: int) -> tuple[Path, str | None, str | None]:
+    """(data folder, DATABASE_URL, PostgreSQL schema) of one size."""
+    base = Path(os.environ.get("BENCH_DATA_DIR") or "/tmp/fd-bench")
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return base / f"sqlite-{rows}", None, None
+    schema = f"bench_{rows}"
+    # The schema first, public second (where an extension such as pg_trgm lives).
+    joiner = "&" if "?" in url else "?"
+    return (
+        base / f"postgresql-{rows}",
+        f"{url}{joiner}options=-c%20search_path%3D{schema},public",
+        schema,
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--rows", type=row_counts, default=[100_000], help="e.g. 10000,1000000")
-    parser.add_argument("--requests", type=int, default=200)
-    parser.add_argument("--keep", action="store_true", help="keep the data folder")
-    parser.add_argument("--json", help=argparse.SUPPRESS)  # one size's figures, for the summary
-    args = parser.parse_args()
-    if len(args.rows) > 1:
-        runs = []
-        with tempfile.TemporaryDirectory(prefix="fd-bench-runs-") as folder:
-            for rows in args.rows:
-                out = Path(folder) / f"{rows}.json"
-                print(f"\n######## {rows:,} rows", flush=True)
-                command = [sys.executable, __file__, "--rows", str(rows), "--json", str(out)]
-                command += ["--requests", str(args.requests)] + (["--keep"] if args.keep else [])
-                subprocess.run(command, check=True)
-                runs.append(json.loads(out.read_text()))
-        compare(runs)
-        return
-    args.rows = args.rows[0]
-
-    data_dir = Path(os.environ.get("BENCH_DATA_DIR") or tempfile.mkdtemp(prefix="fd-bench-"))
-    if data_dir.exists():
-        shutil.rmtree(data_dir)
-    data_dir.mkdir(parents=True)
-    env = setup_env(data_dir, "flowdash.settings")
+def prepare(rows: int, reuse: bool, out: Path) -> None:
+    """Fill (or reuse) one size, count each page's queries, write the static files."""
+    data_dir, database_url, schema = place(rows)
+    marker = data_dir / "filled"
+    reused = reuse and marker.exists() and marker.read_text().strip() == str(rows)
+    if not reused:
+        shutil.rmtree(data_dir, ignore_errors=True)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    env = setup_env(data_dir, database_url)
     sys.path.insert(0, str(ROOT))
     import django
 
-    from flowdash.lib.ports import free_port
-
     django.setup()
     from django.core.management import call_command
+    from django.db import connection
 
+    if schema:
+        with connection.cursor() as cursor:
+            if not reused:
+                cursor.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+            cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     call_command("migrate", verbosity=0)
-    from django.db import connection as db
-
-    if db.vendor != "sqlite":  # a throwaway database named by DATABASE_URL: start it empty
-        call_command("flush", interactive=False, verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
-    fill(args.rows)
+    from flowdash.gallery.models import Media
+
+    if reused:
+        found = Media.objects.count()
+        if found != rows:
+            raise SystemExit(f"{data_dir}: {found} rows, not {rows}; run without --reuse")
+        print(f"reused {rows:,} rows ({connection.vendor})", flush=True)
+    else:
+        fill(rows)
+        marker.write_text(str(rows))
+    from flowdash.lib.database import refresh_statistics
+
+    if not refresh_statistics(connection):  # autovacuum's part on PostgreSQL: statistics,
+        with connection.cursor() as cursor:  # and the visibility map index-only scans need
+            cursor.execute("VACUUM ANALYZE")
     from django.contrib.auth import get_user_model
 
     user = get_user_model().objects.get(username="user0")
     urls = pages(user)
-
-    print("\nSQL queries per request (48 / 96 items per page):", flush=True)
-    sizes = {}
+    print(f"SQL queries per request at {rows:,} rows (48 / 96 items per page):", flush=True)
+    blob_dir = data_dir / "static" / "bench"
+    blob_dir.mkdir(parents=True, exist_ok=True)
     results: dict[str, dict] = {}
     for name, url in urls.items():
         at48, at96, size = count_queries(user, url, htmx=name.startswith("load more"))
-        sizes[name] = size
-        results[name] = {"queries": [at48, at96], "bytes": size}
-        print(f"  {name:18s} {at48:3d} / {at96:3d}   {size:7d} bytes")
+        static = f"{slug(name)}-{size}.html"
+        (blob_dir / static).write_bytes(b"x" * size)
+        results[name] = {
+            "url": url,
+            "queries": [at48, at96],
+            "bytes": size,
+            "static": f"/static/bench/{static}",
+        }
+        print(f"  {name:18s} {at48:3d} / {at96:3d}   {size:7d} bytes", flush=True)
+    out.write_text(
+        json.dumps(
+            {
+                "rows": rows,
+                "database": connection.vendor,
+                "env": env,
+                "cookie": session_cookie(user),
+                "pages": results,
+            }
+        )
+    )
 
-    blob_dir = data_dir / "static" / "bench"
-    blob_dir.mkdir(parents=True, exist_ok=True)
-    for name, size in sizes.items():
-        (blob_dir / f"{slug(name)}-{size}.html").write_bytes(b"x" * size)
+
+def start_server(env: dict[str, str]) -> tuple[subprocess.Popen, int]:
+    sys.path.insert(0, str(ROOT))
+    from flowdash.lib.ports import free_port
 
     port = free_port()
-    from django.db import connections
-
-    connections.close_all()
     server = subprocess.Popen(
         [
             sys.executable,
@@ -448,67 +445,138 @@ def main() -> None:
         cwd=ROOT,
         env={**os.environ, **env},
     )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return server, port
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                server.kill()
+                raise RuntimeError("gunicorn did not start") from None
+            time.sleep(0.1)
+
+
+def measure(runs: list[dict], requests: int) -> None:
+    """Request every page of every size, interleaved, and store p50/p95 in ``runs``."""
+    servers = []
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError("gunicorn did not start") from None
-                time.sleep(0.1)
-        cookie = session_cookie(user)
+        for run in runs:
+            server, port = start_server(run["env"])
+            servers.append(server)
+            run["port"] = port
+        # (size, page) pairs; each round walks them forwards or backwards, page then its static.
+        pairs = [(run, name) for name in runs[0]["pages"] for run in runs]
+        times = {(id(run), name): ([], []) for run, name in pairs}
+
+        def one(run, name, keep: bool) -> None:
+            page = run["pages"][name]
+            headers = HTMX if name.startswith("load more") else {}
+            took = fetch(run["port"], page["url"], run["cookie"], headers)[0]
+            static = fetch(run["port"], page["static"], None, {})[0]
+            if keep:
+                times[(id(run), name)][0].append(took)
+                times[(id(run), name)][1].append(static)
+
+        for _ in range(5):  # warm up: caches filled, code paths loaded
+            for run, name in pairs:
+                one(run, name, keep=False)
+        started = time.monotonic()
+        for n in range(requests):
+            for run, name in pairs if n % 2 == 0 else reversed(pairs):
+                one(run, name, keep=True)
         print(
-            f"\ngunicorn, 1 sync worker, {args.requests} requests each, fresh connections; "
-            f"database: {connections['default'].vendor}, rows: {args.rows}, "
-            f"settings: {env['DJANGO_SETTINGS_MODULE']}",
+            f"\n{requests} rounds in {time.monotonic() - started:.0f}s: every page of every size "
+            "and its static file in turn, fresh connections, gunicorn 1 sync worker per size",
             flush=True,
         )
-        print(
-            f"  {'page':18s} {'p50 ms':>8s} {'p95 ms':>8s} {'static p95':>11s} {'ratio':>6s} "
-            f"{'÷ floor':>8s}"
-        )
-        worst = 0.0
-        floor = None
-        for name, url in urls.items():
-            headers = HTMX if name.startswith("load more") else {}
-            static = f"/static/bench/{slug(name)}-{sizes[name]}.html"
-            for _ in range(10):  # warm up
-                fetch(port, url, cookie, headers)
-                fetch(port, static, None, {})
-            page_times, static_times = [], []
-            for _ in range(args.requests):
-                page_times.append(fetch(port, url, cookie, headers)[0])
-                static_times.append(fetch(port, static, None, {})[0])
-            ratio = p(page_times, 0.95) / p(static_times, 0.95)
-            if name.startswith("floor"):
-                floor = p(page_times, 0.95)
-            else:
-                worst = max(worst, ratio)
-            results[name].update(
+        for run, name in pairs:
+            page_times, static_times = times[(id(run), name)]
+            run["pages"][name].update(
                 p50=statistics.median(page_times),
                 p95=p(page_times, 0.95),
                 static_p95=p(static_times, 0.95),
             )
-            print(
-                f"  {name:18s} {statistics.median(page_times) * 1000:8.2f} "
-                f"{p(page_times, 0.95) * 1000:8.2f} {p(static_times, 0.95) * 1000:11.2f} "
-                f"{ratio:6.2f} {p(page_times, 0.95) / floor:8.2f}",
-                flush=True,
-            )
-        print(f"\nworst ratio: {worst:.2f} (target <= 3)")
-        if args.json:
-            Path(args.json).write_text(
-                json.dumps(
-                    {"rows": args.rows, "database": connections["default"].vendor, "pages": results}
-                )
-            )
     finally:
-        server.terminate()
-        server.wait(15)
-        if not args.keep:
-            shutil.rmtree(data_dir, ignore_errors=True)
+        for server in servers:
+            server.terminate()
+        for server in servers:
+            server.wait(15)
+
+
+def compare(runs: list[dict]) -> None:
+    """Per size: each page ÷ the floor and ÷ its static file; then largest ÷ smallest."""
+    small, large = runs[0], runs[-1]
+    floor_name = next(n for n in small["pages"] if n.startswith("floor"))
+    for run in runs:
+        floor = run["pages"][floor_name]["p95"]
+        print(f"\n{run['database']}, {run['rows']:,} rows")
+        print(
+            f"  {'page':18s} {'p50 ms':>8s} {'p95 ms':>8s} {'÷ static':>9s} {'÷ floor':>8s} "
+            f"{'queries 48/96':>14s}"
+        )
+        for name, page in run["pages"].items():
+            print(
+                f"  {name:18s} {page['p50'] * 1000:8.2f} {page['p95'] * 1000:8.2f} "
+                f"{page['p95'] / page['static_p95']:9.2f} {page['p95'] / floor:8.2f} "
+                f"{' / '.join(map(str, page['queries'])):>14s}"
+            )
+    sizes = " / ".join(f"{r['rows']:,}" for r in runs)
+    print(f"\n== Summary ({small['database']}; rows {sizes})")
+    print(
+        "  the empty signed-in page ÷ a static file of its size (target <= 4): "
+        + ", ".join(
+            f"{r['pages'][floor_name]['p95'] / r['pages'][floor_name]['static_p95']:.2f}"
+            f" at {r['rows']:,}"
+            for r in runs
+        )
+    )
+    head = "".join(f"{'÷ floor @' + format(r['rows'], ','):>18s}" for r in runs)
+    print(f"  {'page':18s}{head} {'large÷small':>12s} {'queries':>14s}")
+    worst_floor = worst_growth = 0.0
+    for name in small["pages"]:
+        if name.startswith("floor"):
+            continue
+        per_size = [r["pages"][name]["p95"] / r["pages"][floor_name]["p95"] for r in runs]
+        growth = large["pages"][name]["p95"] / small["pages"][name]["p95"]
+        queries = " / ".join(str(r["pages"][name]["queries"][0]) for r in runs)
+        worst_floor = max(worst_floor, *per_size)
+        worst_growth = max(worst_growth, growth)
+        cells = "".join(f"{v:18.2f}" for v in per_size)
+        print(f"  {name:18s}{cells} {growth:12.2f} {queries:>14s}")
+    constant = all(
+        len({q for r in runs for q in r["pages"][name]["queries"]}) == 1 for name in small["pages"]
+    )
+    print(
+        f"\n  worst ÷ floor: {worst_floor:.2f} (target <= 1.5); "
+        f"worst large÷small: {worst_growth:.2f} (target <= 1.3); "
+        f"query counts {'constant' if constant else 'NOT constant'} across sizes and page sizes"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=row_counts, default=[10_000, 1_000_000])
+    parser.add_argument("--requests", type=int, default=200, help="rounds of requests")
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep a size filled by an earlier run as it is"
+    )
+    parser.add_argument("--prepare", type=int, help=argparse.SUPPRESS)  # one size, in a child
+    parser.add_argument("--json", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.prepare:
+        prepare(args.prepare, args.reuse, Path(args.json))
+        return
+    runs = []
+    with tempfile.TemporaryDirectory(prefix="fd-bench-runs-") as folder:
+        for rows in args.rows:
+            out = Path(folder) / f"{rows}.json"
+            print(f"\n######## {rows:,} rows", flush=True)
+            command = [sys.executable, __file__, "--prepare", str(rows), "--json", str(out)]
+            subprocess.run(command + (["--reuse"] if args.reuse else []), check=True)
+            runs.append(json.loads(out.read_text()))
+    measure(runs, args.requests)
+    compare(runs)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,18 @@ os.environ.setdefault("FLOWDASH_SIM_API", "2026-02")
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def _forget_masked_token():
+    """The banner's cached masked token (see accounts.connection) does not outlive a test whose
+    database rows are rolled back."""
+    yield
+    from django.core.cache import cache
+
+    from flowdash.accounts.connection import MASKED_TOKEN_KEY
+
+    cache.delete(MASKED_TOKEN_KEY)
+
+
 # --- People ------------------------------------------------------------------------------------
 
 
