@@ -21,15 +21,18 @@ from flowdash.gallery.models import Media
 from flowdash.jobs.forms import (
     ImageForm,
     VideoForm,
+    auto_image_models,
     image_reference_limit,
     parse_pk,
     parse_ref,
     ref_token,
     resolve_ref,
+    resolve_video_ref,
 )
 from flowdash.jobs.models import Job
 from flowdash.jobs.views import _job_queryset, decorate
 from flowdash.team.roles import CREATOR, has_role
+from flowdash.useapi import catalog
 
 PICKER_SIZE = 24
 RECENT_JOBS = 8
@@ -65,10 +68,19 @@ def _initial_from_job(job: Job) -> dict:
             "count",
             "seed",
             "mode",
+            "duration",
+            "resolution",
+            "start_frame",
+            "end_frame",
             "captcha_retry",
             "captcha_order",
         )
     }
+    source = params.get("source_video")
+    if isinstance(source, dict):
+        ref = parse_ref(ref_token(source))
+        if ref and resolve_video_ref(ref):
+            initial["source_video"] = ref_token(resolve_video_ref(ref))
     initial["references"] = _tokens(ref_token(r) for r in params.get("references") or [])
     initial["start"] = (_tokens([ref_token(params.get("start"))]) or [""])[0]
     initial["end"] = (_tokens([ref_token(params.get("end"))]) or [""])[0]
@@ -133,8 +145,10 @@ def _prefill(request) -> tuple[str, dict, dict, str, int | None]:
 
 
 def _keep_known_choices(form, initial: dict) -> None:
-    for name in ("model", "aspect_ratio"):
-        if name in initial:
+    for name in ("model", "aspect_ratio", "duration", "resolution"):
+        if name in initial and name not in form.fields:
+            initial.pop(name)
+        elif name in initial:
             choices = {str(v) for v, _ in form.fields[name].choices}
             if str(initial[name]) not in choices:
                 initial.pop(name)
@@ -142,7 +156,7 @@ def _keep_known_choices(form, initial: dict) -> None:
 
 def _picker(selected: list[str]) -> dict:
     """Images to pick from: recent assets and image results, plus whatever is already picked."""
-    assets = list(Asset.objects.newest_first()[:PICKER_SIZE])
+    assets = list(Asset.objects.newest_first().exclude(content_type=Asset.MP4)[:PICKER_SIZE])
     results = list(
         Media.objects.stored()
         .newest_first()
@@ -183,6 +197,45 @@ def _picker(selected: list[str]) -> dict:
     return {"items": items, "assets_count": len(assets), "results_count": len(results)}
 
 
+def _video_picker(selected: str) -> dict:
+    """Videos to edit (V2V): uploaded MP4s and stored video results, plus the one picked."""
+    assets = list(Asset.objects.newest_first().filter(content_type=Asset.MP4)[:PICKER_SIZE])
+    results = list(
+        Media.objects.stored()
+        .newest_first()
+        .filter(kind=Media.Kind.VIDEO, asset__isnull=True)[:PICKER_SIZE]
+    )
+    ref = parse_ref(selected) or {}
+    if "asset" in ref and all(a.pk != ref["asset"] for a in assets):
+        assets[:0] = list(Asset.objects.filter(pk=ref["asset"], content_type=Asset.MP4))
+    if "media" in ref and all(m.pk != ref["media"] for m in results):
+        results[:0] = list(Media.objects.filter(pk=ref["media"], kind=Media.Kind.VIDEO))
+
+    def seconds(value) -> str:
+        return f"{value:.1f} s" if value else ""
+
+    items = [
+        {
+            "token": f"asset:{a.pk}",
+            "thumb": reverse("assets:thumbnail", args=[a.pk]),
+            "label": str(a),
+            "group": "asset",
+            "size": seconds(a.duration_seconds),
+        }
+        for a in assets
+    ] + [
+        {
+            "token": f"media:{m.pk}",
+            "thumb": reverse("gallery:thumbnail", args=[m.pk]),
+            "label": (m.prompt or str(m))[:80],
+            "group": "result",
+            "size": seconds(m.duration_seconds),
+        }
+        for m in results
+    ]
+    return {"items": items, "assets_count": len(assets), "results_count": len(results)}
+
+
 def _selected(form, name: str) -> list[str]:
     value = form[name].value()
     if value in (None, ""):
@@ -203,6 +256,9 @@ def _studio_context(
         "image_refs": _selected(image_form, "references"),
         "video_refs": _selected(video_form, "references"),
         "start": _selected(video_form, "start")[:1],
+        "source_video": _selected(video_form, "source_video")[:1]
+        if "source_video" in video_form.fields
+        else [],
         "end": _selected(video_form, "end")[:1],
     }
     every = selected["image_refs"] + selected["video_refs"] + selected["start"] + selected["end"]
@@ -221,17 +277,48 @@ def _studio_context(
         "image_form": image_form,
         "video_form": video_form,
         "picker": _picker([t for t in every if t]),
+        "video_picker": _video_picker(
+            (_selected(video_form, "source_video") or [""])[0]
+            if "source_video" in video_form.fields
+            else ""
+        ),
         "selected": selected,
         "recent_jobs": recent,
         "note": note,
         "retry_of": retry_of,
         "offers": video_form.offers,
         "usable_accounts": video_form.accounts,
+        "unknown_offers": video_form.unknown_offers,
         "image_models": [
-            (value, label, image_reference_limit(value))
+            (value, label, image_reference_limit(value or None, image_form.era))
             for value, label in image_form.fields["model"].choices
         ],
+        "auto_models": " ".join(auto_image_models(image_form.era)),
+        "era": video_form.era,
+        "video_model_options": _video_model_options(video_form),
+        "v2v_seconds": catalog.MAX_V2V_SECONDS,
     }
+
+
+def _video_model_options(video_form) -> list[dict]:
+    """The model <option>s with the catalog's figures as data attributes (studio.js reads
+    them: durations per mode, resolutions, ratios, V2V, prices); a deprecated name kept for a
+    remix carries its replacement's."""
+    chosen = str(video_form["model"].value() or "")
+    options = []
+    for value, label in video_form.fields["model"].choices:
+        offer = video_form.offer(value)
+        options.append(
+            {
+                "value": value,
+                "label": label,
+                "limit": offer.reference_limit if offer else 0,
+                "credits": offer.credits_json if offer else "{}",
+                "attrs": sorted(offer.data.items()) if offer else [],
+                "selected": value == chosen,
+            }
+        )
+    return options
 
 
 def _create_from_form(request, form) -> Job | None:
@@ -265,12 +352,33 @@ def _price_offers(video_form) -> None:
 
     for offer in video_form.offers:
         table = {"": price("video", {"model": offer.name, "count": 1}).credits}
+        prices: dict[str, dict[str, int | None]] = {"": {}}
         for account in video_form.accounts:
             table[str(account.pk)] = price(
                 "video", {"model": offer.name, "count": 1}, account
             ).credits
+            prices[str(account.pk)] = {}
+        # By length, resolution and V2V too ("duration|resolution|v2v"), where they matter.
+        durations = [None, *offer.all_durations]
+        resolutions = [None, *offer.resolutions]
+        edits = [False, True] if offer.takes_v2v else [False]
+        accounts = {"": None, **{str(a.pk): a for a in video_form.accounts}}
+        for key, account in accounts.items():
+            for duration in durations:
+                for resolution in resolutions:
+                    for v2v in edits:
+                        params = {
+                            "model": offer.name,
+                            "count": 1,
+                            "duration": duration,
+                            "resolution": resolution,
+                            "mode": "v2v" if v2v else "text",
+                        }
+                        cell = f"{duration or ''}|{resolution or ''}|{int(v2v)}"
+                        prices[key][cell] = price("video", params, account).credits
         offer.credits = table
         offer.credits_json = json.dumps(table)
+        offer.prices_json = json.dumps(prices)
 
 
 def _credits_left(user) -> int | None:
@@ -289,6 +397,15 @@ def _cost_words(video_form) -> str:
         return ""
     account = str(video_form["account"].value() or "")
     each = offer.credits.get(account, offer.credits[""])
+    prices = json.loads(getattr(offer, "prices_json", "{}") or "{}")
+    fields = video_form.fields
+    duration = video_form["duration"].value() if "duration" in fields else ""
+    resolution = video_form["resolution"].value() if "resolution" in fields else ""
+    v2v = int(video_form["mode"].value() == "v2v")
+    cell = f"{duration or ''}|{resolution or ''}|{v2v}"
+    table = prices.get(account) or prices.get("") or {}
+    if cell in table:
+        each = table[cell]
     count = parse_pk(video_form["count"].value()) or 1
     if each is None:
         return "The credit cost of this model is not known."
