@@ -275,3 +275,16 @@ def test_references_from_two_accounts_are_refused(creator_client, creator_user, 
         "references",
         "All references of one request must be on one Google account",
     )
+
+
+def test_the_extend_form_does_not_offer_fast_relaxed_today(today, creator_user):
+    from flowdash.postprod.forms import ExtendForm
+
+    clip = Media.objects.create(
+        kind="video", origin="generated", download_status="stored", created_by=creator_user
+    )
+    offered = [value for value, _ in ExtendForm(clip).fields["model"].choices]
+    assert "veo-3.1-fast-relaxed" not in offered
+    assert offered[0] == "veo-3.1-fast" and "veo-3.1-lite" in offered
+    refused = ExtendForm(clip, data={"prompt": "on", "model": "veo-3.1-fast-relaxed", "count": 1})
+    assert not refused.is_valid() and "model" in refused.errors
