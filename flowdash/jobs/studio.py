@@ -436,6 +436,9 @@ def studio_view(request):
         )
         return render(request, "jobs/studio.html", context, status=400)
 
+    if not has_role(request.user, CREATOR):
+        # A read-only explanation with the way to the gallery, not a form that cannot be sent.
+        return render(request, "jobs/studio_viewer.html")
     tab, image_initial, video_initial, note, retry_of = _prefill(request)
     image_form = ImageForm(initial=image_initial)
     video_form = VideoForm(initial=video_initial)

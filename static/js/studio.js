@@ -203,8 +203,50 @@
     each("input[data-name]", document, function (b) { b.name = b.getAttribute("data-name"); });
   });
 
+  // --- pickers by keyboard: one tab stop per picker, arrow keys inside (roving tabindex) -------
+  function initRoving(picker) {
+    function items() {
+      return Array.prototype.filter.call(picker.querySelectorAll("input"), function (i) {
+        return !i.disabled;
+      });
+    }
+    function settle(current) {
+      var list = items();
+      if (!list.length) return;
+      var keep = current && list.indexOf(current) >= 0 ? current : null;
+      if (!keep) keep = list.filter(function (i) { return i.checked; })[0] || list[0];
+      list.forEach(function (i) { i.tabIndex = i === keep ? 0 : -1; });
+    }
+    picker.addEventListener("keydown", function (event) {
+      var list = items();
+      var at = list.indexOf(event.target);
+      if (at < 0) return;
+      var next = null;
+      if (event.key === "ArrowRight" || event.key === "ArrowDown") next = list[(at + 1) % list.length];
+      else if (event.key === "ArrowLeft" || event.key === "ArrowUp") next = list[(at - 1 + list.length) % list.length];
+      else if (event.key === "Home") next = list[0];
+      else if (event.key === "End") next = list[list.length - 1];
+      if (!next) return;
+      event.preventDefault(); // radios would otherwise pick as they move: Space picks
+      settle(next);
+      next.focus();
+    });
+    picker.addEventListener("focusin", function (event) { settle(event.target); });
+    settle(null);
+  }
+
+  // --- Ctrl/Cmd+Enter sends the form being written in -----------------------------------------
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) return;
+    var form = event.target.closest && event.target.closest(".studio-form");
+    if (!form) return;
+    event.preventDefault();
+    if (form.requestSubmit) form.requestSubmit(); else form.submit();
+  });
+
   function init() {
     each("[data-picker]", document, initPicker);
+    each("[data-picker]", document, initRoving);
     var imageForm = document.querySelector("[data-image-form]");
     if (imageForm) {
       updateImage(imageForm);
