@@ -107,7 +107,7 @@
     });
     if (select.selectedIndex >= 0 && select.options[select.selectedIndex].disabled) select.value = "";
     var field = select.closest(".field");
-    if (field) field.hidden = !any;
+    if (field) { field.hidden = !any; field.style.display = any ? "" : "none"; }
     select.disabled = !any;
   }
   function updateModelFields(form, option, mode) {
