@@ -221,9 +221,26 @@ class Job(models.Model):
     @property
     def status_words(self) -> str:
         """The status as people read it on cards, lists and in the API."""
+        resting = self.resting_until
+        if resting is not None:
+            return f"All accounts are resting until {timezone.localtime(resting):%H:%M}"
         if self.is_retrying:
             return "Waiting to try again"
         return STATUS_WORDS.get(self.status, self.get_status_display())
+
+    @property
+    def resting_until(self):
+        """When the job waits out a 429 ``no_eligible_account`` (every Google account
+        quarantined, supplement §1.2): the time it will be sent again (the Retry-After the
+        pipeline honoured), else None."""
+        if (
+            self.is_retrying
+            and self.error_status == 429
+            and self.error_reason == "no_eligible_account"
+            and self.next_check_at is not None
+        ):
+            return self.next_check_at
+        return None
 
     @property
     def is_retrying(self) -> bool:

@@ -1,10 +1,10 @@
 from django.urls import path
 
-from flowdash.jobs import views
+from flowdash.jobs import studio, views
 
 app_name = "jobs"
 urlpatterns = [
-    path("studio/", views.studio_view, name="studio"),
+    path("studio/", studio.studio_view, name="studio"),
     path("jobs/", views.jobs_list_view, name="list"),
     path("jobs/<int:pk>/", views.detail_view, name="detail"),
     path("jobs/<int:pk>/cancel/", views.cancel_view, name="cancel"),

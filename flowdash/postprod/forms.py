@@ -66,6 +66,22 @@ class VideoUpscaleForm(_MediaForm):
         return {"resolution": self.cleaned_data["resolution"]}
 
 
+def extend_choices() -> list[tuple[str, str]]:
+    """POST /videos/extend's models in the era flowdash talks to (the catalog's Veo models that
+    extend): today's service dropped veo-3.1-fast-relaxed, so it is not offered there."""
+    from flowdash.jobs.fields import api_era
+    from flowdash.useapi import catalog
+
+    era = api_era()
+    if era == catalog.ERA_2026_02:
+        return list(services.EXTEND_MODELS)  # the documented list, with its plan notes
+    return [
+        (m.name, m.label + (" (Ultra only)" if m.min_tier == catalog.TIER_ULTRA else ""))
+        for m in catalog.models(catalog.VIDEO, era)
+        if m.extends
+    ]
+
+
 class ExtendForm(_MediaForm):
     prompt = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -76,6 +92,10 @@ class ExtendForm(_MediaForm):
     model = forms.ChoiceField(choices=services.EXTEND_MODELS, initial="veo-3.1-fast")
     count = forms.IntegerField(min_value=1, max_value=4, initial=1, label="Variations")
     seed = forms.IntegerField(min_value=0, required=False, help_text="Leave empty for random.")
+
+    def __init__(self, media: Media, *args: Any, **kwargs: Any) -> None:
+        super().__init__(media, *args, **kwargs)
+        self.fields["model"].choices = extend_choices()
 
     def clean_prompt(self) -> str:
         prompt = self.cleaned_data["prompt"].strip()

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib import messages
+from django.db.models import Count
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -139,7 +140,26 @@ def _load_context(request, with_charts: bool = True) -> dict:
         "live": live,
         "opened": int(opened),
         "now": now,
+        "resting": _resting(now),
     }
+
+
+def _resting(now) -> dict | None:
+    """Every Google account quarantined (429 ``no_eligible_account``): until when jobs wait,
+    and how many, from the jobs the pipeline put back in the queue for it."""
+    from django.db.models import Max
+
+    from flowdash.jobs.models import Job
+
+    waiting = Job.objects.filter(
+        status=Job.Status.QUEUED,
+        error_status=429,
+        error_reason="no_eligible_account",
+        next_check_at__gt=now,
+    ).aggregate(until=Max("next_check_at"), count=Count("pk"))
+    if not waiting["count"]:
+        return None
+    return waiting
 
 
 @require_GET

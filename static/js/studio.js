@@ -28,10 +28,12 @@
   });
 
   // --- image form: reference counter and the API's auto model choice --------------------------
-  function autoModel(count) {
-    if (count > 3) return "nano-banana-pro";
-    if (count >= 1) return "nano-banana";
-    return "imagen-4";
+  // The API's pick for 0, 1, … 10 references, written by the server from the catalog.
+  function autoModel(form, count) {
+    var hint = form.querySelector("[data-auto-model]");
+    var picks = ((hint && hint.getAttribute("data-auto-models")) || "").split(" ").filter(Boolean);
+    if (!picks.length) return "";
+    return picks[Math.min(count, picks.length - 1)];
   }
   function updateImage(form) {
     var select = form.querySelector("[data-image-model]");
@@ -43,9 +45,9 @@
     counter.classList.toggle("over", picked > limit);
     var hint = form.querySelector("[data-auto-model]");
     if (!select.value) {
-      hint.textContent = "Auto: with " + picked + " reference" + (picked === 1 ? "" : "s") +
-        " the API uses " + autoModel(picked) + " (none → imagen-4, 1-3 → nano-banana, " +
-        "more than 3 → nano-banana-pro, which needs an Ultra account).";
+      if (!hint.getAttribute("data-rule")) hint.setAttribute("data-rule", hint.textContent);
+      hint.textContent = "With " + picked + " reference" + (picked === 1 ? "" : "s") +
+        " the API uses " + autoModel(form, picked) + ". " + hint.getAttribute("data-rule");
     } else {
       hint.textContent = select.value + " takes up to " + limit + " reference images.";
     }
@@ -58,12 +60,22 @@
     var line = form.querySelector("[data-cost-line]");
     var select = form.querySelector("[data-video-model]");
     if (!line || !select || select.selectedIndex < 0) return;
-    var table = {};
-    try { table = JSON.parse(select.options[select.selectedIndex].getAttribute("data-credits") || "{}"); }
-    catch (e) { table = {}; }
+    var option = select.options[select.selectedIndex];
+    var table = {}, prices = {};
+    try { table = JSON.parse(option.getAttribute("data-credits") || "{}"); } catch (e) { table = {}; }
+    try { prices = JSON.parse(option.getAttribute("data-prices") || "{}"); } catch (e) { prices = {}; }
     var account = form.querySelector("select[name=account]");
     var key = account && account.value && (account.value in table) ? account.value : "";
     var each = table[key];
+    // By length, resolution and V2V when the model's price depends on them (the server's table).
+    var duration = form.querySelector("select[name=duration]");
+    var resolution = form.querySelector("select[name=resolution]");
+    var mode = form.querySelector("input[name=mode]:checked");
+    var cell = (duration && !duration.disabled ? duration.value : "") + "|" +
+      (resolution && !resolution.disabled ? resolution.value : "") + "|" +
+      (mode && mode.value === "v2v" ? "1" : "0");
+    var byCell = prices[key] || prices[""] || {};
+    if (cell in byCell) each = byCell[cell];
     var count = parseInt((form.querySelector("input[name=count]") || {}).value, 10) || 1;
     var text, total = null;
     if (each === null || each === undefined) {
@@ -80,8 +92,45 @@
     line.textContent = text;
   }
 
+  // --- video form: what the chosen model offers (the catalog's, as data attributes) -----------
+  function words(option, name) {
+    return ((option && option.getAttribute("data-" + name)) || "").split(" ").filter(Boolean);
+  }
+  function limitChoices(select, allowed, keepEmpty) {
+    if (!select) return;
+    var any = false;
+    Array.prototype.forEach.call(select.options, function (opt) {
+      var ok = (keepEmpty && opt.value === "") || allowed.indexOf(opt.value) >= 0;
+      opt.hidden = !ok;
+      opt.disabled = !ok;
+      if (ok && opt.value !== "") any = true;
+    });
+    if (select.selectedIndex >= 0 && select.options[select.selectedIndex].disabled) select.value = "";
+    var field = select.closest(".field");
+    if (field) { field.hidden = !any; field.style.display = any ? "" : "none"; }
+    select.disabled = !any;
+  }
+  function updateModelFields(form, option, mode) {
+    if (!option) return;
+    var key = mode === "frames" ? "durations-frames" : mode === "references" ? "durations-references" : "durations";
+    limitChoices(form.querySelector("select[name=duration]"), mode === "v2v" ? [] : words(option, key), true);
+    limitChoices(form.querySelector("select[name=resolution]"), words(option, "resolutions"), true);
+    var aspects = words(option, "aspects");
+    if (aspects.length) limitChoices(form.querySelector("select[name=aspect_ratio]"), aspects, false);
+    var v2v = form.querySelector("[data-mode-option=v2v]");
+    if (v2v) {
+      var can = option.getAttribute("data-v2v") === "1";
+      v2v.hidden = !can;
+      var radio = v2v.querySelector("input");
+      if (!can && radio.checked) form.querySelector("input[name=mode][value=text]").checked = true;
+    }
+  }
+
   // --- video form: modes and reference limits ------------------------------------------------
   function updateVideo(form) {
+    var select0 = form.querySelector("[data-video-model]");
+    var checked0 = form.querySelector("input[name=mode]:checked");
+    updateModelFields(form, select0.options[select0.selectedIndex], checked0 ? checked0.value : "text");
     updateCost(form);
     var checked = form.querySelector("input[name=mode]:checked");
     var mode = checked ? checked.value : "text";
@@ -99,6 +148,13 @@
     var picked = form.querySelectorAll("[data-mode-panel=references] input:checked").length;
     counter.textContent = limit === 0 ? "this model takes no references" : picked + " of " + limit + " picked";
     counter.classList.toggle("over", picked > limit);
+    var v2vCounter = form.querySelector("[data-v2v-counter]");
+    if (v2vCounter && option) {
+      var v2vLimit = parseInt(option.getAttribute("data-v2v-limit") || "0", 10);
+      var v2vPicked = form.querySelectorAll("[data-mode-panel=v2v] input[type=checkbox]:checked").length;
+      v2vCounter.textContent = v2vPicked + " of " + v2vLimit + " picked";
+      v2vCounter.classList.toggle("over", v2vPicked > v2vLimit);
+    }
   }
 
   // --- pickers: references keep the order they were picked in (reference_1, _2, …) ----------
@@ -147,8 +203,50 @@
     each("input[data-name]", document, function (b) { b.name = b.getAttribute("data-name"); });
   });
 
+  // --- pickers by keyboard: one tab stop per picker, arrow keys inside (roving tabindex) -------
+  function initRoving(picker) {
+    function items() {
+      return Array.prototype.filter.call(picker.querySelectorAll("input"), function (i) {
+        return !i.disabled;
+      });
+    }
+    function settle(current) {
+      var list = items();
+      if (!list.length) return;
+      var keep = current && list.indexOf(current) >= 0 ? current : null;
+      if (!keep) keep = list.filter(function (i) { return i.checked; })[0] || list[0];
+      list.forEach(function (i) { i.tabIndex = i === keep ? 0 : -1; });
+    }
+    picker.addEventListener("keydown", function (event) {
+      var list = items();
+      var at = list.indexOf(event.target);
+      if (at < 0) return;
+      var next = null;
+      if (event.key === "ArrowRight" || event.key === "ArrowDown") next = list[(at + 1) % list.length];
+      else if (event.key === "ArrowLeft" || event.key === "ArrowUp") next = list[(at - 1 + list.length) % list.length];
+      else if (event.key === "Home") next = list[0];
+      else if (event.key === "End") next = list[list.length - 1];
+      if (!next) return;
+      event.preventDefault(); // radios would otherwise pick as they move: Space picks
+      settle(next);
+      next.focus();
+    });
+    picker.addEventListener("focusin", function (event) { settle(event.target); });
+    settle(null);
+  }
+
+  // --- Ctrl/Cmd+Enter sends the form being written in -----------------------------------------
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) return;
+    var form = event.target.closest && event.target.closest(".studio-form");
+    if (!form) return;
+    event.preventDefault();
+    if (form.requestSubmit) form.requestSubmit(); else form.submit();
+  });
+
   function init() {
     each("[data-picker]", document, initPicker);
+    each("[data-picker]", document, initRoving);
     var imageForm = document.querySelector("[data-image-form]");
     if (imageForm) {
       updateImage(imageForm);

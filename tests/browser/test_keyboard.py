@@ -181,3 +181,79 @@ def test_slash_searches_filters_apply_as_they_change_and_arrows_step_through_ite
     page.wait_for_url(f"**/gallery/{lighthouse.pk}/?model=imagen-4")
     page.keyboard.press("ArrowLeft")
     page.wait_for_url(f"**/gallery/{harbour.pk}/?model=imagen-4")
+
+
+def _creator_with_images(make_user, count: int):
+    from django.core.files.base import ContentFile
+
+    from flowdash.assets import services
+    from tests.assets.images import png_bytes
+
+    user = make_user("carol", "creator", PASSWORD)
+    assets = []
+    for i in range(count):
+        data = png_bytes(color=(i * 50, 80, 120))
+        assets.append(
+            services.store_asset(
+                ContentFile(data), name=f"k{i}.png", size=len(data), user=user
+            ).asset
+        )
+    return user, assets
+
+
+def test_a_picker_is_one_tab_stop_with_arrows_inside_and_ctrl_enter_submits(
+    page, live_server, make_user, use_simulator
+):
+    """Three images in the reference picker: Tab goes from the picker to what follows it in one
+    press, the arrow keys move between the thumbnails, Space picks, and Ctrl+Enter in the prompt
+    sends the studio (no worker runs: the job is only queued)."""
+    from flowdash.jobs.models import Job
+    from tests.browser.conftest import sign_in
+
+    use_simulator.state.reset()
+    _user, assets = _creator_with_images(make_user, 3)
+    sign_in(page, "carol", PASSWORD)
+    page.goto("/studio/")
+    form = page.locator("#image-form")
+    picker = form.locator('[data-picker="references"]')
+    boxes = picker.locator("input[type=checkbox]")
+    expect(boxes).to_have_count(3)
+
+    boxes.first.focus()
+    first = focused(page)
+    page.keyboard.press("ArrowRight")
+    second = focused(page)
+    assert second["name"] == "references" and second != first
+    page.keyboard.press("Space")
+    # One Tab leaves the picker (it was one stop per thumbnail).
+    page.keyboard.press("Tab")
+    assert focused(page)["name"] != "references", focused(page)
+    page.keyboard.press("Shift+Tab")
+    assert focused(page) == second  # back to the thumbnail last used, not the first
+    expect(picker.locator("input:checked")).to_have_count(1)
+    picked = picker.locator("input:checked").get_attribute("value")
+
+    form.get_by_label("Prompt", exact=True).fill("a kite over the dunes")
+    form.get_by_label("Prompt", exact=True).press("Control+Enter")
+    expect(page.locator(".message.success")).to_contain_text("queued")
+    job = Job.objects.get()
+    assert job.params["prompt"] == "a kite over the dunes"
+    kind, _, pk = picked.partition(":")
+    assert job.params["references"] == [{kind: int(pk)}]
+
+
+def test_a_viewer_gets_an_explanation_and_the_gallery_not_a_disabled_form(
+    page, live_server, make_user
+):
+    from tests.browser.conftest import sign_in
+
+    make_user("victor", "viewer", PASSWORD)
+    sign_in(page, "victor", PASSWORD)
+    page.goto("/studio/")
+    expect(page.locator("[data-studio-viewer]")).to_contain_text(
+        "generating needs the creator role"
+    )
+    expect(page.locator("form.studio-form")).to_have_count(0)
+    expect(page.locator("textarea, select, button[disabled]")).to_have_count(0)
+    page.get_by_role("link", name="Open the gallery").click()
+    page.wait_for_url("**/gallery/")
