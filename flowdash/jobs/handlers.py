@@ -44,7 +44,9 @@ def ref_id(job: Job, ref: dict) -> str:
 
 def captcha_options(params: dict) -> dict[str, Any]:
     options: dict[str, Any] = {}
-    if params.get("captcha_order"):
+    if params.get("captcha_token"):
+        options["captcha_token"] = params["captcha_token"]
+    elif params.get("captcha_order"):
         options["captcha_order"] = params["captcha_order"]
     elif params.get("captcha_retry"):
         options["captcha_retry"] = int(params["captcha_retry"])
@@ -169,12 +171,15 @@ class VideoHandler:
         mode = params.get("mode") or "text"
         start = end = None
         refs: list[str] = []
+        source = None
         if mode == "frames" and params.get("start"):
             start = ref_id(job, params["start"])
             if params.get("end"):
                 end = ref_id(job, params["end"])
-        elif mode == "references":
+        elif mode in ("references", "v2v"):
             refs = [ref_id(job, r) for r in params.get("references") or []]
+        if mode == "v2v" and params.get("source_video"):
+            source = ref_id(job, params["source_video"])
         return client.generate_videos(
             params.get("prompt") or "",
             email=job_email(job),
@@ -185,6 +190,11 @@ class VideoHandler:
             start_image=start,
             end_image=end,
             reference_images=refs,
+            duration=params.get("duration"),
+            resolution=params.get("resolution"),
+            reference_video=source,
+            start_frame=params.get("start_frame") if source else None,
+            end_frame=params.get("end_frame") if source else None,
             async_=True,
             reply_url=reply_url,
             reply_ref=reply_ref,

@@ -864,7 +864,7 @@ def ref_key(ref: dict) -> str:
 def reference_list(job: Job) -> list[dict]:
     params = job.params or {}
     refs: list[dict] = []
-    for key in ("start", "end"):
+    for key in ("start", "end", "source_video"):
         if isinstance(params.get(key), dict):
             refs.append(params[key])
     refs.extend(r for r in params.get("references") or [] if isinstance(r, dict))
