@@ -196,6 +196,17 @@ FLOWDASH_NUDGE_WAIT_SECONDS = env.float("FLOWDASH_NUDGE_WAIT_SECONDS", 0.3)
 # After a webhook names a job that a task holds, the task keeps it at most this long (seconds)
 # before the reconciler may take it over (a killed worker's lease is not waited out).
 FLOWDASH_HINT_GRACE_SECONDS = env.float("FLOWDASH_HINT_GRACE_SECONDS", 15.0)
+# Which class drives each job kind (flowdash/jobs/kinds.py): one explicit table, read on first use.
+FLOWDASH_KIND_HANDLERS = {
+    "image": "flowdash.jobs.handlers.ImageHandler",
+    "video": "flowdash.jobs.handlers.VideoHandler",
+    "asset_upload": "flowdash.jobs.handlers.AssetUploadHandler",
+    "image_upscale": "flowdash.postprod.handlers.ImageUpscaleHandler",
+    "video_upscale": "flowdash.postprod.handlers.VideoUpscaleHandler",
+    "extend": "flowdash.postprod.handlers.ExtendHandler",
+    "gif": "flowdash.postprod.handlers.GifHandler",
+    "concatenate": "flowdash.postprod.handlers.ConcatenateHandler",
+}
 CELERY_BEAT_SCHEDULE: dict = {
     "sync-accounts": {
         "task": "flowdash.accounts.tasks.sync_accounts_task",

@@ -14,13 +14,14 @@ before it are empty, so a backlog of new submissions or downloads never delays a
 Timers: a step due later is written to a Redis sorted set (job id → due time) and each worker
 process's timer thread sends the step's message when it falls due — precise to a fraction of a
 second, with nothing held by the worker meanwhile (no ETA messages: see
-``services.schedule``). Timers are a nudge like any message: the row's ``next_check_at`` stays
+``nudge``). Timers are a nudge like any message: the row's ``next_check_at`` stays
 the truth, and the reconciler re-sends a due job whose timer was lost (Redis restarted).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from typing import Any
@@ -40,7 +41,6 @@ SUBMIT_QUEUE = "celery"
 DOWNLOAD_QUEUE = "flowdash.downloads"
 
 TIMERS_KEY = "flowdash:timers:job"
-TIMER_TICK = 0.1  # seconds between two looks at the due timers
 
 _redis_clients: dict[str, Any] = {}
 
@@ -65,11 +65,52 @@ def redis_client():
     return client or None
 
 
+# --- nudge marks -------------------------------------------------------------------------------
+
+# A job nudged by the reconciler is not nudged again for this long unless its task has run
+# (the task clears the mark): without it, a backlog of due jobs would be re-sent every beat and
+# the queue would fill with duplicates. Marks live in Redis, so every process sees them and a
+# Redis restart (which also loses the messages) clears them.
+RENUDGE_SECONDS = int(os.environ.get("FLOWDASH_RENUDGE_SECONDS", "60"))
+
+
+def _mark_key(kind: str, pk: int) -> str:
+    return f"flowdash:nudged:{kind}:{pk}"
+
+
+def first_nudge(kind: str, pk: int) -> bool:
+    """Mark the object as nudged; False when a nudge is already on its way."""
+    client = redis_client()
+    if client is None:
+        return True
+    try:
+        return bool(client.set(_mark_key(kind, pk), 1, nx=True, ex=RENUDGE_SECONDS))
+    except Exception:  # noqa: BLE001 — Redis trouble: nudge anyway
+        return True
+
+
+def mark_nudged(kind: str, pk: int) -> None:
+    client = redis_client()
+    if client is not None:
+        try:
+            client.set(_mark_key(kind, pk), 1, ex=RENUDGE_SECONDS)
+        except Exception:  # noqa: BLE001
+            logger.debug("could not mark %s %s as nudged", kind, pk)
+
+
+def clear_mark(kind: str, pk: int) -> None:
+    client = redis_client()
+    if client is not None:
+        try:
+            client.delete(_mark_key(kind, pk))
+        except Exception:  # noqa: BLE001
+            logger.debug("could not clear the nudge mark of %s %s", kind, pk)
+
+
 def send_drive(job_id: int, queue: str = STEPS_QUEUE, **options) -> bool:
     """Send one drive message now (marked as on its way, so the reconciler does not send it
     again meanwhile). False when the broker is unreachable."""
     from flowdash.celery import app
-    from flowdash.jobs.tasks import mark_nudged
 
     mark_nudged("job", job_id)
     try:
@@ -94,7 +135,15 @@ def arm_timer(job_id: int, delay: float) -> bool:
 
 
 def nudge(job_id: int, *, countdown: float | None = None, queue: str = STEPS_QUEUE) -> None:
-    """Ask a worker to advance the job now (or in ``countdown`` seconds), after commit.
+    """Ask a worker to advance the job now (or in ``countdown`` seconds), after commit: a step
+    due now is a message; a later one arms the job's timer, which a worker's timer thread
+    (``flowdash.jobs.worker``) turns into a message when it falls due.
+
+    No countdown (ETA) messages on purpose: a worker holds those unacknowledged in memory, so
+    they die with a killed worker, and with the Redis transport a broker restart while the
+    worker holds any makes kombu's restore of unacked messages crash the worker
+    (``'NoneType' object has no attribute 'hostname'``). A timer is only an entry in a Redis
+    sorted set until it falls due.
 
     Best-effort and bounded (design.md rule 9): the caller waits for the broker at most
     ``FLOWDASH_NUDGE_WAIT_SECONDS``; a refusing or hung Redis only delays the job until the
@@ -162,30 +211,6 @@ def pop_due_timers(now: float | None = None, limit: int = 500) -> list[int]:
     now = time.time() if now is None else now
     ids = client.eval(_POP_DUE, 1, TIMERS_KEY, repr(now), limit)
     return [int(i) for i in ids]
-
-
-class TimerThread(threading.Thread):
-    """Sends the drive message of every job whose timer falls due (one per worker process)."""
-
-    def __init__(self, tick: float = TIMER_TICK) -> None:
-        super().__init__(name="flowdash-job-timers", daemon=True)
-        self.tick = tick
-        self.stopping = threading.Event()
-
-    def run(self) -> None:
-        from flowdash.jobs.tasks import first_nudge
-
-        while not self.stopping.wait(self.tick):
-            try:
-                for job_id in pop_due_timers():
-                    if first_nudge("job", job_id):
-                        send_drive(job_id)
-            except Exception:  # noqa: BLE001 — Redis away: the reconciler covers; keep going
-                logger.debug("job timers: Redis did not answer", exc_info=True)
-                self.stopping.wait(1.0)
-
-    def stop(self) -> None:
-        self.stopping.set()
 
 
 def create_job(

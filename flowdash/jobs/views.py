@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from flowdash.accounts.models import FlowAccount
 from flowdash.assets.models import Asset
 from flowdash.gallery.models import Media
-from flowdash.jobs import queue
+from flowdash.jobs import decisions, queue
 from flowdash.jobs.forms import (
     ImageForm,
     VideoForm,
@@ -35,7 +35,7 @@ from flowdash.jobs.forms import (
     video_generation_seconds,
 )
 from flowdash.jobs.models import ACTIVE, Job
-from flowdash.jobs.services import expected_seconds
+from flowdash.jobs.pipeline.timing import expected_seconds
 from flowdash.lib.params import safe_next as safe_local_next
 from flowdash.team.roles import CREATOR, has_role, role_required
 
@@ -243,7 +243,6 @@ def resubmit_view(request, pk: int):
     confirmation (``hx-confirm``; Cancel sends nothing), and without JavaScript the form comes
     here without it and gets a page that asks first."""
     job = _managed_job(request, pk)
-    from flowdash.jobs import services
 
     if request.POST.get("confirm") != "yes":
         if request.htmx:  # the card's form always confirms first: never a silent resubmit
@@ -255,7 +254,7 @@ def resubmit_view(request, pk: int):
     from flowdash.spending.budget import OverBudget
 
     try:
-        resubmitted = services.resubmit(job, request.user)
+        resubmitted = decisions.resubmit(job, request.user)
     except OverBudget as exc:
         messages.error(request, f"Not submitted again: {exc}")
         return _after_action(request, job)
@@ -271,9 +270,8 @@ def look_again_view(request, pk: int):
     """Needs attention → "Look it up again": free, it only reads (GET /jobs, the replyRef
     search, GET /jobs/{jobId}); no generation is sent."""
     job = _managed_job(request, pk)
-    from flowdash.jobs import services
 
-    if services.look_again(job, request.user):
+    if decisions.look_again(job, request.user):
         messages.success(request, f"Looking for job #{job.pk} on useapi.net again (free).")
     elif job.status == Job.Status.NEEDS_ATTENTION:
         messages.error(request, f"Job #{job.pk} has nothing to look up: it was never sent.")
@@ -285,9 +283,8 @@ def look_again_view(request, pk: int):
 @require_POST
 def give_up_view(request, pk: int):
     job = _managed_job(request, pk)
-    from flowdash.jobs import services
 
-    if services.give_up(job, request.user):
+    if decisions.give_up(job, request.user):
         messages.success(request, f"Job #{job.pk} was given up; nothing more is sent for it.")
     else:
         messages.error(request, f"Job #{job.pk} no longer needs a decision.")
@@ -299,11 +296,10 @@ def give_up_view(request, pk: int):
 def retry_view(request, pk: int):
     """A new job with the same parameters (``retry_of`` set); the failed one keeps its record."""
     job = get_object_or_404(Job, pk=pk)
-    from flowdash.jobs import services
     from flowdash.spending.budget import OverBudget
 
     try:
-        new = services.retry(job, request.user)
+        new = decisions.retry(job, request.user)
     except OverBudget as exc:
         messages.error(request, f"Not retried: {exc}")
         return _after_action(request, job)
