@@ -155,7 +155,7 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
-# The job pipeline's queues (flowdash/jobs/queue.py). A worker started without -Q serves all of
+# The job pipeline's queues (flowdash/jobs/nudges.py). A worker started without -Q serves all of
 # them, strictly in this order: the reconciler, later steps of jobs (checks, retries), new
 # submissions and every other task, result downloads.
 CELERY_TASK_QUEUES = [
@@ -237,6 +237,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "flowdash.jobs.tasks.reconcile_jobs",
         "schedule": RECONCILE_SECONDS,
         "options": {"expires": RECONCILE_SECONDS * 0.9},
+    },
+    "send-alert-emails": {
+        "task": "flowdash.accounts.tasks.send_alert_emails_task",
+        "schedule": 30.0,
+        "options": {"expires": 28},
     },
     "prune-account-history": {
         "task": "flowdash.accounts.tasks.prune_account_history_task",

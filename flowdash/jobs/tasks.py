@@ -13,7 +13,7 @@ import logging
 from celery import shared_task
 
 from flowdash.jobs import worker
-from flowdash.jobs.queue import (
+from flowdash.jobs.nudges import (
     DOWNLOAD_QUEUE,
     DOWNLOAD_TASK,
     RENUDGE_SECONDS,

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from celery.signals import worker_ready, worker_shutdown
 
-from flowdash.jobs.queue import first_nudge, pop_due_timers, send_drive
+from flowdash.jobs.nudges import first_nudge, pop_due_timers, send_drive
 
 logger = logging.getLogger(__name__)
 

@@ -24,5 +24,5 @@ number of times, from any number of workers, at any moment:
 Nothing here sleeps: the next step is a time in ``next_check_at``. A step due now is nudged at
 once (a Celery message); a later one arms a timer that a worker's timer thread turns into a
 message when it falls due; the reconciler (beat) re-nudges anything whose message or timer was
-lost (see ``flowdash.jobs.queue.nudge``).
+lost (see ``flowdash.jobs.nudges.nudge``).
 """

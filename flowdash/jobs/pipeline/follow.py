@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from flowdash.jobs.kinds import KindHandler, handler_for
 from flowdash.jobs.models import Job, JobAttempt
+from flowdash.jobs.nudges import nudge
 from flowdash.jobs.pipeline.outcomes import (
     email_in,
     fail,
@@ -27,7 +28,6 @@ from flowdash.jobs.pipeline.timing import (
     next_check_delay,
     retry_delay,
 )
-from flowdash.jobs.queue import nudge
 from flowdash.useapi import errors as api_errors
 
 Status = Job.Status

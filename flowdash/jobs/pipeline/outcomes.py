@@ -88,7 +88,7 @@ def _store_atomically(job: Job, handler: KindHandler, answer: Any, expected: str
 
 def _nudge_downloads(media_ids: Iterable[int]) -> None:
     from flowdash.celery import app
-    from flowdash.jobs.queue import DOWNLOAD_QUEUE, DOWNLOAD_TASK
+    from flowdash.jobs.nudges import DOWNLOAD_QUEUE, DOWNLOAD_TASK
 
     for media_id in media_ids:
         try:

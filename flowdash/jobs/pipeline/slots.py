@@ -7,9 +7,9 @@ from django.utils import timezone
 
 from flowdash.jobs import capacity
 from flowdash.jobs.models import Job, due_q
+from flowdash.jobs.nudges import nudge
 from flowdash.jobs.pipeline.references import reference_list
 from flowdash.jobs.pipeline.timing import at, time_scale
-from flowdash.jobs.queue import nudge
 
 Status = Job.Status
 
