@@ -476,15 +476,15 @@ def big_download(args, data_dir: Path, sim) -> None:
     """One finished video whose file on the simulator is made ``--big-mb`` MB, downloaded by a
     fresh process through ``jobs.downloads``; prints that process's RSS growth."""
     from flowdash.accounts.connection import build_client
-    from flowdash.jobs import services
     from flowdash.jobs.models import Job
+    from flowdash.jobs.pipeline import dispatch
     from flowdash.jobs.queue import create_job
 
     job = create_job("video", video_params(99999))
     client = build_client()
     deadline = time.monotonic() + 120
     while job.status != Job.Status.COMPLETED and time.monotonic() < deadline:
-        job = services.drive(job, client)
+        job = dispatch.drive(job, client)
         time.sleep(0.2)
     media = job.media.get()
     record = sim.state.store.get(media.media_generation_id)

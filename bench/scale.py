@@ -275,8 +275,8 @@ def big_result_to_s3(args, data_dir: Path, sim) -> None:
     process whose media is on S3 (moto's server, a new bucket) through ``jobs.downloads``;
     prints that process's RSS growth and the S3 calls made."""
     from flowdash.accounts.connection import build_client
-    from flowdash.jobs import services
     from flowdash.jobs.models import Job
+    from flowdash.jobs.pipeline import dispatch
     from flowdash.jobs.queue import create_job
     from tests.s3 import S3Server
 
@@ -284,7 +284,7 @@ def big_result_to_s3(args, data_dir: Path, sim) -> None:
     client = build_client()
     deadline = time.monotonic() + 120
     while job.status != Job.Status.COMPLETED and time.monotonic() < deadline:
-        job = services.drive(job, client)
+        job = dispatch.drive(job, client)
         time.sleep(0.2)
     media = job.media.get()
     path = sim.state.store.ensure(sim.state.store.get(media.media_generation_id))

@@ -155,7 +155,7 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
-# The job pipeline's queues (flowdash/jobs/queue.py). A worker started without -Q serves all of
+# The job pipeline's queues (flowdash/jobs/nudges.py). A worker started without -Q serves all of
 # them, strictly in this order: the reconciler, later steps of jobs (checks, retries), new
 # submissions and every other task, result downloads.
 CELERY_TASK_QUEUES = [
@@ -196,6 +196,17 @@ FLOWDASH_NUDGE_WAIT_SECONDS = env.float("FLOWDASH_NUDGE_WAIT_SECONDS", 0.3)
 # After a webhook names a job that a task holds, the task keeps it at most this long (seconds)
 # before the reconciler may take it over (a killed worker's lease is not waited out).
 FLOWDASH_HINT_GRACE_SECONDS = env.float("FLOWDASH_HINT_GRACE_SECONDS", 15.0)
+# Which class drives each job kind (flowdash/jobs/kinds.py): one explicit table, read on first use.
+FLOWDASH_KIND_HANDLERS = {
+    "image": "flowdash.jobs.handlers.ImageHandler",
+    "video": "flowdash.jobs.handlers.VideoHandler",
+    "asset_upload": "flowdash.jobs.handlers.AssetUploadHandler",
+    "image_upscale": "flowdash.postprod.handlers.ImageUpscaleHandler",
+    "video_upscale": "flowdash.postprod.handlers.VideoUpscaleHandler",
+    "extend": "flowdash.postprod.handlers.ExtendHandler",
+    "gif": "flowdash.postprod.handlers.GifHandler",
+    "concatenate": "flowdash.postprod.handlers.ConcatenateHandler",
+}
 CELERY_BEAT_SCHEDULE: dict = {
     "sync-accounts": {
         "task": "flowdash.accounts.tasks.sync_accounts_task",
@@ -226,6 +237,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "flowdash.jobs.tasks.reconcile_jobs",
         "schedule": RECONCILE_SECONDS,
         "options": {"expires": RECONCILE_SECONDS * 0.9},
+    },
+    "send-alert-emails": {
+        "task": "flowdash.accounts.tasks.send_alert_emails_task",
+        "schedule": 30.0,
+        "options": {"expires": 28},
     },
     "prune-account-history": {
         "task": "flowdash.accounts.tasks.prune_account_history_task",

@@ -7,6 +7,7 @@ noticing the same condition at once still make one alert.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -15,6 +16,9 @@ from django.utils import timezone
 from flowdash.accounts.models import Alert, FlowAccount
 
 logger = logging.getLogger(__name__)
+
+# Alerts raised longer ago than this are not emailed any more (e.g. email was set up later).
+ALERT_EMAIL_WINDOW = timedelta(days=1)
 
 
 def raise_alert(kind: str, subject: str, message: str, account: FlowAccount | None = None):
@@ -28,12 +32,7 @@ def raise_alert(kind: str, subject: str, message: str, account: FlowAccount | No
             )
     except IntegrityError:  # someone else opened it a moment ago
         return None
-    if email_configured():
-        from flowdash.accounts.enqueue import enqueue_after_commit
-        from flowdash.accounts.tasks import send_alert_email_task
-
-        enqueue_after_commit(send_alert_email_task, alert.pk, expires=3600)
-    return alert
+    return alert  # its email goes out with the next send_pending_alert_emails()
 
 
 def resolve_alerts(subject: str, kinds=None, keep=()) -> int:
@@ -115,6 +114,24 @@ def alert_recipients() -> list[str]:
     emails = {u.email for u in admins.distinct()}
     emails.update(email for _, email in getattr(settings, "ADMINS", []))
     return sorted(emails)
+
+
+def send_pending_alert_emails(limit: int = 50) -> int:
+    """Email the admins about every open alert not emailed yet (a worker's loop over the rows,
+    so raising an alert never waits for a mail server). Each alert is claimed by a conditional
+    update first: two workers never send one twice. Returns how many emails went out."""
+    if not email_configured():
+        return 0
+    since = timezone.now() - ALERT_EMAIL_WINDOW  # older ones were raised before email was set
+    sent = 0
+    pending = Alert.objects.open().filter(emailed_at__isnull=True, raised_at__gte=since)
+    for alert in pending.order_by("raised_at", "pk")[:limit]:
+        claimed = Alert.objects.filter(pk=alert.pk, emailed_at__isnull=True).update(
+            emailed_at=timezone.now()
+        )
+        if claimed:
+            sent += send_alert_email(alert)
+    return sent
 
 
 def send_alert_email(alert: Alert) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
@@ -348,33 +348,41 @@ def refresh_captcha_providers(client: UseapiClient | None) -> CaptchaProviderSna
 
 
 @sensitive_variables("keys")
-def set_captcha_keys(client: UseapiClient | None, keys: dict[str, str]) -> tuple[bool, str]:
+class KeysSaved(NamedTuple):
+    ok: bool
+    message: str
+    read_back: bool = False  # the answer did not show the keys: read them back (a task)
+
+
+def set_captcha_keys(client: UseapiClient | None, keys: dict[str, str]) -> KeysSaved:
     """POST /accounts/captcha-providers (inside the request: keys never queue). ``""`` removes."""
     from flowdash.useapi.errors import InvalidToken, RequestValidationError, UseapiError
 
     if client is None:
-        return False, "No API token is configured; enter one on the Settings page."
+        return KeysSaved(False, "No API token is configured; enter one on the Settings page.")
     try:
         answer = client.set_captcha_providers(keys)
     except RequestValidationError as exc:
-        return False, f"Nothing was sent: {exc.user_message}"
+        return KeysSaved(False, f"Nothing was sent: {exc.user_message}")
     except InvalidToken as exc:
         alerts.note_token_rejected()
-        return False, explain_error(exc)
+        return KeysSaved(False, explain_error(exc))
     except UseapiError as exc:
-        return False, explain_error(exc, _client_base_url(client))
+        return KeysSaved(False, explain_error(exc, _client_base_url(client)))
     alerts.note_token_accepted()
+    read_back = False
     if answer.keys or answer.free_captcha_credits is not None or not answer.payload:
         CaptchaProviderSnapshot.objects.create(
             masked_keys=answer.keys, free_credits=answer.free_captcha_credits
         )
-    else:  # an answer without the masked map: have the worker read it back
-        from flowdash.accounts.enqueue import enqueue_after_commit
-        from flowdash.accounts.tasks import refresh_captcha_providers_task
-
-        enqueue_after_commit(refresh_captcha_providers_task, expires=60)
+    else:  # an answer without the masked map: the caller has the worker read it back
+        read_back = True
     names = ", ".join(keys)
     removed = [name for name, key in keys.items() if key == ""]
     if removed and len(removed) == len(keys):
-        return True, f"Removed the key of {names}."
-    return True, f"Saved the key of {names}. Only its masked form is shown; it is not kept here."
+        return KeysSaved(True, f"Removed the key of {names}.", read_back)
+    return KeysSaved(
+        True,
+        f"Saved the key of {names}. Only its masked form is shown; it is not kept here.",
+        read_back,
+    )

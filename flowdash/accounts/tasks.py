@@ -4,14 +4,15 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from flowdash.accounts import alerts, services
 from flowdash.accounts.connection import build_client
+from flowdash.accounts.enqueue import enqueue_after_commit
 from flowdash.accounts.models import (
     AccountSample,
     AccountSync,
-    Alert,
     ConnectionCheck,
     FlowAccount,
 )
@@ -57,11 +58,16 @@ def refresh_captcha_providers_task() -> None:
 
 
 @shared_task(ignore_result=True)
-def send_alert_email_task(alert_id: int) -> None:
-    alert = Alert.objects.open().filter(pk=alert_id).first()
-    if alert is None:
-        return
-    alerts.send_alert_email(alert)
+def send_alert_emails_task() -> None:
+    alerts.send_pending_alert_emails()
+
+
+def request_sync(user=None) -> AccountSync:
+    """A sync of the accounts, asked for by a person: the row now, the task after commit."""
+    with transaction.atomic():
+        sync = AccountSync.objects.create(requested_by=user)
+        enqueue_after_commit(sync_accounts_task, sync.pk, expires=120)
+    return sync
 
 
 @shared_task(ignore_result=True)

@@ -12,12 +12,6 @@ urlpatterns = [
     path("alerts/", views.alerts_view, name="alerts"),
     path("alerts/<id:pk>/acknowledge/", views.acknowledge_alert_view, name="alert-acknowledge"),
     path("alerts/<id:pk>/resolve/", views.resolve_alert_view, name="alert-resolve"),
-    path("captcha/keys/", views.captcha_key_view, name="captcha-keys"),
-    path(
-        "captcha/providers/refresh/",
-        views.refresh_captcha_providers_view,
-        name="captcha-providers-refresh",
-    ),
     path("settings/", views.settings_view, name="settings"),
     path("settings/token/delete/", views.token_delete_view, name="token-delete"),
     path("settings/test/", views.test_connection_view, name="test-connection"),

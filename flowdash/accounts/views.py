@@ -27,7 +27,7 @@ from flowdash.accounts.models import (
     RefreshClaim,
     credit_alert_threshold,
 )
-from flowdash.accounts.tasks import check_connection_task, delete_account_task, sync_accounts_task
+from flowdash.accounts.tasks import check_connection_task, delete_account_task, request_sync
 from flowdash.lib.params import safe_next
 from flowdash.team.roles import ADMIN, role_required
 
@@ -158,7 +158,7 @@ def accounts_list_view(request):
     if (last is None or timezone.now() - last.created_at > auto_sync_after()) and (
         RefreshClaim.claim("accounts-sync", auto_sync_after())
     ):
-        _enqueue_sync()
+        request_sync()
     context = _accounts_context(request, with_chart=request.htmx.target != "accounts-table")
     if request.htmx.target in ("accounts-table", "credits-history"):
         return render(request, f"accounts/list.html#{request.htmx.target}", context)
@@ -168,18 +168,11 @@ def accounts_list_view(request):
 @role_required(ADMIN)
 @require_POST
 def refresh_accounts_view(request):
-    _enqueue_sync(request.user)
+    request_sync(request.user)
     if request.htmx:
         context = _accounts_context(request, with_chart=False)
         return render(request, "accounts/list.html#accounts-table", context)
     return redirect("accounts:list")
-
-
-def _enqueue_sync(user=None) -> AccountSync:
-    with transaction.atomic():
-        sync = AccountSync.objects.create(requested_by=user)
-        enqueue_after_commit(sync_accounts_task, sync.pk, expires=120)
-    return sync
 
 
 @sensitive_post_parameters("cookies")
@@ -200,7 +193,7 @@ def add_account_view(request):
             del cookies
             if outcome.ok:
                 messages.success(request, outcome.message)
-                _enqueue_sync(request.user)
+                request_sync(request.user)
                 return redirect("accounts:list")
             status = 502 if (outcome.status or 0) >= 500 else 400
         else:
@@ -227,7 +220,7 @@ def account_address_view(request, pk: int):
             request,
             f"{account.email} is {form.cleaned_data['full_email']}; reading its details now.",
         )
-        _enqueue_sync(request.user)
+        request_sync(request.user)
     else:
         messages.error(request, " ".join(form.errors["full_email"]))
     return redirect("accounts:list")
@@ -311,37 +304,3 @@ def resolve_alert_view(request, pk: int):
         "is still there at the next check.",
     )
     return redirect("accounts:alerts")
-
-
-# --- captcha provider keys (forwarded inside the request, never queued or stored) ---------------
-
-
-@sensitive_post_parameters("key")
-@role_required(ADMIN)
-@require_POST
-@sensitive_variables("keys", "form")
-def captcha_key_view(request):
-    from flowdash.accounts.forms import CaptchaKeyForm
-    from flowdash.stats.views import captcha_context
-
-    form = CaptchaKeyForm(request.POST)
-    if form.is_valid():
-        keys = {form.cleaned_data["provider"]: form.cleaned_data["key"]}
-        ok, message = services.set_captcha_keys(build_client(), keys)
-        if ok:
-            messages.success(request, message)
-            return redirect(reverse("stats:captcha") + "#captcha-providers")
-        messages.error(request, message)
-    form.data = {"provider": request.POST.get("provider", "")}
-    context = captcha_context(request, key_form=form)
-    return render(request, "stats/captcha.html", context, status=400)
-
-
-@role_required(ADMIN)
-@require_POST
-def refresh_captcha_providers_view(request):
-    from flowdash.accounts.tasks import refresh_captcha_providers_task
-
-    enqueue_after_commit(refresh_captcha_providers_task, expires=60)
-    messages.info(request, "Asking the API for the captcha providers…")
-    return redirect(reverse("stats:captcha") + "#captcha-providers")

@@ -112,10 +112,10 @@ def list_accounts(request):
     "/accounts/refresh", response={202: Queued, **ERRORS}, summary="Sync the accounts (admin)"
 )
 def refresh_accounts(request):
-    from flowdash.accounts.views import _enqueue_sync  # the Accounts page's own refresh
+    from flowdash.accounts.tasks import request_sync  # the Accounts page's own refresh
 
     require(request, "admin")
-    _enqueue_sync(request.user)
+    request_sync(request.user)
     return Status(202, {"detail": "Asking the API for the accounts…"})
 
 

@@ -29,7 +29,7 @@ from flowdash.api.schemas import (
     job_out,
 )
 from flowdash.gallery.models import Media
-from flowdash.jobs import queue
+from flowdash.jobs import decisions, queue
 from flowdash.jobs.forms import ImageForm, VideoForm
 from flowdash.jobs.models import Job
 from flowdash.postprod import services as postprod
@@ -267,10 +267,8 @@ def cancel_job(request, job_id: int = Path(..., ge=1, le=MAX_ID)):
     summary="Needs attention → submit again (a second paid request)",
 )
 def resubmit_job(request, job_id: int = Path(..., ge=1, le=MAX_ID)):
-    from flowdash.jobs import services
-
     job = _managed(request, job_id)
-    if not services.resubmit(job, request.user):
+    if not decisions.resubmit(job, request.user):
         raise ApiError(409, "no_decision", f"Job #{job.pk} no longer needs a decision.")
     return job_out(_job(job_id))
 
@@ -279,9 +277,7 @@ def resubmit_job(request, job_id: int = Path(..., ge=1, le=MAX_ID)):
     "/{job_id}/give-up", response={200: JobOut, **ERRORS}, summary="Needs attention → give up"
 )
 def give_up_job(request, job_id: int = Path(..., ge=1, le=MAX_ID)):
-    from flowdash.jobs import services
-
     job = _managed(request, job_id)
-    if not services.give_up(job, request.user):
+    if not decisions.give_up(job, request.user):
         raise ApiError(409, "no_decision", f"Job #{job.pk} no longer needs a decision.")
     return job_out(_job(job_id))

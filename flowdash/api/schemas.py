@@ -217,7 +217,7 @@ def media_out(media) -> dict:
         "job": media.job_id,
         "created_at": media.created_at,
         "file_url": f"/api/v1/media/{media.pk}/file",
-        "url": f"/gallery/{media.pk}/",
+        "url": media.get_absolute_url(),
     }
 
 

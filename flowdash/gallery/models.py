@@ -171,6 +171,11 @@ class Media(models.Model):
             kwargs["update_fields"] = {*update_fields, "search_text"}
         super().save(*args, **kwargs)
 
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("gallery:detail", args=[self.pk])
+
 
 class Lineage(models.Model):
     """`media` came from `source`: upscaled from, extended from, a GIF of, or joined from

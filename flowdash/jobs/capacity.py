@@ -48,6 +48,15 @@ WAIT_FALLBACK = 300.0
 SLOT_WAIT = "waiting_for_slot"
 
 
+@dataclass(frozen=True)
+class Slot:
+    """An image slot taken on ``account_id`` by a request sent while ``sent_with`` requests
+    ran there, itself included (what :func:`note_success` needs to know)."""
+
+    account_id: int
+    sent_with: int
+
+
 @dataclass
 class _Figure:
     slots: int = FIRST_SLOTS
@@ -124,11 +133,11 @@ def candidates(job: Job, fixed=None) -> list | None:
     return found or None
 
 
-def take_slot(job: Job, fixed=None) -> bool | None:
+def take_slot(job: Job, fixed=None) -> Slot | bool | None:
     """Give the job (``submitting``, claimed by us) an account with a free image slot.
 
-    True: ``job.account`` is set to it. False: every candidate is full (the job should wait).
-    None: no candidate known, so no gate (the API's load balancing picks)."""
+    A :class:`Slot`: ``job.account`` is set to it. False: every candidate is full (the job
+    should wait). None: no candidate known, so no gate (the API's load balancing picks)."""
     accounts = candidates(job, fixed)
     if accounts is None:
         return None
@@ -147,8 +156,7 @@ def take_slot(job: Job, fixed=None) -> bool | None:
         account = max(room, key=lambda r: r[:3])[3]
         Job.objects.filter(pk=job.pk).update(account=account, account_email=account.address)
     job.refresh_from_db()
-    job.sent_with = running[account.pk] + 1  # what note_success() needs to know
-    return True
+    return Slot(account.pk, running[account.pk] + 1)
 
 
 def free_by_account() -> dict[int, int]:

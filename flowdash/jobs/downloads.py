@@ -145,7 +145,7 @@ def download_lease() -> timedelta:
     """How long a claimed download holds its row: :data:`DOWNLOAD_LEASE` scaled by the job
     time scale like every other wait (a killed worker's download is taken up again that much
     later), never less than :data:`DOWNLOAD_LEASE_FLOOR` nor more than the nominal lease."""
-    from flowdash.jobs.services import time_scale
+    from flowdash.jobs.pipeline.timing import time_scale
 
     scaled = DOWNLOAD_LEASE / time_scale()
     return min(DOWNLOAD_LEASE, max(scaled, DOWNLOAD_LEASE_FLOOR))

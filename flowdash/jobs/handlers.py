@@ -1,7 +1,8 @@
 """Kind handlers for the generation kinds: image, video and asset upload (see ``kinds.py``).
 
-Each builds its ONE request from ``job.params`` (references already resolved by the pipeline
-into ``job.resolved_refs``) and turns the answer into Media rows with their lineage.
+Each builds its ONE request from a :class:`~flowdash.jobs.kinds.Submission` (``job.params``,
+references already resolved by the pipeline into ``Submission.refs``) and turns the answer into
+Media rows with their lineage.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 from django.core.files.base import ContentFile
 
 from flowdash.gallery.models import Lineage, Media
-from flowdash.jobs.kinds import register
+from flowdash.jobs.kinds import Submission
 from flowdash.jobs.models import Job
 from flowdash.useapi import catalog
 
@@ -34,12 +35,6 @@ def job_email(job: Job) -> str | None:
     if account is None or account.needs_full_email:
         return None
     return account.address
-
-
-def ref_id(job: Job, ref: dict) -> str:
-    from flowdash.jobs.services import ref_key
-
-    return job.resolved_refs[ref_key(ref)]
 
 
 def captcha_options(params: dict) -> dict[str, Any]:
@@ -132,9 +127,10 @@ class ImageHandler:
     def required_account(self, job: Job):
         return None
 
-    def submit(self, job: Job, client, *, reply_url: str | None, reply_ref: str | None) -> Any:
+    def submit(self, submission: Submission, client) -> Any:
+        job = submission.job
         params = job.params or {}
-        refs = [ref_id(job, r) for r in params.get("references") or []]
+        refs = [submission.ref_id(r) for r in params.get("references") or []]
         if not params.get("model"):
             # the API picks by reference count, and the eras pick differently: note its pick
             picked = catalog.auto_image_model(len(refs), getattr(client, "era", None))
@@ -149,8 +145,8 @@ class ImageHandler:
             count=params.get("count") or None,
             seed=params.get("seed"),
             references=refs,
-            reply_url=reply_url,
-            reply_ref=reply_ref,
+            reply_url=submission.reply_url,
+            reply_ref=submission.reply_ref,
             **captcha_options(params),
         )
 
@@ -166,20 +162,21 @@ class VideoHandler:
     def required_account(self, job: Job):
         return None
 
-    def submit(self, job: Job, client, *, reply_url: str | None, reply_ref: str | None) -> Any:
+    def submit(self, submission: Submission, client) -> Any:
+        job = submission.job
         params = job.params or {}
         mode = params.get("mode") or "text"
         start = end = None
         refs: list[str] = []
         source = None
         if mode == "frames" and params.get("start"):
-            start = ref_id(job, params["start"])
+            start = submission.ref_id(params["start"])
             if params.get("end"):
-                end = ref_id(job, params["end"])
+                end = submission.ref_id(params["end"])
         elif mode in ("references", "v2v"):
-            refs = [ref_id(job, r) for r in params.get("references") or []]
+            refs = [submission.ref_id(r) for r in params.get("references") or []]
         if mode == "v2v" and params.get("source_video"):
-            source = ref_id(job, params["source_video"])
+            source = submission.ref_id(params["source_video"])
         return client.generate_videos(
             params.get("prompt") or "",
             email=job_email(job),
@@ -196,8 +193,8 @@ class VideoHandler:
             start_frame=params.get("start_frame") if source else None,
             end_frame=params.get("end_frame") if source else None,
             async_=True,
-            reply_url=reply_url,
-            reply_ref=reply_ref,
+            reply_url=submission.reply_url,
+            reply_ref=submission.reply_ref,
             **captcha_options(params),
         )
 
@@ -230,15 +227,15 @@ class AssetUploadHandler:
 
         return Asset.objects.get(pk=(job.params or {}).get("asset"))
 
-    def submit(self, job: Job, client, *, reply_url: str | None, reply_ref: str | None) -> Any:
-        asset = self._asset(job)
+    def submit(self, submission: Submission, client) -> Any:
+        asset = self._asset(submission.job)
         with asset.file.open("rb") as fh:
-            return client.upload_asset(fh, asset.content_type, email=job_email(job))
+            return client.upload_asset(fh, asset.content_type, email=job_email(submission.job))
 
     def store_results(self, job: Job, answer: Any) -> list[Media]:
         from flowdash.accounts.models import FlowAccount
         from flowdash.assets.models import AssetUpload
-        from flowdash.jobs.services import account_for_email
+        from flowdash.jobs.pipeline.outcomes import account_for_email
 
         account = job.account or account_for_email(answer.email or "")
         if account is None and answer.email:
@@ -252,8 +249,3 @@ class AssetUploadHandler:
         )
         Job.objects.filter(pk=job.pk).update(account=account, account_email=account.address)
         return []
-
-
-register(ImageHandler())
-register(VideoHandler())
-register(AssetUploadHandler())

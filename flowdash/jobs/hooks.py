@@ -49,7 +49,7 @@ def useapi_hook_view(request, job_uuid, token: str):
     job = Job.objects.filter(uuid=job_uuid).first()
     if job is None or not job.webhook_token_matches(token):
         return HttpResponseNotFound("Not found.", content_type="text/plain")
-    from flowdash.jobs.services import note_webhook
+    from flowdash.jobs.pipeline.follow import note_webhook
 
     body = _hint(request)
     status = body.get("status") if isinstance(body.get("status"), str) else None

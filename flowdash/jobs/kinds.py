@@ -1,12 +1,14 @@
 """What differs between job kinds, behind one small interface the pipeline drives.
 
-The pipeline (``flowdash.jobs.services``) owns the rules every kind shares: conditional
+The pipeline (``flowdash.jobs.pipeline``) owns the rules every kind shares: conditional
 transitions, the one paid submission, retries of 429/503, needs-attention, polling, webhooks,
 errors in words, downloads. A :class:`KindHandler` only knows how to build its one API request
-and how to turn the answer into :class:`~flowdash.gallery.models.Media` rows.
+from a :class:`Submission` and how to turn the answer into
+:class:`~flowdash.gallery.models.Media` rows.
 
-Handlers register themselves with :func:`register` at import time; the modules that hold them
-are listed in ``HANDLER_MODULES`` and imported on first use.
+Which handler serves which kind is one explicit table, ``settings.FLOWDASH_KIND_HANDLERS``
+(kind → dotted path of the handler class), read on first use: the jobs app names no other app's
+module and nothing registers itself as a side effect of an import.
 
 ``Job.params`` per kind (what the forms store; enough to submit, retry and remix):
 
@@ -23,21 +25,43 @@ are listed in ``HANDLER_MODULES`` and imported on first use.
 
 A ``ref`` is ``{"asset": <Asset pk>}`` or ``{"media": <Media pk>}`` (an image result used as a
 reference / frame). The pipeline resolves refs to a ``mediaGenerationId`` on the job's account,
-uploading the asset (or the result's file) there first when needed.
+uploading the asset (or the result's file) there first when needed, into ``Submission.refs``.
 """
 
 from __future__ import annotations
 
-import importlib
+import json
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from flowdash.accounts.models import FlowAccount
     from flowdash.gallery.models import Media
+    from flowdash.jobs.capacity import Slot
     from flowdash.jobs.models import Job
     from flowdash.useapi.client import UseapiClient
 
-HANDLER_MODULES = ("flowdash.jobs.handlers", "flowdash.postprod.handlers")
+
+def ref_key(ref: dict) -> str:
+    """The key of a ``ref`` in :attr:`Submission.refs`."""
+    return json.dumps(ref, sort_keys=True)
+
+
+@dataclass
+class Submission:
+    """One paid request about to be sent for ``job``: what the pipeline worked out before
+    sending it, handed to the kind's handler (nothing rides on the Job instance)."""
+
+    job: Job
+    # ``ref_key(ref)`` → the reference's ``mediaGenerationId`` on the job's account
+    refs: dict[str, str] = field(default_factory=dict)
+    reply_url: str | None = None  # the webhook address (None: webhooks off)
+    reply_ref: str | None = None  # the job's webhook token, always sent (found by it later)
+    slot: Slot | None = None  # the image slot the request holds (``capacity.take_slot``)
+    capacity_429: bool = False  # the answer said the account ran past its image slots
+
+    def ref_id(self, ref: dict) -> str:
+        return self.refs[ref_key(ref)]
 
 
 class KindHandler(Protocol):
@@ -50,9 +74,7 @@ class KindHandler(Protocol):
         """The account the job must run on (e.g. its source media's), or None = the job's
         requested account / auto."""
 
-    def submit(
-        self, job: Job, client: UseapiClient, *, reply_url: str | None, reply_ref: str | None
-    ) -> Any:
+    def submit(self, submission: Submission, client: UseapiClient) -> Any:
         """Send the ONE paid request and return the client's answer (a ``useapi.types.Job`` for
         async kinds, the kind's result object for sync ones). Inline files (base64) are decoded
         straight into storage here. Raises ``useapi.errors`` exceptions unchanged."""
@@ -63,26 +85,18 @@ class KindHandler(Protocol):
         ``download_status=pending`` with ``source_url`` set; the pipeline downloads them."""
 
 
-_registry: dict[str, KindHandler] = {}
-_loaded = False
-
-
-def register(handler: KindHandler) -> KindHandler:
-    _registry[handler.kind] = handler
-    return handler
+_handlers: dict[str, KindHandler] = {}
 
 
 def handler_for(kind: str) -> KindHandler:
-    global _loaded
-    if not _loaded:
-        for name in HANDLER_MODULES:
-            try:
-                importlib.import_module(name)
-            except ModuleNotFoundError as exc:
-                if exc.name != name:
-                    raise
-        _loaded = True
+    """The handler of ``kind``, from ``settings.FLOWDASH_KIND_HANDLERS``."""
+    if not _handlers:
+        from django.conf import settings
+        from django.utils.module_loading import import_string
+
+        table = {k: import_string(path)() for k, path in settings.FLOWDASH_KIND_HANDLERS.items()}
+        _handlers.update(table)
     try:
-        return _registry[kind]
+        return _handlers[kind]
     except KeyError:
         raise LookupError(f"no handler for job kind {kind!r}") from None

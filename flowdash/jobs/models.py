@@ -301,7 +301,7 @@ class Job(models.Model):
             fields["next_check_at"] = timezone.now() + timedelta(seconds=max(after, 0.0))
         moved = self.move(expected, new_status or expected, **fields)
         if moved and after is not None:
-            from flowdash.jobs.queue import nudge
+            from flowdash.jobs.nudges import nudge
 
             nudge(self.pk, countdown=after if after > 0 else None)
         return moved

@@ -1,191 +1,19 @@
-"""Creating jobs and nudging the pipeline. Views call these; nothing here talks to the API.
+"""Creating jobs (and cancelling one not sent yet). Views call these; nothing here talks to
+the API.
 
 The row is the truth: a job is saved first, then a Celery message nudges the driver after the
-transaction commits. If the message is lost, the reconciler (beat) finds the job anyway.
-
-Queues (``CELERY_TASK_QUEUES``; a worker serves them in this order, each only when the ones
-before it are empty, so a backlog of new submissions or downloads never delays a check):
-
-* ``flowdash.control`` — the reconciler;
-* ``flowdash.steps`` — later steps of jobs: status checks, retries, lookups, webhook hints;
-* ``celery`` — first submissions of new jobs, and every other app's tasks;
-* ``flowdash.downloads`` — result downloads (handed to the worker's download threads).
-
-Timers: a step due later is written to a Redis sorted set (job id → due time) and each worker
-process's timer thread sends the step's message when it falls due — precise to a fraction of a
-second, with nothing held by the worker meanwhile (no ETA messages: see
-``services.schedule``). Timers are a nudge like any message: the row's ``next_check_at`` stays
-the truth, and the reconciler re-sends a due job whose timer was lost (Redis restarted).
+transaction commits (``flowdash.jobs.nudges``). If the message is lost, the reconciler (beat)
+finds the job anyway.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
-import time
 from typing import Any
 
 from django.db import transaction
 
 from flowdash.jobs.models import Job
-
-logger = logging.getLogger(__name__)
-
-DRIVE_TASK = "flowdash.jobs.tasks.drive_job"
-DOWNLOAD_TASK = "flowdash.jobs.tasks.download_media"
-
-CONTROL_QUEUE = "flowdash.control"
-STEPS_QUEUE = "flowdash.steps"
-SUBMIT_QUEUE = "celery"
-DOWNLOAD_QUEUE = "flowdash.downloads"
-
-TIMERS_KEY = "flowdash:timers:job"
-TIMER_TICK = 0.1  # seconds between two looks at the due timers
-
-_redis_clients: dict[str, Any] = {}
-
-
-def redis_client():
-    """A redis-py client on the broker's Redis, or None when the broker is not Redis."""
-    from flowdash.celery import app
-
-    url = str(app.conf.broker_url or "")
-    client = _redis_clients.get(url)
-    if client is None:
-        try:
-            import redis
-
-            address = url
-            if address.startswith("redis+socket://"):
-                address = "unix://" + address[len("redis+socket://") :]
-            client = redis.Redis.from_url(address, socket_timeout=2, socket_connect_timeout=2)
-        except Exception:  # noqa: BLE001 — not Redis: no timers, no marks
-            client = False
-        _redis_clients[url] = client
-    return client or None
-
-
-def send_drive(job_id: int, queue: str = STEPS_QUEUE, **options) -> bool:
-    """Send one drive message now (marked as on its way, so the reconciler does not send it
-    again meanwhile). False when the broker is unreachable."""
-    from flowdash.celery import app
-    from flowdash.jobs.tasks import mark_nudged
-
-    mark_nudged("job", job_id)
-    try:
-        app.send_task(DRIVE_TASK, args=[job_id], queue=queue, **options)
-    except Exception:  # noqa: BLE001 — the broker is down; the reconciler will drive it
-        logger.warning("could not enqueue job %s; the reconciler will", job_id)
-        return False
-    return True
-
-
-def arm_timer(job_id: int, delay: float) -> bool:
-    """Have a worker nudge the job in ``delay`` seconds. False when there is no Redis."""
-    client = redis_client()
-    if client is None:
-        return False
-    try:
-        client.zadd(TIMERS_KEY, {str(job_id): time.time() + max(delay, 0.0)})
-    except Exception:  # noqa: BLE001 — the reconciler nudges it when due
-        logger.warning("could not arm the timer of job %s; the reconciler will", job_id)
-        return False
-    return True
-
-
-def nudge(job_id: int, *, countdown: float | None = None, queue: str = STEPS_QUEUE) -> None:
-    """Ask a worker to advance the job now (or in ``countdown`` seconds), after commit.
-
-    Best-effort and bounded (design.md rule 9): the caller waits for the broker at most
-    ``FLOWDASH_NUDGE_WAIT_SECONDS``; a refusing or hung Redis only delays the job until the
-    reconciler finds it due (the row is the outbox)."""
-
-    def send() -> None:
-        if countdown and countdown > 0:
-            arm_timer(job_id, countdown)
-        else:
-            send_drive(job_id, queue)
-
-    transaction.on_commit(lambda: run_bounded(send))
-
-
-def run_bounded(send, wait: float | None = None) -> bool:
-    """Run ``send`` (broker I/O that catches its own errors) on a thread of its own and wait
-    for it at most ``wait`` seconds; False when it was left running (the broker's socket
-    timeouts end it later)."""
-    global _broker_slow_until
-    from django.conf import settings
-
-    if wait is None:
-        wait = float(getattr(settings, "FLOWDASH_NUDGE_WAIT_SECONDS", 0.3))
-        if time.monotonic() < _broker_slow_until:
-            wait = min(wait, 0.05)  # it just failed to answer: do not make every page wait
-    thread = threading.Thread(target=send, name="flowdash-nudge", daemon=True)
-    thread.start()
-    thread.join(wait)
-    if thread.is_alive():
-        _broker_slow_until = time.monotonic() + BROKER_SLOW_SECONDS
-        logger.warning("the broker did not take a nudge in %.2f s; the reconciler will", wait)
-        return False
-    return True
-
-
-# After a nudge the broker did not take in time, later ones wait only briefly for this long.
-BROKER_SLOW_SECONDS = 10.0
-_broker_slow_until = 0.0
-
-
-# Takes the due members off the set atomically, so two workers never both send one.
-_POP_DUE = """
-local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
-if #ids > 0 then redis.call('ZREM', KEYS[1], unpack(ids)) end
-return ids
-"""
-
-
-def backlog(queue: str) -> int:
-    """Messages waiting in a queue (not yet taken by a worker); 0 when unknown."""
-    client = redis_client()
-    if client is None:
-        return 0
-    try:
-        return int(client.llen(queue))
-    except Exception:  # noqa: BLE001
-        return 0
-
-
-def pop_due_timers(now: float | None = None, limit: int = 500) -> list[int]:
-    """The ids of jobs whose timer is due, taken off the set (empty without Redis)."""
-    client = redis_client()
-    if client is None:
-        return []
-    now = time.time() if now is None else now
-    ids = client.eval(_POP_DUE, 1, TIMERS_KEY, repr(now), limit)
-    return [int(i) for i in ids]
-
-
-class TimerThread(threading.Thread):
-    """Sends the drive message of every job whose timer falls due (one per worker process)."""
-
-    def __init__(self, tick: float = TIMER_TICK) -> None:
-        super().__init__(name="flowdash-job-timers", daemon=True)
-        self.tick = tick
-        self.stopping = threading.Event()
-
-    def run(self) -> None:
-        from flowdash.jobs.tasks import first_nudge
-
-        while not self.stopping.wait(self.tick):
-            try:
-                for job_id in pop_due_timers():
-                    if first_nudge("job", job_id):
-                        send_drive(job_id)
-            except Exception:  # noqa: BLE001 — Redis away: the reconciler covers; keep going
-                logger.debug("job timers: Redis did not answer", exc_info=True)
-                self.stopping.wait(1.0)
-
-    def stop(self) -> None:
-        self.stopping.set()
+from flowdash.jobs.nudges import SUBMIT_QUEUE, nudge
 
 
 def create_job(

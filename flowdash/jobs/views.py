@@ -1,7 +1,8 @@
-"""Studio, job cards with live progress, the job page and the Jobs list.
+"""Job cards with live progress, the job page, people's decisions on a job, and the Jobs list
+(the studio is :mod:`flowdash.jobs.studio`).
 
 Views never call the API: a POST saves a queued Job (``queue.create_job``) and the worker does
-the rest. Needs-attention decisions and retries go through the pipeline's services.
+the rest. Needs-attention decisions and retries go through :mod:`flowdash.jobs.decisions`.
 """
 
 from __future__ import annotations
@@ -15,97 +16,30 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from flowdash.accounts.models import FlowAccount
 from flowdash.assets.models import Asset
 from flowdash.gallery.models import Media
-from flowdash.jobs import queue
+from flowdash.jobs import decisions, queue
+from flowdash.jobs.cards import JobCard, job_card
 from flowdash.jobs.forms import (
-    auto_image_model,
     parse_pk,
     ref_token,
-    video_generation_seconds,
 )
 from flowdash.jobs.models import ACTIVE, Job
-from flowdash.jobs.services import expected_seconds
 from flowdash.lib.params import safe_next as safe_local_next
 from flowdash.team.roles import CREATOR, role_required
 
 PAGE_SIZE = 25
-# Rough figures for kinds the studio does not make (post-production), in seconds.
-ASSET_UPLOAD_SECONDS = 3
-STATUS_BADGES = {
-    Job.Status.QUEUED: "badge-info",
-    Job.Status.SUBMITTING: "badge-info",
-    Job.Status.RUNNING: "badge-info",
-    Job.Status.COMPLETED: "badge-ok",
-    Job.Status.FAILED: "badge-danger",
-    Job.Status.CANCELLED: "",
-    Job.Status.NEEDS_ATTENTION: "badge-warn",
-}
 
 
 # --- job cards ---------------------------------------------------------------------------------
 
 
-def estimate_seconds(job: Job, accounts: list[FlowAccount] | None = None) -> int:
-    """The documented (or the account's own) generation time for this job."""
-    params = job.params or {}
-    if job.kind in (Job.Kind.VIDEO, Job.Kind.EXTEND):
-        return video_generation_seconds(
-            params.get("model"), job.account or job.requested_account, accounts
-        )
-    if job.kind == Job.Kind.ASSET_UPLOAD:
-        return ASSET_UPLOAD_SECONDS
-    return int(expected_seconds(job))  # the catalog's figure for the model or operation
-
-
-def can_manage(user, job: Job) -> bool:
-    return job.manageable_by(user)
-
-
-def decorate(job: Job, user, accounts: list[FlowAccount] | None = None) -> Job:
-    """Attach what the job card shows: progress, words, results, whether it keeps polling."""
-    now = timezone.now()
-    job.results = list(job.media.all()) if job.pk else []
-    job.downloading = any(m.download_status == Media.Download.PENDING for m in job.results)
-    job.polling = job.status in ACTIVE or (job.status == Job.Status.COMPLETED and job.downloading)
-    job.estimate = estimate_seconds(job, accounts)
-    start = job.submitted_at or job.created_at
-    job.elapsed_seconds = max(0, int(((job.finished_at or now) - start).total_seconds()))
-    if job.status == Job.Status.COMPLETED:
-        job.progress = 100
-    elif job.status == Job.Status.QUEUED:
-        job.progress = 2
-    elif job.status in (Job.Status.SUBMITTING, Job.Status.RUNNING):
-        job.progress = min(95, 5 + int(90 * job.elapsed_seconds / max(job.estimate, 1)))
-    else:
-        job.progress = 0
-    job.overdue = job.status in ACTIVE and job.elapsed_seconds > job.estimate
-    job.remaining = max(0, job.estimate - job.elapsed_seconds)
-    job.status_badge = STATUS_BADGES.get(job.status, "")
-    # Back in the queue after a 429/503 that did not reach the service: say when it tries again.
-    job.retrying = job.is_retrying
-    if job.retrying:
-        job.retry_in = (
-            max(0, int((job.next_check_at - now).total_seconds())) if job.next_check_at else 0
-        )
-    job.manageable = can_manage(user, job)
-    params = job.params or {}
-    job.model_shown = params.get("model") or (
-        f"auto → {auto_image_model(len(params.get('references') or []))}"
-        if job.kind == Job.Kind.IMAGE
-        else ""
-    )
-    job.on_account = (
-        job.account_email
-        or (job.account.email if job.account else "")
-        or (f"{job.requested_account.email} (asked)" if job.requested_account else "")
-    )
-    job.studio_kind = job.kind in (Job.Kind.IMAGE, Job.Kind.VIDEO)
-    return job
+def decorate(job: Job, user, accounts: list[FlowAccount] | None = None) -> JobCard:
+    """The job's card (``cards.job_card``), under the name the studio's views call."""
+    return job_card(job, user, accounts)
 
 
 def _job_queryset():
@@ -115,8 +49,9 @@ def _job_queryset():
 
 
 def _card_response(request, job: Job):
-    response = render(request, "jobs/detail.html#job-card", {"job": decorate(job, request.user)})
-    if not job.polling:
+    card = job_card(job, request.user)
+    response = render(request, "jobs/detail.html#job-card", {"job": card})
+    if not card.polling:
         response.status_code = 286  # htmx: stop polling (the card also renders without a trigger)
     return response
 
@@ -131,9 +66,8 @@ def detail_view(request, pk: int):
         raise Http404("No such job.")
     if polled:
         return _card_response(request, job)
-    decorate(job, request.user)
     context = {
-        "job": job,
+        "job": job_card(job, request.user),
         "attempts": job.attempts.all(),
         "retries": Job.objects.filter(retry_of=job).order_by("created_at"),
         "params_rows": _params_rows(job),
@@ -163,7 +97,7 @@ def _ref_chip(ref) -> dict | None:
         "label": f"result {pk}",
         "exists": exists,
         "thumb": reverse("gallery:thumbnail", args=[pk]) if exists else "",
-        "href": f"/gallery/{pk}/" if exists else "",
+        "href": reverse("gallery:detail", args=[pk]) if exists else "",
     }
 
 
@@ -203,7 +137,7 @@ def _redirect_back(request, job: Job):
 
 def _managed_job(request, pk: int) -> Job:
     job = get_object_or_404(_job_queryset(), pk=pk)
-    if not can_manage(request.user, job):
+    if not job.manageable_by(request.user):
         raise PermissionDenied("Only an admin or the person who asked for the job can do this.")
     return job
 
@@ -235,19 +169,19 @@ def resubmit_view(request, pk: int):
     confirmation (``hx-confirm``; Cancel sends nothing), and without JavaScript the form comes
     here without it and gets a page that asks first."""
     job = _managed_job(request, pk)
-    from flowdash.jobs import services
 
     if request.POST.get("confirm") != "yes":
         if request.htmx:  # the card's form always confirms first: never a silent resubmit
             return _after_action(request, job)
-        decorate(job, request.user)
         return render(
-            request, "jobs/confirm_resubmit.html", {"job": job, "next": safe_next(request)}
+            request,
+            "jobs/confirm_resubmit.html",
+            {"job": job_card(job, request.user), "next": safe_next(request)},
         )
     from flowdash.spending.budget import OverBudget
 
     try:
-        resubmitted = services.resubmit(job, request.user)
+        resubmitted = decisions.resubmit(job, request.user)
     except OverBudget as exc:
         messages.error(request, f"Not submitted again: {exc}")
         return _after_action(request, job)
@@ -263,9 +197,8 @@ def look_again_view(request, pk: int):
     """Needs attention → "Look it up again": free, it only reads (GET /jobs, the replyRef
     search, GET /jobs/{jobId}); no generation is sent."""
     job = _managed_job(request, pk)
-    from flowdash.jobs import services
 
-    if services.look_again(job, request.user):
+    if decisions.look_again(job, request.user):
         messages.success(request, f"Looking for job #{job.pk} on useapi.net again (free).")
     elif job.status == Job.Status.NEEDS_ATTENTION:
         messages.error(request, f"Job #{job.pk} has nothing to look up: it was never sent.")
@@ -277,9 +210,8 @@ def look_again_view(request, pk: int):
 @require_POST
 def give_up_view(request, pk: int):
     job = _managed_job(request, pk)
-    from flowdash.jobs import services
 
-    if services.give_up(job, request.user):
+    if decisions.give_up(job, request.user):
         messages.success(request, f"Job #{job.pk} was given up; nothing more is sent for it.")
     else:
         messages.error(request, f"Job #{job.pk} no longer needs a decision.")
@@ -291,11 +223,10 @@ def give_up_view(request, pk: int):
 def retry_view(request, pk: int):
     """A new job with the same parameters (``retry_of`` set); the failed one keeps its record."""
     job = get_object_or_404(Job, pk=pk)
-    from flowdash.jobs import services
     from flowdash.spending.budget import OverBudget
 
     try:
-        new = services.retry(job, request.user)
+        new = decisions.retry(job, request.user)
     except OverBudget as exc:
         messages.error(request, f"Not retried: {exc}")
         return _after_action(request, job)
@@ -337,7 +268,7 @@ def jobs_list_view(request):
     )
     page = Paginator(jobs, PAGE_SIZE).get_page(request.GET.get("page"))
     accounts = list(FlowAccount.objects.present())
-    rows = [decorate(job, request.user, accounts) for job in page]
+    rows = [job_card(job, request.user, accounts) for job in page]
     query = urlencode({k: v for k, v in filters.items() if v})
     context = {
         "page": page,

@@ -1,4 +1,5 @@
-"""The five post-production job kinds, as the pipeline drives them (see flowdash.jobs.kinds).
+"""The five post-production job kinds, as the pipeline drives them (see flowdash.jobs.kinds;
+settings.FLOWDASH_KIND_HANDLERS names them).
 
 Async kinds (video upscale, extend) submit with ``async: true`` and store the completed job's
 media; sync kinds (image upscale, GIF, concatenate) decode the inline base64 straight into a
@@ -19,7 +20,6 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 
 from flowdash.gallery.models import Lineage, Media
-from flowdash.jobs import kinds
 from flowdash.jobs.models import Kind
 from flowdash.postprod import services
 from flowdash.useapi.errors import MalformedResponse, Moderated
@@ -27,6 +27,7 @@ from flowdash.useapi.types import ConcatItem
 
 if TYPE_CHECKING:
     from flowdash.accounts.models import FlowAccount
+    from flowdash.jobs.kinds import Submission
     from flowdash.jobs.models import Job
     from flowdash.useapi.client import UseapiClient
     from flowdash.useapi.types import CaptchaInfo, MediaItem
@@ -122,9 +123,8 @@ class ImageUpscaleHandler(_Base):
     kind = Kind.IMAGE_UPSCALE
     is_async = False
 
-    def submit(
-        self, job: Job, client: UseapiClient, *, reply_url: str | None, reply_ref: str | None
-    ) -> InlineResult:
+    def submit(self, submission: Submission, client: UseapiClient) -> InlineResult:
+        job = submission.job
         source = _source(job)
         resolution = str(job.params.get("resolution") or "2k").lower()
 
@@ -160,16 +160,15 @@ class VideoUpscaleHandler(_Base):
     kind = Kind.VIDEO_UPSCALE
     is_async = True
 
-    def submit(
-        self, job: Job, client: UseapiClient, *, reply_url: str | None, reply_ref: str | None
-    ) -> Any:
+    def submit(self, submission: Submission, client: UseapiClient) -> Any:
+        job = submission.job
         source = _source(job)
         return client.upscale_video(
             source.media_generation_id,
             resolution=str(job.params.get("resolution") or "1080p"),
             async_=True,
-            reply_url=reply_url,
-            reply_ref=reply_ref,
+            reply_url=submission.reply_url,
+            reply_ref=submission.reply_ref,
         )
 
     def store_results(self, job: Job, answer: Any) -> list[Media]:
@@ -214,9 +213,8 @@ class ExtendHandler(_Base):
     kind = Kind.EXTEND
     is_async = True
 
-    def submit(
-        self, job: Job, client: UseapiClient, *, reply_url: str | None, reply_ref: str | None
-    ) -> Any:
+    def submit(self, submission: Submission, client: UseapiClient) -> Any:
+        job = submission.job
         source = _source(job)
         params = job.params
         return client.extend_video(
@@ -226,8 +224,8 @@ class ExtendHandler(_Base):
             count=params.get("count") or None,
             seed=params.get("seed"),
             async_=True,
-            reply_url=reply_url,
-            reply_ref=reply_ref,
+            reply_url=submission.reply_url,
+            reply_ref=submission.reply_ref,
         )
 
     def store_results(self, job: Job, answer: Any) -> list[Media]:
@@ -258,9 +256,8 @@ class GifHandler(_Base):
     kind = Kind.GIF
     is_async = False
 
-    def submit(
-        self, job: Job, client: UseapiClient, *, reply_url: str | None, reply_ref: str | None
-    ) -> InlineResult:
+    def submit(self, submission: Submission, client: UseapiClient) -> InlineResult:
+        job = submission.job
         source = _source(job)
         name, answer = services.decode_into_storage(
             "gif", lambda path: client.make_gif(source.media_generation_id, dest=path)
@@ -307,9 +304,8 @@ class ConcatenateHandler(_Base):
         first = Media.objects.filter(pk=clips[0]["media"]).select_related("account").first()
         return first.account if first is not None else job.requested_account
 
-    def submit(
-        self, job: Job, client: UseapiClient, *, reply_url: str | None, reply_ref: str | None
-    ) -> InlineResult:
+    def submit(self, submission: Submission, client: UseapiClient) -> InlineResult:
+        job = submission.job
         items = [
             ConcatItem(media.media_generation_id, start or None, end or None)
             for media, start, end in _clips(job)
@@ -357,13 +353,3 @@ class ConcatenateHandler(_Base):
                 for index, (clip, start, end) in enumerate(clips)
             )
         return [media]
-
-
-for _handler in (
-    ImageUpscaleHandler(),
-    VideoUpscaleHandler(),
-    ExtendHandler(),
-    GifHandler(),
-    ConcatenateHandler(),
-):
-    kinds.register(_handler)

@@ -78,7 +78,7 @@ def _int(value: Any) -> int | None:
 
 def _duration_ms(record: Mapping[str, Any]) -> int | None:
     """The solve time of a block or an attempt: ``durationMs`` as the API sends it, or
-    ``duration_ms`` as flowdash's jobs record it (see jobs.services._record_captcha)."""
+    ``duration_ms`` as flowdash's jobs record it (see jobs.pipeline.outcomes.record_captcha)."""
     value = _int(record.get("durationMs"))
     return value if value is not None else _int(record.get("duration_ms"))
 

@@ -8,4 +8,10 @@ urlpatterns = [
     path("load-balancing/refresh/", views.refresh_load_view, name="load-balancing-refresh"),
     path("captcha/", views.captcha_view, name="captcha"),
     path("captcha/refresh/", views.refresh_captcha_view, name="captcha-refresh"),
+    path("captcha/keys/", views.captcha_key_view, name="captcha-keys"),
+    path(
+        "captcha/providers/refresh/",
+        views.refresh_captcha_providers_view,
+        name="captcha-providers-refresh",
+    ),
 ]

@@ -6,12 +6,17 @@ from django.conf import settings
 from django.contrib import messages
 from django.db.models import Count
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_POST
 
+from flowdash.accounts import services
+from flowdash.accounts.connection import build_client
 from flowdash.accounts.enqueue import enqueue_after_commit
 from flowdash.accounts.forms import CAPTCHA_PROVIDERS, CaptchaKeyForm
 from flowdash.accounts.models import CaptchaProviderSnapshot, RefreshClaim
+from flowdash.accounts.tasks import refresh_captcha_providers_task
 from flowdash.lib.params import parse_float
 from flowdash.stats import charts
 from flowdash.stats.captcha_attempts import (
@@ -356,8 +361,6 @@ def captcha_view(request):
     if not CaptchaProviderSnapshot.objects.exists() and RefreshClaim.claim(
         "captcha-providers", timedelta(minutes=1)
     ):
-        from flowdash.accounts.tasks import refresh_captcha_providers_task
-
         _enqueue(refresh_captcha_providers_task)
     context = captcha_context(request)
     if request.htmx.target in ("captcha-stats", "captcha-history", "captcha-providers"):
@@ -368,9 +371,38 @@ def captcha_view(request):
 @role_required(ADMIN)
 @require_POST
 def refresh_captcha_view(request):
-    from flowdash.accounts.tasks import refresh_captcha_providers_task
-
     _enqueue(snapshot_captcha_stats_task)
     _enqueue(refresh_captcha_providers_task)
     messages.info(request, "Asking the API for fresh captcha figures…")
     return redirect("stats:captcha")
+
+
+# --- captcha provider keys (forwarded inside the request, never queued or stored) ---------------
+
+
+@sensitive_post_parameters("key")
+@role_required(ADMIN)
+@require_POST
+@sensitive_variables("keys", "form")
+def captcha_key_view(request):
+    form = CaptchaKeyForm(request.POST)
+    if form.is_valid():
+        keys = {form.cleaned_data["provider"]: form.cleaned_data["key"]}
+        saved = services.set_captcha_keys(build_client(), keys)
+        if saved.read_back:  # the answer did not show the keys: the worker reads them back
+            enqueue_after_commit(refresh_captcha_providers_task, expires=60)
+        if saved.ok:
+            messages.success(request, saved.message)
+            return redirect(reverse("stats:captcha") + "#captcha-providers")
+        messages.error(request, saved.message)
+    form.data = {"provider": request.POST.get("provider", "")}
+    context = captcha_context(request, key_form=form)
+    return render(request, "stats/captcha.html", context, status=400)
+
+
+@role_required(ADMIN)
+@require_POST
+def refresh_captcha_providers_view(request):
+    enqueue_after_commit(refresh_captcha_providers_task, expires=60)
+    messages.info(request, "Asking the API for the captcha providers…")
+    return redirect(reverse("stats:captcha") + "#captcha-providers")

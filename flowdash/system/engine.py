@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from flowdash.jobs.queue import redis_client
+from flowdash.jobs.nudges import redis_client
 
 logger = logging.getLogger(__name__)
 

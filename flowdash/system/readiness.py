@@ -32,7 +32,7 @@ def check_database() -> str:
 
 
 def check_redis() -> str:
-    from flowdash.jobs.queue import redis_client
+    from flowdash.jobs.nudges import redis_client
 
     client = redis_client()
     if client is None:

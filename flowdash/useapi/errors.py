@@ -212,7 +212,9 @@ class ContentPolicy(BadRequest):
 class InvalidToken(UseapiError):
     """401: the useapi.net API token is wrong or revoked."""
 
-    default_user_message = "The useapi.net API token was refused; check it on the Settings page."
+    default_user_message = (
+        "The useapi.net API token was refused (401); an admin must check it on Settings."
+    )
 
 
 class PaymentRequired(UseapiError):
@@ -235,10 +237,13 @@ class CaptchaRejected(Forbidden):
         if count:
             noun = "attempt" if count == 1 else "attempts"
             return (
-                f"Google rejected the request after {count} captcha {noun}; "
-                "try again later or review the captcha providers."
+                f"Google rejected the captcha ({count} {noun}); try again later or review the "
+                "captcha providers on the Accounts page."
             )
-        return "Google rejected the request's captcha; try again later or review the providers."
+        return (
+            "Google rejected the request's captcha; try again later or review the captcha "
+            "providers on the Accounts page."
+        )
 
 
 class ModelAccessDenied(Forbidden):

@@ -84,8 +84,8 @@ def test_a_viewer_gets_403_on_every_admin_action_and_nothing_changes(
         reverse("accounts:address", args=[account.pk]),
         reverse("accounts:alert-acknowledge", args=[alert.pk]),
         reverse("accounts:alert-resolve", args=[alert.pk]),
-        reverse("accounts:captcha-keys"),
-        reverse("accounts:captcha-providers-refresh"),
+        reverse("stats:captcha-keys"),
+        reverse("stats:captcha-providers-refresh"),
         reverse("stats:load-balancing-refresh"),
         reverse("stats:captcha-refresh"),
     ]:

@@ -185,6 +185,23 @@ def test_alert_emails_go_to_admins_when_email_is_configured(make_user, settings)
     assert "x has 3 credits left" in mail.outbox[0].body
 
 
+def test_the_worker_loop_emails_each_new_alert_once(make_user, settings):
+    """Raising an alert only writes its row; the worker's loop over unsent rows emails it, once."""
+    from flowdash.accounts.alerts import raise_alert, send_pending_alert_emails
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    make_user("alice", "admin")
+    raise_alert(Alert.Kind.LOW_CREDITS, "x@gmail.com", "x has 3 credits left")
+    raise_alert(Alert.Kind.UNHEALTHY, "y@gmail.com", "y is unhealthy")
+    assert mail.outbox == []
+    assert send_pending_alert_emails() == 2
+    assert send_pending_alert_emails() == 0  # each alert once
+    assert sorted(m.subject for m in mail.outbox) == [
+        "[flowdash] Account unhealthy: y@gmail.com",
+        "[flowdash] Credits low: x@gmail.com",
+    ]
+
+
 def test_no_alert_email_without_email_configured(make_user, settings):
     from flowdash.accounts.alerts import raise_alert, send_alert_email
 

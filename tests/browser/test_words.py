@@ -16,7 +16,7 @@ PASSWORD = "a-long-password-1"
 
 def test_captcha_page_shows_the_solve_times_the_jobs_recorded(page, make_user):
     from flowdash.jobs.models import Job
-    from flowdash.jobs.services import _record_captcha
+    from flowdash.jobs.pipeline.outcomes import record_captcha as _record_captcha
     from flowdash.useapi.types import CaptchaInfo
 
     # A job's captcha block as the API documents it, recorded the way the pipeline records it.

@@ -10,8 +10,9 @@ import pytest
 from django.utils import timezone
 
 from flowdash.gallery.models import Media
-from flowdash.jobs import downloads, services
+from flowdash.jobs import downloads
 from flowdash.jobs.models import Job
+from flowdash.jobs.pipeline import dispatch
 from flowdash.jobs.queue import create_job
 from tests.jobs import test_pipeline as pipeline
 from tests.jobs.test_pipeline import PRO, image_params
@@ -26,7 +27,7 @@ def completed_image(accounts, api) -> Media:
     job = create_job("image", image_params(count=1), requested_account=accounts[PRO])
     deadline = time.monotonic() + 30
     while job.status != Job.Status.COMPLETED and time.monotonic() < deadline:
-        job = services.drive(job, api)
+        job = dispatch.drive(job, api)
     assert job.status == Job.Status.COMPLETED  # recorded, while its file is still pending
     media = job.media.get()
     assert media.download_status == Media.Download.PENDING and not media.file

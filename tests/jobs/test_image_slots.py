@@ -6,8 +6,10 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from flowdash.jobs import capacity, services
+from flowdash.jobs import capacity
+from flowdash.jobs.kinds import Submission, handler_for
 from flowdash.jobs.models import Job, JobAttempt
+from flowdash.jobs.pipeline import dispatch, slots, submit
 from flowdash.jobs.queue import create_job
 from flowdash.jobs.tasks import reconcile_jobs
 from tests.jobs.test_pipeline import PRO, ULTRA, image_params, make_asset, make_due, posts, run
@@ -32,7 +34,7 @@ def test_an_image_job_waits_while_every_account_is_full_then_runs(accounts, api,
     busy = [j for account in accounts.values() for j in fill(account, capacity.FIRST_SLOTS)]
     job = create_job("image", image_params())
 
-    job = services.drive(job, api)
+    job = dispatch.drive(job, api)
 
     assert job.status == Job.Status.QUEUED
     assert "Waiting for a free image slot" in job.error_message
@@ -41,7 +43,7 @@ def test_an_image_job_waits_while_every_account_is_full_then_runs(accounts, api,
 
     # one request ends: the oldest waiting job is due at once, and goes to that account
     Job.objects.filter(pk=busy[0].pk).update(status=Job.Status.COMPLETED)
-    services._wake_image_jobs(1)
+    slots.wake_image_jobs(1)
     job.refresh_from_db()
     assert job.next_check_at is not None and job.is_finished is False
     job = run(job, api)
@@ -66,7 +68,7 @@ def test_a_capacity_429_lowers_the_accounts_figure_and_the_job_still_completes(a
     job = create_job("image", image_params(), requested_account=ultra)
     fill(ultra, 1)  # one other request runs there
 
-    job = services.drive(job, api)
+    job = dispatch.drive(job, api)
     assert job.status == Job.Status.QUEUED
     assert job.error_status == 429
     assert capacity.slots(ultra.pk) == 1  # what ran (2) minus one
@@ -91,7 +93,7 @@ def test_an_account_that_ran_full_gets_one_more_slot_after_a_success(accounts, a
 def test_a_throttled_job_without_a_known_account_keeps_the_documented_wait(sim, api):
     # no account flowdash can name: the API's load balancing chooses, and a 429 waits 5-10 s
     sim.state.faults.add("throttled", endpoint="images", times=1)
-    job = services.drive(create_job("image", image_params()), api)
+    job = dispatch.drive(create_job("image", image_params()), api)
     assert job.status == Job.Status.QUEUED
     attempt = JobAttempt.objects.get(job=job, action="submit")
     assert attempt.http_status == 429
@@ -109,13 +111,13 @@ def waiting(job: Job) -> bool:
 
 def test_requests_ending_together_wake_one_waiting_job_per_free_slot(accounts, api, sim):
     busy = [j for account in accounts.values() for j in fill(account, capacity.FIRST_SLOTS)]
-    queue = [services.drive(create_job("image", image_params()), api) for _ in range(5)]
+    queue = [dispatch.drive(create_job("image", image_params()), api) for _ in range(5)]
     assert all(waiting(j) for j in queue)
 
     # two requests end at the same moment; each finisher wakes waiting jobs
     Job.objects.filter(pk__in=[busy[0].pk, busy[1].pk]).update(status=Job.Status.COMPLETED)
-    services._wake_image_jobs(1)
-    services._wake_image_jobs(1)
+    slots.wake_image_jobs(1)
+    slots.wake_image_jobs(1)
 
     # two slots free: the two oldest are due, the others keep waiting (no drive for nothing)
     assert [waiting(j) for j in queue] == [False, False, True, True, True]
@@ -123,7 +125,7 @@ def test_requests_ending_together_wake_one_waiting_job_per_free_slot(accounts, a
 
 def test_the_reconciler_wakes_a_waiting_image_job_when_its_wake_up_was_lost(accounts, api, sim):
     busy = [j for account in accounts.values() for j in fill(account, capacity.FIRST_SLOTS)]
-    job = services.drive(create_job("image", image_params()), api)
+    job = dispatch.drive(create_job("image", image_params()), api)
     assert waiting(job)
 
     # the requests end, but the worker that ran them died before waking anyone
@@ -141,14 +143,14 @@ def test_an_image_job_with_references_waits_for_a_slot_on_their_account(accounts
     params = image_params(count=1, references=[{"asset": asset.pk}])
     job = create_job("image", params, requested_account=ultra)
 
-    job = services.drive(job, api)
+    job = dispatch.drive(job, api)
 
     assert waiting(job) and "Waiting for a free image slot" in job.error_message
     assert posts(sim, "/images") == [] and job.submit_attempts == 0
     Job.objects.filter(account=ultra, status=Job.Status.SUBMITTING).exclude(pk=job.pk).update(
         status=Job.Status.COMPLETED
     )
-    services._wake_image_jobs(1)
+    slots.wake_image_jobs(1)
     job = run(job, api)
     assert job.status == Job.Status.COMPLETED and job.account == ultra
 
@@ -158,14 +160,14 @@ def test_a_job_asked_for_on_a_full_account_is_not_woken_by_another_accounts_free
 ):
     ultra = accounts[ULTRA]
     busy = [j for account in accounts.values() for j in fill(account, capacity.FIRST_SLOTS)]
-    pinned = services.drive(create_job("image", image_params(), requested_account=ultra), api)
-    anywhere = services.drive(create_job("image", image_params()), api)
+    pinned = dispatch.drive(create_job("image", image_params(), requested_account=ultra), api)
+    anywhere = dispatch.drive(create_job("image", image_params()), api)
     assert waiting(pinned) and waiting(anywhere)
 
     # a request ends on another account: the job that may go anywhere takes the slot
     other = next(j for j in busy if j.account != ultra)
     Job.objects.filter(pk=other.pk).update(status=Job.Status.COMPLETED)
-    services._wake_image_jobs(1)
+    slots.wake_image_jobs(1)
 
     assert waiting(pinned) and not waiting(anywhere)
     assert run(anywhere, api).status == Job.Status.COMPLETED
@@ -178,10 +180,11 @@ def test_only_a_request_sent_at_the_full_figure_raises_it(accounts, api, sim):
     job = create_job("image", image_params(), requested_account=ultra)
     Job.objects.filter(pk=job.pk).update(status=Job.Status.SUBMITTING)  # claimed, as _submit does
     job.refresh_from_db()
-    assert capacity.take_slot(job, ultra) is True  # sent alone on the account
+    slot = capacity.take_slot(job, ultra)
+    assert isinstance(slot, capacity.Slot) and slot.sent_with == 1  # sent alone on the account
     fill(ultra, capacity.FIRST_SLOTS)  # sent after it, while it generates
 
-    job, _ = services._send_image(job, api, services.handler_for("image"))
+    job, _ = submit.send_image(Submission(job, slot=slot), api, handler_for("image"))
 
     assert job.status == Job.Status.COMPLETED
     assert capacity.slots(ultra.pk) == capacity.FIRST_SLOTS

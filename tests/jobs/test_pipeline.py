@@ -19,8 +19,9 @@ from PIL import Image
 from flowdash.accounts.models import Alert, FlowAccount
 from flowdash.assets.models import Asset, AssetUpload
 from flowdash.gallery.models import Lineage, Media
-from flowdash.jobs import downloads, services
+from flowdash.jobs import decisions, downloads
 from flowdash.jobs.models import Job, JobAttempt
+from flowdash.jobs.pipeline import dispatch, slots, timing
 from flowdash.jobs.queue import create_job
 from flowdash.useapi.client import UseapiClient
 
@@ -66,7 +67,7 @@ def run(job: Job, client, *, timeout: float = 60.0, until=None) -> Job:
     being active (or ``until(job)`` holds)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        job = services.drive(job, client)
+        job = dispatch.drive(job, client)
         # new results are nudged at once; older due ones by the reconciler
         fresh = job.media.filter(download_status=Media.Download.PENDING, download_attempts=0)
         for media_id in set(downloads.due_media_ids()) | set(fresh.values_list("pk", flat=True)):
@@ -244,14 +245,14 @@ def test_429_is_retried_later_honouring_retry_after(accounts, api, sim, settings
     settings.FLOWDASH_JOB_TIME_SCALE = 1  # the real service's time: seconds are seconds
     sim.state.faults.add("throttled", endpoint="images", times=1, retryAfter=7)
     job = create_job("image", image_params(count=1), requested_account=accounts[PRO])
-    job = services.drive(job, api)
+    job = dispatch.drive(job, api)
 
     assert job.status == Job.Status.QUEUED
     wait = (job.next_check_at - timezone.now()).total_seconds()
     assert 6 <= wait <= 10
     assert "Trying again" in job.error_message and job.error_status == 429
     assert job.attempts.get().outcome == JobAttempt.Outcome.REJECTED
-    assert services.drive(job, api).status == Job.Status.QUEUED  # not due yet: nothing sent
+    assert dispatch.drive(job, api).status == Job.Status.QUEUED  # not due yet: nothing sent
     assert len(posts(sim, "/images")) == 1
 
     make_due(job)
@@ -290,14 +291,14 @@ def test_a_503_naming_the_balanced_account_does_not_pin_the_retry_to_it(accounts
 def test_an_outage_longer_than_the_deadline_fails_in_words_at_the_deadline(accounts, api, sim):
     sim.state.faults.add("unavailable", endpoint="videos")  # until cleared
     job = create_job("video", video_params(), requested_account=accounts[PRO])
-    deadline = services.deadline_of(job)
+    deadline = timing.deadline_of(job)
     job = run(job, api)
     assert job.status == Job.Status.FAILED
     assert job.finished_at >= deadline  # waited the whole budget, not a count of tries
     assert "kept trying for 30 minutes" in job.error_message
     assert "temporarily unavailable" in job.error_message
     sent = len(posts(sim, "/videos"))
-    assert sent > services.MAX_SUBMIT_ATTEMPTS and job.attempts.paid().count() == 0
+    assert sent > timing.MAX_SUBMIT_ATTEMPTS and job.attempts.paid().count() == 0
     # growing delays: far fewer tries than a fixed 1 s would make in 30 (scaled) minutes
     assert sent < 40
     assert job.media.count() == 0
@@ -310,7 +311,7 @@ def test_a_retry_after_longer_than_900_s_is_waited_when_the_deadline_allows(
     settings.FLOWDASH_JOB_TIME_SCALE = 1  # the real service's time: seconds are seconds
     sim.state.faults.add("no_eligible_account", endpoint="videos", times=1, retryAfter=1200)
     job = create_job("video", video_params(), requested_account=accounts[PRO])
-    job = services.drive(job, api)
+    job = dispatch.drive(job, api)
     assert job.status == Job.Status.QUEUED and job.error_status == 429
     wait = (job.next_check_at - timezone.now()).total_seconds()
     assert 1190 <= wait <= 1205  # Retry-After honoured (20 minutes), not failed at 900 s
@@ -324,7 +325,7 @@ def test_a_retry_after_longer_than_900_s_is_waited_when_the_deadline_allows(
     # ...and one past the deadline fails at once, in words, with nothing more sent
     settings.FLOWDASH_JOB_DEADLINE_MINUTES = 10
     sim.state.faults.add("no_eligible_account", endpoint="videos", times=1, retryAfter=1200)
-    late = services.drive(create_job("video", video_params(), requested_account=accounts[PRO]), api)
+    late = dispatch.drive(create_job("video", video_params(), requested_account=accounts[PRO]), api)
     assert late.status == Job.Status.FAILED
     assert "longer than this job's deadline (10 minutes)" in late.error_message
     assert len(posts(sim, "/videos")) == 3
@@ -342,9 +343,9 @@ def test_paid_429s_count_toward_the_cap(accounts, api, sim, settings):
     job = create_job("video", video_params(), requested_account=accounts[PRO])
     job = run(job, api)
     assert job.status == Job.Status.FAILED
-    assert f"Gave up after {services.MAX_SUBMIT_ATTEMPTS} paid tries" in job.error_message
-    assert len(posts(sim, "/videos")) == services.MAX_SUBMIT_ATTEMPTS
-    assert job.captcha_attempts == services.MAX_SUBMIT_ATTEMPTS
+    assert f"Gave up after {timing.MAX_SUBMIT_ATTEMPTS} paid tries" in job.error_message
+    assert len(posts(sim, "/videos")) == timing.MAX_SUBMIT_ATTEMPTS
+    assert job.captcha_attempts == timing.MAX_SUBMIT_ATTEMPTS
 
 
 def test_an_image_refused_connection_waits_instead_of_spending_its_tries_at_once(
@@ -358,13 +359,13 @@ def test_an_image_refused_connection_waits_instead_of_spending_its_tries_at_once
 
     dead = UseapiClient(f"http://127.0.0.1:{free_port()}/v1/google-flow", sim.token)
     job = create_job("image", image_params(count=1), user=creator_user)
-    job = services.drive(job, dead)
+    job = dispatch.drive(job, dead)
     assert job.status == Job.Status.QUEUED and job.error_code == "ConnectionFailed"
     assert job.next_check_at > timezone.now() + timedelta(seconds=4)
     from flowdash.jobs import capacity
 
     assert job.pk not in list(capacity.waiting_jobs(10))  # not woken as a slot waiter
-    services.wake_waiting_image_jobs()
+    slots.wake_waiting_image_jobs()
     job.refresh_from_db()
     assert job.next_check_at > timezone.now()
     assert job.attempts.get().outcome == JobAttempt.Outcome.NOT_DELIVERED
@@ -374,7 +375,7 @@ def test_an_image_refused_connection_waits_instead_of_spending_its_tries_at_once
 def test_a_daily_quota_fails_at_once_in_words_instead_of_retrying(accounts, api, sim):
     sim.state.faults.add("daily_quota", endpoint="images")
     job = create_job("image", image_params(count=1), requested_account=accounts[PRO])
-    job = services.drive(job, api)
+    job = dispatch.drive(job, api)
     assert job.status == Job.Status.FAILED and job.error_status == 429
     assert "daily quota" in job.error_message and "midnight UTC" in job.error_message
     assert len(posts(sim, "/images")) == 1
@@ -433,17 +434,17 @@ def test_a_video_that_fails_later_fails_in_words(accounts, api, sim):
 def test_a_lost_answer_whose_job_never_started_needs_a_person(accounts, api, sim, admin_user):
     sim.state.faults.add("drop", endpoint="images", times=1, when="before")
     job = create_job("image", image_params(count=1), requested_account=accounts[PRO])
-    job = services.drive(job, api)
+    job = dispatch.drive(job, api)
     assert job.status == Job.Status.SUBMITTING
     assert job.attempts.get(action="submit").outcome == JobAttempt.Outcome.UNKNOWN
 
     job = run(job, api)
     assert job.status == Job.Status.NEEDS_ATTENTION
     assert "may or may not have started" in job.attention_reason
-    assert job.attempts.filter(action="lookup").count() == len(services.LOOKUP_DELAYS)
+    assert job.attempts.filter(action="lookup").count() == len(timing.LOOKUP_DELAYS)
     assert len(posts(sim, "/images")) == 1  # never silently twice
 
-    assert services.resubmit(job, admin_user)
+    assert decisions.resubmit(job, admin_user)
     job = run(job, api)
     assert job.status == Job.Status.COMPLETED
     assert len(posts(sim, "/images")) == 2
@@ -454,17 +455,17 @@ def test_giving_up_keeps_the_record(accounts, api, sim, admin_user):
     sim.state.faults.add("drop", endpoint="images", times=1, when="before")
     job = run(create_job("image", image_params(count=1), requested_account=accounts[PRO]), api)
     assert job.status == Job.Status.NEEDS_ATTENTION
-    assert services.give_up(job, admin_user)
+    assert decisions.give_up(job, admin_user)
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED and "Given up by alice" in job.error_message
     assert job.attempts.filter(action="submit").count() == 1
-    assert not services.resubmit(job, admin_user)  # only from needs-attention
+    assert not decisions.resubmit(job, admin_user)  # only from needs-attention
 
 
 def test_a_lost_answer_whose_job_started_is_found_and_followed(accounts, api, sim):
     sim.state.faults.add("drop", endpoint="videos", times=1, when="after")
     job = create_job("video", video_params(), requested_account=accounts[PRO])
-    job = services.drive(job, api)
+    job = dispatch.drive(job, api)
     assert job.status == Job.Status.SUBMITTING and not job.remote_job_id
 
     job = run(job, api)
@@ -486,7 +487,7 @@ def test_retry_makes_a_new_job_with_the_same_request(accounts, api, sim, creator
     sim.state.faults.add("unsafe", endpoint="images", times=1)
     failed = run(create_job("image", image_params(), user=creator_user), api)
     assert failed.status == Job.Status.FAILED
-    again = services.retry(failed, creator_user)
+    again = decisions.retry(failed, creator_user)
     assert again.pk != failed.pk and again.retry_of == failed and again.params == failed.params
     assert run(again, api).status == Job.Status.COMPLETED
 
@@ -497,7 +498,7 @@ def test_a_second_worker_cannot_submit_the_same_job(accounts, api, sim):
     other = Job.objects.get(pk=job.pk)
     other.status = Job.Status.QUEUED  # a stale copy, as another worker might hold
     assert not other.claim(Job.Status.QUEUED, 300, status=Job.Status.SUBMITTING)
-    assert services.drive(Job.objects.get(pk=job.pk), api).status == Job.Status.SUBMITTING
+    assert dispatch.drive(Job.objects.get(pk=job.pk), api).status == Job.Status.SUBMITTING
     assert posts(sim, "/images") == []
 
 
@@ -507,7 +508,7 @@ def test_the_reconciler_finds_due_jobs_only(accounts, sim):
     Job.objects.filter(pk=later.pk).update(next_check_at=timezone.now() + timedelta(minutes=5))
     held = create_job("image", image_params())
     Job.objects.filter(pk=held.pk).update(lease_until=timezone.now() + timedelta(minutes=5))
-    assert [pk for pk, _first in services.due_job_rows()] == [due.pk]
+    assert [pk for pk, _first in dispatch.due_job_rows()] == [due.pk]
 
 
 def test_a_result_used_on_another_account_is_uploaded_there_first(accounts, api, sim):
@@ -533,17 +534,16 @@ def test_a_worker_that_died_waiting_for_the_answer_is_recovered_without_resendin
 ):
     """The state a worker killed mid-request leaves behind: submitting, an attempt 'sent', a
     lease that runs out. The request did reach the service; the job is found, not re-sent."""
-    from flowdash.jobs.kinds import handler_for
+    from flowdash.jobs.kinds import Submission, handler_for
 
     job = create_job("video", video_params(), requested_account=accounts[PRO])
     assert job.claim(Job.Status.QUEUED, 300, status=Job.Status.SUBMITTING)
     Job.objects.filter(pk=job.pk).update(account=accounts[PRO], submit_attempts=1)
     job.refresh_from_db()
     JobAttempt.objects.create(job=job, number=1, action="submit")
-    job.resolved_refs = {}
-    handler_for("video").submit(job, api, reply_url=None, reply_ref=job.webhook_token())
+    handler_for("video").submit(Submission(job, reply_ref=job.webhook_token()), api)
     # ...and the worker died before reading the answer; its lease runs out
-    assert services.drive(job, api).status == Job.Status.SUBMITTING  # still leased: hands off
+    assert dispatch.drive(job, api).status == Job.Status.SUBMITTING  # still leased: hands off
     Job.objects.filter(pk=job.pk).update(lease_until=timezone.now())
 
     job = run(job, api)
@@ -567,12 +567,12 @@ def test_lookups_that_cannot_read_the_api_keep_looking_until_the_deadline(accoun
     sim.state.faults.add("drop", endpoint="images", times=1, when="before")
     sim.state.faults.add("unavailable", endpoint="jobs")  # GET /jobs fails until cleared
     job = create_job("image", image_params(count=1), requested_account=accounts[PRO])
-    deadline = services.deadline_of(job)
+    deadline = timing.deadline_of(job)
     job = run(job, api)
     assert job.status == Job.Status.NEEDS_ATTENTION
-    assert timezone.now() >= deadline - timedelta(seconds=services.LOOKUP_DELAYS[-1] / 500)
+    assert timezone.now() >= deadline - timedelta(seconds=timing.LOOKUP_DELAYS[-1] / 500)
     lookups = job.attempts.filter(action="lookup")
-    assert lookups.count() > len(services.LOOKUP_DELAYS)
+    assert lookups.count() > len(timing.LOOKUP_DELAYS)
     assert all(a.outcome == JobAttempt.Outcome.REJECTED for a in lookups)
     assert (
         "could not be read" in job.attention_reason and "Look it up again" in job.attention_reason
@@ -625,6 +625,6 @@ def test_max_check_errors_counts_failures_in_a_row_only(accounts, api, sim):
     sim.state.faults.add("custom", endpoint="jobs/{jobId}", status=418)  # until cleared
     stuck = run(stuck, api)
     assert stuck.status == Job.Status.NEEDS_ATTENTION
-    assert stuck.check_errors == services.MAX_CHECK_ERRORS
+    assert stuck.check_errors == timing.MAX_CHECK_ERRORS
     assert "could not read the job's status" in stuck.attention_reason
     assert len(posts(sim, "/videos")) == 2

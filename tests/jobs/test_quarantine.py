@@ -12,8 +12,8 @@ import pytest
 from django.utils import timezone
 
 from flowdash.accounts.models import FlowAccount
-from flowdash.jobs import services
 from flowdash.jobs.models import Job
+from flowdash.jobs.pipeline import dispatch
 from flowdash.jobs.queue import create_job
 from flowdash.useapi.client import UseapiClient
 from tests.jobs.test_pipeline import run
@@ -59,7 +59,7 @@ def test_no_eligible_account_waits_out_retry_after_then_completes(
         requested_account=account,
     )
     sim_client = api
-    job = services.drive(job, sim_client)
+    job = dispatch.drive(job, sim_client)
     assert job.status == Job.Status.QUEUED and job.error_status == 429
     assert job.error_reason == "no_eligible_account"
     assert len(video_posts(sim)) == 1
@@ -74,7 +74,7 @@ def test_no_eligible_account_waits_out_retry_after_then_completes(
 
     # Nothing is sent before then, however often the worker looks.
     while timezone.now() < job.next_check_at:
-        job = services.drive(job, sim_client)
+        job = dispatch.drive(job, sim_client)
         assert len(video_posts(sim)) == 1
         time.sleep(0.01)
 

@@ -8,8 +8,8 @@ import uuid
 import pytest
 from django.utils import timezone
 
-from flowdash.jobs import services
 from flowdash.jobs.models import Job
+from flowdash.jobs.pipeline import dispatch, timing
 from flowdash.jobs.queue import create_job
 from tests.jobs import test_pipeline as pipeline
 from tests.jobs.test_pipeline import PRO, posts, run, video_params
@@ -67,14 +67,14 @@ def test_a_completed_hint_brings_the_check_forward_once(client, accounts, api, s
     assert send(client, hook_url(job), {"status": "completed"}).status_code == 200
     job.refresh_from_db()
     assert job.next_check_at <= timezone.now()
-    job = services.drive(job, api)
+    job = dispatch.drive(job, api)
     assert job.status == Job.Status.COMPLETED
     checks = gets(sim, job)
 
     # duplicates and a late "started" change nothing and cost no request
     for body in ({"status": "completed"}, {"status": "started"}, {"status": "failed"}):
         assert send(client, hook_url(job), body).status_code == 200
-        job = services.drive(job, api)
+        job = dispatch.drive(job, api)
     assert job.status == Job.Status.COMPLETED and gets(sim, job) == checks
     assert job.media.count() == 1
 
@@ -82,7 +82,7 @@ def test_a_completed_hint_brings_the_check_forward_once(client, accounts, api, s
 def test_a_failed_body_alone_cannot_fail_a_job(client, accounts, api, sim):
     job = running_video(accounts, api)
     send(client, hook_url(job), {"status": "failed", "error": "forged", "code": 500})
-    job = services.drive(job, api)
+    job = dispatch.drive(job, api)
     assert job.status in (Job.Status.RUNNING, Job.Status.COMPLETED)
     assert "forged" not in job.error_message
 
@@ -107,12 +107,12 @@ def test_callbacks_from_the_service_complete_a_job_with_one_check(
 ):
     settings.PUBLIC_URL = live_server.url
     job = create_job("video", video_params(), requested_account=accounts[PRO])
-    job = services.drive(job, api)
+    job = dispatch.drive(job, api)
     assert job.status == Job.Status.RUNNING
     body = posts(sim, "/videos")[0]["body"]
     assert body["replyUrl"] == f"{live_server.url}/hooks/useapi/{job.uuid}/{job.webhook_token()}/"
     # with webhooks on, polling is only a slow fallback
-    assert services.first_check_delay(job) > 2 * services.expected_seconds(job) / 500
+    assert timing.first_check_delay(job) > 2 * timing.expected_seconds(job) / 500
 
     job = run(job, api)
     assert job.status == Job.Status.COMPLETED
@@ -125,7 +125,7 @@ def _died_after_sending(rows, api_client, kind: str = "video") -> tuple[Job, str
     'sent', a lease of several minutes still running."""
     from datetime import timedelta
 
-    from flowdash.jobs.kinds import handler_for
+    from flowdash.jobs.kinds import Submission, handler_for
     from flowdash.jobs.models import JobAttempt
 
     job = create_job("video", video_params(), requested_account=rows[PRO])
@@ -133,10 +133,7 @@ def _died_after_sending(rows, api_client, kind: str = "video") -> tuple[Job, str
     Job.objects.filter(pk=job.pk).update(account=rows[PRO], submit_attempts=1)
     job.refresh_from_db()
     JobAttempt.objects.create(job=job, number=1, action="submit")
-    job.resolved_refs = {}
-    answer = handler_for(kind).submit(
-        job, api_client, reply_url=None, reply_ref=job.webhook_token()
-    )
+    answer = handler_for(kind).submit(Submission(job, reply_ref=job.webhook_token()), api_client)
     assert job.lease_until > timezone.now() + timedelta(seconds=300)
     return job, answer.job_id
 
@@ -146,7 +143,7 @@ def test_a_webhook_for_a_job_held_by_a_dead_worker_cuts_its_lease(
 ):
     settings.FLOWDASH_HINT_GRACE_SECONDS = 0.3
     job, remote_id = _died_after_sending(accounts, api)
-    assert services.drive(job, api).status == Job.Status.SUBMITTING  # leased: hands off
+    assert dispatch.drive(job, api).status == Job.Status.SUBMITTING  # leased: hands off
 
     answer = send(client, hook_url(job), {"status": "created", "jobId": remote_id})
     assert answer.status_code == 200
@@ -156,7 +153,7 @@ def test_a_webhook_for_a_job_held_by_a_dead_worker_cuts_its_lease(
     import time
 
     time.sleep(0.35)
-    assert [pk for pk, _ in services.due_job_rows()] == [job.pk]  # the reconciler takes it
+    assert [pk for pk, _ in dispatch.due_job_rows()] == [job.pk]  # the reconciler takes it
     job = run(job, api)
     assert job.status == Job.Status.COMPLETED, job.attention_reason
     assert job.remote_job_id == remote_id and job.media.count() == 1

@@ -40,7 +40,7 @@ def test_image_upscale_stores_a_bigger_jpeg_linked_to_its_source(api, sim_image,
     handler = kinds.handler_for(job.kind)
     assert handler.required_account(job) == source.account
 
-    answer = handler.submit(job, api, reply_url=None, reply_ref=None)
+    answer = handler.submit(kinds.Submission(job), api)
     [media] = handler.store_results(job, answer)
 
     media.refresh_from_db()
@@ -60,7 +60,7 @@ def test_gif_of_a_video_is_an_animated_gif(api, sim_video):
     source = sim_video()
     job = make_job(Job.Kind.GIF, {}, source)
     handler = kinds.handler_for(job.kind)
-    [gif] = handler.store_results(job, handler.submit(job, api, reply_url=None, reply_ref=None))
+    [gif] = handler.store_results(job, handler.submit(kinds.Submission(job), api))
     assert gif.kind == "gif" and gif.content_type == "image/gif"
     with default_storage.open(gif.file.name, "rb") as handle:
         assert handle.read(6) in (b"GIF89a", b"GIF87a")
@@ -81,7 +81,7 @@ def test_concatenate_three_clips_with_trims(api, sim_video, accounts):
     handler = kinds.handler_for(job.kind)
     assert handler.required_account(job) == accounts[ULTRA]
 
-    [film] = handler.store_results(job, handler.submit(job, api, reply_url=None, reply_ref=None))
+    [film] = handler.store_results(job, handler.submit(kinds.Submission(job), api))
 
     expected = 3 * 8 - sum(s + e for s, e in trims)
     assert film.origin == "joined" and film.kind == "video"
@@ -103,7 +103,7 @@ def test_concatenate_refused_by_the_api_leaves_no_file(api, sim_video, media_roo
     job = make_job(Job.Kind.CONCATENATE, params)
     handler = kinds.handler_for(job.kind)
     with pytest.raises(BadRequest) as caught:
-        handler.submit(job, api, reply_url=None, reply_ref=None)
+        handler.submit(kinds.Submission(job), api)
     assert "same Google Flow account" in caught.value.user_message
     assert not any(p.is_file() for p in media_root.rglob("*"))
 
@@ -115,7 +115,7 @@ def test_extend_is_async_and_records_the_overlap(api, sim, sim_video, creator_us
     handler = kinds.handler_for(job.kind)
     assert handler.is_async
 
-    answer = handler.submit(job, api, reply_url=None, reply_ref="ref-1")
+    answer = handler.submit(kinds.Submission(job, reply_ref="ref-1"), api)
     assert answer.job_id and answer.status == "created"
     sent = sim.state.requests(path="/videos/extend")[-1]
     assert sent["body"]["mediaGenerationId"] == source.media_generation_id
@@ -134,7 +134,7 @@ def test_video_upscale_then_cached_copy_reuses_the_stored_media(api, sim, sim_vi
     source = sim_video()
     handler = kinds.handler_for(Job.Kind.VIDEO_UPSCALE)
     first_job = make_job(Job.Kind.VIDEO_UPSCALE, {"resolution": "1080p"}, source)
-    answer = handler.submit(first_job, api, reply_url=None, reply_ref=None)
+    answer = handler.submit(kinds.Submission(first_job), api)
     [upscaled] = handler.store_results(first_job, finish(api, sim, answer))
     assert upscaled.origin == "upscaled" and upscaled.resolution == "1080p"
     assert upscaled.media_generation_id not in ("", source.media_generation_id)
@@ -142,7 +142,7 @@ def test_video_upscale_then_cached_copy_reuses_the_stored_media(api, sim, sim_vi
 
     # The API answers a repeat with the cached video inline (rawBytes): we keep one copy.
     second_job = make_job(Job.Kind.VIDEO_UPSCALE, {"resolution": "1080p"}, source)
-    answer = handler.submit(second_job, api, reply_url=None, reply_ref=None)
+    answer = handler.submit(kinds.Submission(second_job), api)
     record = finish(api, sim, answer)
     assert record.media[0].encoded  # the cached copy came back as base64
     assert handler.store_results(second_job, record) == [upscaled]
@@ -155,7 +155,7 @@ def test_cached_upscale_we_never_stored_is_decoded_to_a_file(api, sim, sim_video
     # Someone upscaled it outside flowdash: the simulator has it, we do not.
     api.upscale_video(source.media_generation_id, async_=False)
     job = make_job(Job.Kind.VIDEO_UPSCALE, {"resolution": "1080p"}, source)
-    answer = handler.submit(job, api, reply_url=None, reply_ref=None)
+    answer = handler.submit(kinds.Submission(job), api)
     [media] = handler.store_results(job, finish(api, sim, answer))
     assert media.download_status == "stored" and default_storage.exists(media.file.name)
     assert (media.width, media.height) == (640, 360)

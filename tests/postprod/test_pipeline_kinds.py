@@ -10,8 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from flowdash.gallery.models import Lineage, Media
-from flowdash.jobs import downloads, services
+from flowdash.jobs import downloads
 from flowdash.jobs.models import Job
+from flowdash.jobs.pipeline import dispatch
 from flowdash.jobs.queue import create_job
 from tests.postprod.conftest import ULTRA
 
@@ -27,7 +28,7 @@ def fast_pipeline(settings, sim):
 def run(job: Job, client, timeout: float = 60.0) -> Job:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        job = services.drive(job, client)
+        job = dispatch.drive(job, client)
         for media_id in downloads.due_media_ids():
             downloads.download(Media.objects.get(pk=media_id))
         pending = job.media.filter(download_status=Media.Download.PENDING)

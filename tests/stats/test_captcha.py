@@ -18,7 +18,7 @@ from flowdash.stats.views import captcha_history_charts
 
 pytestmark = pytest.mark.django_db
 CAPTCHA = reverse("stats:captcha")
-KEYS = reverse("accounts:captcha-keys")
+KEYS = reverse("stats:captcha-keys")
 
 
 def make_images(sim, n=2) -> None:

@@ -258,8 +258,8 @@ def test_captcha_rejection_exposes_attempts_and_job(
     assert error.captcha.duration_ms == 18091
     assert error.job_id == "j1223215426393445325i-u12345-email:us***@gmail.com-bot:google-flow"
     assert error.user_message == (
-        "Google rejected the request after 3 captcha attempts; try again later or review the "
-        "captcha providers."
+        "Google rejected the captcha (3 attempts); try again later or review the captcha "
+        "providers on the Accounts page."
     )
     assert isinstance(error, errors.Forbidden)
 
