@@ -30,7 +30,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from flowdash.jobs.models import Job
+from flowdash.jobs.models import SLOT_WAIT, Job
 
 MIN_SLOTS = 1
 FIRST_SLOTS = 3  # the documented minimum
@@ -43,9 +43,9 @@ PROBE_PAUSE = 300.0  # nominal seconds after a capacity 429 before trying one mo
 # nothing while a long queue drains.
 WAIT_FALLBACK = 300.0
 
-# ``Job.error_code`` of an image job parked until a slot frees (and only of those: a job
-# waiting to retry after an error keeps its own delay, whatever its HTTP status was).
-SLOT_WAIT = "waiting_for_slot"
+# ``SLOT_WAIT`` (jobs/models.py) is the ``Job.error_code`` of an image job parked until a slot
+# frees (and only of those: a job waiting to retry after an error keeps its own delay, whatever
+# its HTTP status was).
 
 
 @dataclass(frozen=True)

@@ -64,11 +64,50 @@ def _model_shown(job: Job) -> str:
 
 
 def _on_account(job: Job) -> str:
+    """The account as every card shows it: the full address when flowdash knows it (a queued
+    card the same as a running one), else the API's masked form."""
     return (
-        job.account_email
-        or (job.account.email if job.account else "")
-        or (f"{job.requested_account.email} (asked)" if job.requested_account else "")
+        (job.account.address if job.account else "")
+        or job.account_email
+        or (f"{job.requested_account.address} (asked)" if job.requested_account else "")
     )
+
+
+def _summary(job: Job) -> str:
+    """What a job without a prompt makes, in words (upscales, GIFs, joins, uploads)."""
+    params = job.params or {}
+    source = f" of result #{job.source_media_id}" if job.source_media_id else ""
+    if job.kind in (Job.Kind.IMAGE_UPSCALE, Job.Kind.VIDEO_UPSCALE):
+        return f"{params.get('resolution') or ''} upscale{source}".strip()
+    if job.kind == Job.Kind.GIF:
+        return f"GIF{source}"
+    if job.kind == Job.Kind.CONCATENATE:
+        clips = params.get("clips") or params.get("media") or []
+        return f"join of {len(clips)} clip{'' if len(clips) == 1 else 's'}"
+    if job.kind == Job.Kind.ASSET_UPLOAD:
+        return f"upload of asset #{params.get('asset')}" if params.get("asset") else "asset upload"
+    if job.kind == Job.Kind.EXTEND:
+        return f"extension{source}"
+    return ""
+
+
+def duration_words(seconds: int) -> str:
+    """``about 45 s`` / ``about 3 min``: minutes once a wait is long enough to count in them."""
+    if seconds < 120:
+        return f"about {seconds} s"
+    return f"about {round(seconds / 60)} min"
+
+
+def _fix_link(job: Job) -> tuple[str, str] | None:
+    """Where a failed job's cause is fixed: (url name, page name), or None."""
+    if job.status != Job.Status.FAILED:
+        return None
+    words = (job.error_message or "").lower()
+    if "captcha" in words:
+        return ("stats:captcha", "Captcha page")
+    if "session expired" in words or "cookies" in words:
+        return ("accounts:list", "Accounts page")
+    return None
 
 
 @dataclass
@@ -89,6 +128,10 @@ class JobCard:
     model_shown: str = ""
     on_account: str = ""
     studio_kind: bool = False  # made in the studio (remix / edit and retry there)
+    summary: str = ""  # what a job without a prompt makes ("4K upscale of result #12")
+    estimate_words: str = ""  # "about 45 s", "about 3 min"
+    remaining_words: str = ""
+    fix_link: tuple[str, str] | None = None  # (url name, page) where a failure's cause is fixed
 
     def __getattr__(self, name: str) -> Any:
         # only called for names the card does not have: the job's own fields and methods
@@ -127,4 +170,8 @@ def job_card(job: Job, user, accounts: list[FlowAccount] | None = None) -> JobCa
         model_shown=_model_shown(job),
         on_account=_on_account(job),
         studio_kind=job.kind in (Job.Kind.IMAGE, Job.Kind.VIDEO),
+        summary=_summary(job),
+        estimate_words=duration_words(estimate),
+        remaining_words=duration_words(max(0, estimate - elapsed)),
+        fix_link=_fix_link(job),
     )

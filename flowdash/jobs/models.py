@@ -226,7 +226,15 @@ class Job(models.Model):
             return f"All accounts are resting until {timezone.localtime(resting):%H:%M}"
         if self.is_retrying:
             return "Waiting to try again"
+        if self.waits_for_slot:
+            return "Waiting for a free image slot"
         return STATUS_WORDS.get(self.status, self.get_status_display())
+
+    @property
+    def waits_for_slot(self) -> bool:
+        """Queued until an account it may use has a free image slot (not waiting for a worker:
+        every account it may use runs as many images as it takes)."""
+        return self.status == self.Status.QUEUED and self.error_code == SLOT_WAIT
 
     @property
     def resting_until(self):
@@ -336,6 +344,9 @@ class Job(models.Model):
         return end - (self.submitted_at or self.created_at)
 
 
+# error_code of an image job parked until an account has a free image slot (capacity.py).
+SLOT_WAIT = "waiting_for_slot"
+
 STATUS_WORDS = {
     Job.Status.QUEUED: "Waiting for a worker",
     Job.Status.SUBMITTING: "Sending to the API",
@@ -393,3 +404,22 @@ class JobAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job} {self.action} #{self.number}: {self.outcome}"
+
+    ACTION_WORDS = {
+        "submit": "submission",
+        "lookup": "lookup",
+        "hint": "webhook",
+        "upload": "reference upload",
+    }
+
+    @property
+    def action_words(self) -> str:
+        return self.ACTION_WORDS.get(self.action, self.action)
+
+    @property
+    def outcome_words(self) -> str:
+        """The outcome as people read it: a webhook that named the job is a note, not an
+        unknown outcome."""
+        if self.action == "hint":
+            return "named the job"
+        return self.get_outcome_display()

@@ -101,6 +101,28 @@ def _ref_chip(ref) -> dict | None:
     }
 
 
+def _trim(seconds) -> str:
+    try:
+        return f"{float(seconds or 0):g} s"
+    except (TypeError, ValueError):
+        return "0 s"
+
+
+def _clip_chips(clips: list) -> list[dict]:
+    """A join's clips in their order, as thumbnails with their trims (not a raw dict)."""
+    chips = []
+    for number, clip in enumerate(clips, start=1):
+        if not isinstance(clip, dict):
+            continue
+        chip = _ref_chip({"media": clip.get("media")})
+        if chip is None:
+            continue
+        trims = f"trim {_trim(clip.get('trim_start'))} / {_trim(clip.get('trim_end'))}"
+        chip["label"] = f"{number}. {chip['label']} · {trims}"
+        chips.append(chip)
+    return chips
+
+
 def _params_rows(job: Job) -> list[dict]:
     """The job's parameters for people: values as text, picked images as thumbnails."""
     rows = []
@@ -109,10 +131,15 @@ def _params_rows(job: Job) -> list[dict]:
         if name == "references" and isinstance(value, list):
             row["refs"] = [c for c in (_ref_chip(v) for v in value) if c]
             row["text"] = "" if row["refs"] else "none"
-        elif name in ("start", "end", "asset") and value:
+        elif name in ("start", "end", "asset", "source_video") and value:
             chip = _ref_chip(value if isinstance(value, dict) else {"asset": value})
             row["refs"] = [chip] if chip else []
             row["text"] = "" if chip else str(value)
+        elif name == "clips" and isinstance(value, list):
+            row["refs"] = _clip_chips(value)
+            row["text"] = "" if row["refs"] else "none"
+        elif name == "captcha_token" and value:
+            row["text"] = "given (a one-time token, not shown)"
         elif value is None or value == "":
             row["text"] = "—"
         else:

@@ -238,11 +238,11 @@ class CaptchaRejected(Forbidden):
             noun = "attempt" if count == 1 else "attempts"
             return (
                 f"Google rejected the captcha ({count} {noun}); try again later or review the "
-                "captcha providers on the Accounts page."
+                "captcha providers and their keys on the Captcha page."
             )
         return (
             "Google rejected the request's captcha; try again later or review the captcha "
-            "providers on the Accounts page."
+            "providers and their keys on the Captcha page."
         )
 
 

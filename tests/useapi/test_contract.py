@@ -259,7 +259,7 @@ def test_captcha_rejection_exposes_attempts_and_job(
     assert error.job_id == "j1223215426393445325i-u12345-email:us***@gmail.com-bot:google-flow"
     assert error.user_message == (
         "Google rejected the captcha (3 attempts); try again later or review the captcha "
-        "providers on the Accounts page."
+        "providers and their keys on the Captcha page."
     )
     assert isinstance(error, errors.Forbidden)
 

@@ -81,6 +81,9 @@ def recover(job: Job, client) -> Job:
         Status.SUBMITTING,
         Status.NEEDS_ATTENTION,
         next_check_at=None,
+        # the lookup ended: its "Looking for the job…" words go with it
+        error_message=f"Looked for the job {all_lookups + 1} times; the last lookup, at {when} "
+        "UTC, did not find it.",
         attention_reason=(
             "The request was sent but no answer came back, and "
             + (
