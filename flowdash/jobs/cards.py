@@ -140,6 +140,13 @@ class JobCard:
         return getattr(self.job, name)
 
 
+def card_jobs():
+    """Jobs with what their cards read (accounts, who asked, results) in three queries."""
+    return Job.objects.select_related(
+        "account", "requested_account", "requested_by"
+    ).prefetch_related("media")
+
+
 def job_card(job: Job, user, accounts: list[FlowAccount] | None = None) -> JobCard:
     """The card of ``job`` as ``user`` sees it now."""
     now = timezone.now()

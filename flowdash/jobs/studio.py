@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 from flowdash.accounts.models import FlowAccount
 from flowdash.assets.models import Asset
 from flowdash.gallery.models import Media
+from flowdash.jobs.cards import card_jobs, job_card
 from flowdash.jobs.forms import (
     ImageForm,
     VideoForm,
@@ -30,7 +31,6 @@ from flowdash.jobs.forms import (
     resolve_video_ref,
 )
 from flowdash.jobs.models import Job
-from flowdash.jobs.views import _job_queryset, decorate
 from flowdash.team.roles import CREATOR, has_role
 from flowdash.useapi import catalog
 
@@ -264,8 +264,8 @@ def _studio_context(
     every = selected["image_refs"] + selected["video_refs"] + selected["start"] + selected["end"]
     accounts = list(FlowAccount.objects.present())
     recent = [
-        decorate(job, request.user, accounts)
-        for job in _job_queryset()
+        job_card(job, request.user, accounts)
+        for job in card_jobs()
         .filter(requested_by=request.user, kind__in=[Job.Kind.IMAGE, Job.Kind.VIDEO])
         .order_by("-created_at")[:RECENT_JOBS]
     ]

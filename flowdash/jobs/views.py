@@ -22,7 +22,7 @@ from flowdash.accounts.models import FlowAccount
 from flowdash.assets.models import Asset
 from flowdash.gallery.models import Media
 from flowdash.jobs import decisions, queue
-from flowdash.jobs.cards import JobCard, job_card
+from flowdash.jobs.cards import card_jobs, job_card
 from flowdash.jobs.forms import (
     parse_pk,
     ref_token,
@@ -37,17 +37,6 @@ PAGE_SIZE = 25
 # --- job cards ---------------------------------------------------------------------------------
 
 
-def decorate(job: Job, user, accounts: list[FlowAccount] | None = None) -> JobCard:
-    """The job's card (``cards.job_card``), under the name the studio's views call."""
-    return job_card(job, user, accounts)
-
-
-def _job_queryset():
-    return Job.objects.select_related(
-        "account", "requested_account", "requested_by"
-    ).prefetch_related("media")
-
-
 def _card_response(request, job: Job):
     card = job_card(job, request.user)
     response = render(request, "jobs/detail.html#job-card", {"job": card})
@@ -59,7 +48,7 @@ def _card_response(request, job: Job):
 @require_GET
 def detail_view(request, pk: int):
     polled = bool(request.htmx) and (request.htmx.target or "").startswith("job-card")
-    job = _job_queryset().filter(pk=pk).first()
+    job = card_jobs().filter(pk=pk).first()
     if job is None:
         if polled:  # the job was deleted: the card goes and the polling stops
             return HttpResponse("", status=286)
@@ -163,7 +152,7 @@ def _redirect_back(request, job: Job):
 
 
 def _managed_job(request, pk: int) -> Job:
-    job = get_object_or_404(_job_queryset(), pk=pk)
+    job = get_object_or_404(card_jobs(), pk=pk)
     if not job.manageable_by(request.user):
         raise PermissionDenied("Only an admin or the person who asked for the job can do this.")
     return job
@@ -284,7 +273,7 @@ def jobs_list_view(request):
     filters = _list_filters(request)
     user = filters["user"]
     jobs = (
-        _job_queryset()
+        card_jobs()
         .order_by("-created_at", "-pk")
         .filtered(
             status=filters["status"],
