@@ -230,30 +230,29 @@ def ref_token(ref: dict | None) -> str:
     return ""
 
 
-def resolve_ref(ref: dict[str, int]) -> dict[str, int] | None:
-    """Check a ref names a stored image; an uploaded image's gallery row becomes its asset."""
+def _resolve(ref: dict[str, int], *, video: bool) -> dict[str, int] | None:
+    """Check a ref names a stored file of the right kind; an uploaded file's gallery row becomes
+    its asset."""
     if "asset" in ref:
         asset = Asset.objects.filter(pk=ref["asset"]).first()
-        return ref if asset is not None and not asset.is_video else None
-    media = Media.objects.filter(pk=ref["media"], kind=Media.Kind.IMAGE).first()
+        return ref if asset is not None and asset.is_video == video else None
+    kind = Media.Kind.VIDEO if video else Media.Kind.IMAGE
+    media = Media.objects.filter(pk=ref["media"], kind=kind).first()
     if media is None or media.download_status != Media.Download.STORED:
         return None
     if media.asset_id:
         return {"asset": media.asset_id}
     return {"media": media.pk}
+
+
+def resolve_ref(ref: dict[str, int]) -> dict[str, int] | None:
+    """A reference image: an uploaded image or a stored image result."""
+    return _resolve(ref, video=False)
 
 
 def resolve_video_ref(ref: dict[str, int]) -> dict[str, int] | None:
     """A V2V source: an uploaded MP4 asset or a stored generated video."""
-    if "asset" in ref:
-        asset = Asset.objects.filter(pk=ref["asset"]).first()
-        return ref if asset is not None and asset.is_video else None
-    media = Media.objects.filter(pk=ref["media"], kind=Media.Kind.VIDEO).first()
-    if media is None or media.download_status != Media.Download.STORED:
-        return None
-    if media.asset_id:
-        return {"asset": media.asset_id}
-    return {"media": media.pk}
+    return _resolve(ref, video=True)
 
 
 class RefListField(forms.Field):

@@ -154,6 +154,30 @@ def _keep_known_choices(form, initial: dict) -> None:
                 initial.pop(name)
 
 
+def _picker_items(assets, results, size) -> dict:
+    """A picker's thumbnails: uploaded files first, then results; ``size(row)`` their caption."""
+    items = [
+        {
+            "token": f"asset:{a.pk}",
+            "thumb": reverse("assets:thumbnail", args=[a.pk]),
+            "label": str(a),
+            "group": "asset",
+            "size": size(a),
+        }
+        for a in assets
+    ] + [
+        {
+            "token": f"media:{m.pk}",
+            "thumb": reverse("gallery:thumbnail", args=[m.pk]),
+            "label": (m.prompt or str(m))[:80],
+            "group": "result",
+            "size": size(m),
+        }
+        for m in results
+    ]
+    return {"items": items, "assets_count": len(assets), "results_count": len(results)}
+
+
 def _picker(selected: list[str]) -> dict:
     """Images to pick from: recent assets and image results, plus whatever is already picked."""
     assets = list(Asset.objects.newest_first().exclude(content_type=Asset.MP4)[:PICKER_SIZE])
@@ -175,26 +199,9 @@ def _picker(selected: list[str]) -> dict:
             media = Media.objects.filter(pk=ref["media"]).first()
             if media:
                 results.insert(0, media)
-    items = [
-        {
-            "token": f"asset:{a.pk}",
-            "thumb": reverse("assets:thumbnail", args=[a.pk]),
-            "label": str(a),
-            "group": "asset",
-            "size": f"{a.width}×{a.height}",
-        }
-        for a in assets
-    ] + [
-        {
-            "token": f"media:{m.pk}",
-            "thumb": reverse("gallery:thumbnail", args=[m.pk]),
-            "label": (m.prompt or str(m))[:80],
-            "group": "result",
-            "size": f"{m.width}×{m.height}" if m.width else "",
-        }
-        for m in results
-    ]
-    return {"items": items, "assets_count": len(assets), "results_count": len(results)}
+    return _picker_items(
+        assets, results, lambda row: f"{row.width}×{row.height}" if row.width else ""
+    )
 
 
 def _video_picker(selected: str) -> dict:
@@ -210,30 +217,9 @@ def _video_picker(selected: str) -> dict:
         assets[:0] = list(Asset.objects.filter(pk=ref["asset"], content_type=Asset.MP4))
     if "media" in ref and all(m.pk != ref["media"] for m in results):
         results[:0] = list(Media.objects.filter(pk=ref["media"], kind=Media.Kind.VIDEO))
-
-    def seconds(value) -> str:
-        return f"{value:.1f} s" if value else ""
-
-    items = [
-        {
-            "token": f"asset:{a.pk}",
-            "thumb": reverse("assets:thumbnail", args=[a.pk]),
-            "label": str(a),
-            "group": "asset",
-            "size": seconds(a.duration_seconds),
-        }
-        for a in assets
-    ] + [
-        {
-            "token": f"media:{m.pk}",
-            "thumb": reverse("gallery:thumbnail", args=[m.pk]),
-            "label": (m.prompt or str(m))[:80],
-            "group": "result",
-            "size": seconds(m.duration_seconds),
-        }
-        for m in results
-    ]
-    return {"items": items, "assets_count": len(assets), "results_count": len(results)}
+    return _picker_items(
+        assets, results, lambda row: f"{row.duration_seconds:.1f} s" if row.duration_seconds else ""
+    )
 
 
 def _selected(form, name: str) -> list[str]:
