@@ -48,7 +48,8 @@ def _source(job: Job) -> Media:
 
 
 def _common(job: Job, source: Media) -> dict[str, Any]:
-    """The fields every result of ``job`` has, from the job and the media it was made from."""
+    """The fields every result of ``job`` has, from the job and the media it was made from
+    (a kind may say otherwise: an extension has its own prompt)."""
     account = job.account or source.account
     return {
         "job": job,
@@ -58,6 +59,8 @@ def _common(job: Job, source: Media) -> dict[str, Any]:
         or source.account_email,
         "created_by": job.requested_by,
         "aspect_ratio": source.aspect_ratio,
+        "prompt": source.prompt,
+        "model": source.model,
     }
 
 
@@ -116,7 +119,7 @@ class _Base:
 
     def _from_file(self, job: Job, answer: InlineResult) -> list[Media]:
         source = _source(job)
-        media = Media(**{**_common(job, source), **self._fields(job, source, None)})
+        media = Media(**(_common(job, source) | self._fields(job, source, None)))
         storing.store_file(media, answer.name)
         with transaction.atomic():
             media.save()
@@ -131,7 +134,7 @@ class _Base:
             if copy is not None:
                 stored.append(copy)
                 continue
-            fields = {**_common(job, source), **self._fields(job, source, item)}
+            fields = _common(job, source) | self._fields(job, source, item)
             with transaction.atomic():
                 media = storing.media_from_item(item, **fields)
                 _link(media, [(source, None, None)], self.relation)
@@ -161,8 +164,6 @@ class ImageUpscaleHandler(_Base):
         return {
             "kind": Media.Kind.IMAGE,
             "origin": Media.Origin.UPSCALED,
-            "prompt": source.prompt,
-            "model": source.model,
             "seed": source.seed,
             "resolution": str(job.params.get("resolution") or "2k").lower(),
         }
@@ -191,8 +192,6 @@ class VideoUpscaleHandler(_Base):
             "kind": Media.Kind.VIDEO,
             "origin": Media.Origin.UPSCALED,
             "media_generation_id": f"{source.media_generation_id}_upsampled",
-            "prompt": source.prompt,
-            "model": source.model,
             "seed": source.seed if item is None or item.seed is None else item.seed,
             "duration_seconds": source.duration_seconds,
             "resolution": str(job.params.get("resolution") or "1080p"),
@@ -261,8 +260,6 @@ class GifHandler(_Base):
         return {
             "kind": Media.Kind.GIF,
             "origin": Media.Origin.GIF,
-            "prompt": source.prompt,
-            "model": source.model,
         }
 
     _store = _Base._from_file
@@ -313,13 +310,9 @@ class ConcatenateHandler(_Base):
         clips = _clips(job)
         first = clips[0][0]
         prompts = [m.prompt for m, _, _ in clips if m.prompt]
+        fields = _common(job, first) | {"prompt": " / ".join(dict.fromkeys(prompts))[:2000]}
         media = Media(
-            kind=Media.Kind.VIDEO,
-            origin=Media.Origin.JOINED,
-            prompt=" / ".join(dict.fromkeys(prompts))[:2000],
-            model=first.model,
-            name=answer.job_id or "",
-            **_common(job, first),
+            kind=Media.Kind.VIDEO, origin=Media.Origin.JOINED, name=answer.job_id or "", **fields
         )
         storing.store_file(media, answer.name)
         with transaction.atomic():
