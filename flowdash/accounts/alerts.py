@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from flowdash.accounts.models import Alert, FlowAccount
+from flowdash.useapi.errors import InvalidToken
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ def note_token_rejected() -> None:
     raise_alert(
         Alert.Kind.TOKEN_REJECTED,
         Alert.TOKEN_SUBJECT,
-        "The API answered 401: the useapi.net token was refused. Check it on the Settings page.",
+        InvalidToken.default_user_message,
     )
 
 

@@ -353,6 +353,16 @@ class RefreshClaim(models.Model):
         return True
 
     @classmethod
+    def due(cls, name: str, taken_at, max_age) -> bool:
+        """True for the one caller that should ask for fresh figures ``name`` now: the stored
+        ones (taken at ``taken_at``; None when there are none) are older than ``max_age``, and
+        nobody asked within it."""
+        from django.utils import timezone
+
+        stale = taken_at is None or timezone.now() - taken_at > max_age
+        return stale and cls.claim(name, max_age)
+
+    @classmethod
     def release(cls, name: str) -> None:
         cls.objects.filter(name=name[:200]).delete()
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 def check_connection(check: ConnectionCheck, client: UseapiClient | None) -> ConnectionCheck:
     """Call GET /accounts and record, in words, what happened."""
-    from flowdash.useapi.errors import ConnectionFailed, InvalidToken, UseapiError
+    from flowdash.useapi.errors import UseapiError
 
     status, message, count, http_status = ConnectionCheck.Status.FAILED, "", None, None
     if client is None:
@@ -33,14 +33,9 @@ def check_connection(check: ConnectionCheck, client: UseapiClient | None) -> Con
     else:
         try:
             accounts = client.list_accounts()
-        except InvalidToken as exc:
-            http_status = exc.status
-            message = "The API answered 401: the token is not valid. Check it and save it again."
-        except ConnectionFailed:
-            message = f"Could not reach {check.base_url}: the host is unreachable."
         except UseapiError as exc:
             http_status = exc.status
-            message = f"The API answered with an error: {exc.user_message}"
+            message = f"{check.base_url}: {exc.user_message}"
         else:
             count = len(accounts)
             status = ConnectionCheck.Status.OK
@@ -57,31 +52,6 @@ def check_connection(check: ConnectionCheck, client: UseapiClient | None) -> Con
     )
     check.refresh_from_db()
     return check
-
-
-# --- words for API failures --------------------------------------------------------------------
-
-
-def explain_error(exc: Exception, base_url: str | None = None) -> str:
-    """One sentence for people about a failed API call (never a stack trace, never a secret)."""
-    from flowdash.useapi.errors import ConnectionFailed, InvalidToken, ResponseLost, UseapiError
-
-    if isinstance(exc, InvalidToken):
-        return "The API answered 401: the useapi.net token was refused. Check it on Settings."
-    if isinstance(exc, ConnectionFailed):
-        where = f" at {base_url}" if base_url else ""
-        return f"Could not reach the API{where}: the host is unreachable."
-    if isinstance(exc, ResponseLost) and exc.status is None:
-        return "The API did not answer in time (the connection was lost)."
-    if isinstance(exc, UseapiError):
-        status = f" (HTTP {exc.status})" if exc.status else ""
-        detail = exc.api_message or exc.user_message
-        return f"The API answered with an error{status}: {detail}"[:500]
-    return "Unexpected error while talking to the API."
-
-
-def _client_base_url(client) -> str | None:
-    return getattr(client, "base_url", None)
 
 
 # --- account sync ------------------------------------------------------------------------------
@@ -127,9 +97,9 @@ def sync_accounts(client: UseapiClient | None, sync: AccountSync | None = None) 
         listed = client.list_accounts()
     except InvalidToken as exc:
         alerts.note_token_rejected()
-        return _finish_sync(sync, AccountSync.Status.FAILED, explain_error(exc), exc.status)
+        return _finish_sync(sync, AccountSync.Status.FAILED, exc.user_message, exc.status)
     except UseapiError as exc:
-        message = explain_error(exc, _client_base_url(client))
+        message = exc.user_message
         return _finish_sync(sync, AccountSync.Status.FAILED, message, exc.status)
     alerts.note_token_accepted()
     now = timezone.now()  # one time for the whole run, so the chart has one point per sync
@@ -177,9 +147,9 @@ def sync_one_account(client: UseapiClient, item: Account, now=None) -> FlowAccou
             account.last_error = exc.api_message or exc.user_message
         except InvalidToken as exc:
             alerts.note_token_rejected()
-            account.last_error = explain_error(exc)
+            account.last_error = exc.user_message
         except UseapiError as exc:
-            account.last_error = explain_error(exc, _client_base_url(client))
+            account.last_error = exc.user_message
         else:
             if detail.health:
                 account.health = detail.health
@@ -262,9 +232,9 @@ def add_account(client: UseapiClient | None, cookies: str, full_email: str = "")
         )
     except InvalidToken as exc:
         alerts.note_token_rejected()
-        return AddOutcome(False, explain_error(exc), exc.status)
+        return AddOutcome(False, exc.user_message, exc.status)
     except UseapiError as exc:
-        return AddOutcome(False, explain_error(exc, _client_base_url(client)), exc.status)
+        return AddOutcome(False, exc.user_message, exc.status)
     alerts.note_token_accepted()
     who = saved.account.masked_email or saved.account.email or "the account"
     listed = saved.account.masked_email or saved.account.email
@@ -307,9 +277,9 @@ def delete_account(client: UseapiClient | None, account: FlowAccount) -> bool:
             error = ""  # already gone on useapi.net: the outcome we wanted
         except InvalidToken as exc:
             alerts.note_token_rejected()
-            error = explain_error(exc)
+            error = exc.user_message
         except UseapiError as exc:
-            error = explain_error(exc, _client_base_url(client))
+            error = exc.user_message
         else:
             error = ""
     if error:
@@ -336,10 +306,10 @@ def refresh_captcha_providers(client: UseapiClient | None) -> CaptchaProviderSna
         providers = client.get_captcha_providers()
     except InvalidToken as exc:
         alerts.note_token_rejected()
-        return CaptchaProviderSnapshot.objects.create(error=explain_error(exc), http_status=401)
+        return CaptchaProviderSnapshot.objects.create(error=exc.user_message, http_status=401)
     except UseapiError as exc:
         return CaptchaProviderSnapshot.objects.create(
-            error=explain_error(exc, _client_base_url(client)), http_status=exc.status
+            error=exc.user_message, http_status=exc.status
         )
     alerts.note_token_accepted()
     return CaptchaProviderSnapshot.objects.create(
@@ -366,9 +336,9 @@ def set_captcha_keys(client: UseapiClient | None, keys: dict[str, str]) -> KeysS
         return KeysSaved(False, f"Nothing was sent: {exc.user_message}")
     except InvalidToken as exc:
         alerts.note_token_rejected()
-        return KeysSaved(False, explain_error(exc))
+        return KeysSaved(False, exc.user_message)
     except UseapiError as exc:
-        return KeysSaved(False, explain_error(exc, _client_base_url(client)))
+        return KeysSaved(False, exc.user_message)
     alerts.note_token_accepted()
     read_back = False
     if answer.keys or answer.free_captcha_credits is not None or not answer.payload:

@@ -155,9 +155,7 @@ def credits_chart(span: timedelta, now) -> dict:
 def accounts_list_view(request):
     """Reads stored accounts; when the last sync is old (or none ran), asks the worker for one."""
     last = AccountSync.objects.first()
-    if (last is None or timezone.now() - last.created_at > auto_sync_after()) and (
-        RefreshClaim.claim("accounts-sync", auto_sync_after())
-    ):
+    if RefreshClaim.due("accounts-sync", last and last.created_at, auto_sync_after()):
         request_sync()
     context = _accounts_context(request, with_chart=request.htmx.target != "accounts-table")
     if request.htmx.target in ("accounts-table", "credits-history"):

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 import av
-from django.core.files.base import ContentFile, File
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from PIL import Image, UnidentifiedImageError
 
 from flowdash.assets.models import Asset
+from flowdash.gallery import storing
 from flowdash.gallery.models import Media
 from flowdash.jobs.models import Job
 from flowdash.lib.media_files import image_thumbnail
@@ -225,7 +226,7 @@ def store_asset(upload: BinaryIO, *, name: str, size: int, user=None) -> StoredA
     thumb = checked.thumbnail
     if thumb is None and checked.content_type != Asset.MP4:
         try:
-            thumb = image_thumbnail(upload)
+            thumb = storing.thumbnail_of(Media.Kind.IMAGE, upload)
         except Exception:  # noqa: BLE001 — a thumbnail is a convenience, the original counts
             logger.warning("no thumbnail for asset %s", stem, exc_info=True)
     upload.seek(0)
@@ -239,9 +240,9 @@ def store_asset(upload: BinaryIO, *, name: str, size: int, user=None) -> StoredA
         original_name=(name or "")[:255],
         uploaded_by=user,
     )
-    asset.file.save(f"{stem}.{checked.extension}", File(upload), save=False)
+    storing.save_whole(asset.file, f"{stem}.{checked.extension}", upload)
     if thumb:
-        asset.thumbnail.save(f"{stem}.jpg", ContentFile(thumb), save=False)
+        storing.save_whole(asset.thumbnail, f"{stem}.jpg", ContentFile(thumb))
     try:
         with transaction.atomic():
             asset.save()

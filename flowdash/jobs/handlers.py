@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.files.base import ContentFile
+from django.utils import timezone
 
+from flowdash.assets import uploads
+from flowdash.assets.models import Asset
+from flowdash.gallery import storing
 from flowdash.gallery.models import Lineage, Media
+from flowdash.jobs.downloads import FIRST_TRY_GRACE
 from flowdash.jobs.kinds import Submission
 from flowdash.jobs.models import Job
 from flowdash.useapi import catalog
@@ -49,17 +53,13 @@ def captcha_options(params: dict) -> dict[str, Any]:
 
 
 def media_from_item(job: Job, item, kind: str, **fields) -> Media:
-    """One Media row for an API media item: inline bytes saved at once, URLs left pending."""
-    from flowdash.jobs.downloads import finish_file
-
+    """One Media row for an API media item of ``job`` (see ``gallery.storing``)."""
     params = job.params or {}
-    media = Media(
+    return storing.media_from_item(
+        item,
+        first_try_at=timezone.now() + FIRST_TRY_GRACE,
         kind=kind,
         origin=fields.pop("origin", Media.Origin.GENERATED),
-        media_generation_id=item.media_generation_id or "",
-        source_url=item.url or "",
-        thumbnail_url=item.thumbnail_url or "",
-        name=(item.name or "")[:300],
         account=job.account,
         account_email=job.account_email,
         prompt=params.get("prompt") or item.prompt or "",
@@ -70,23 +70,6 @@ def media_from_item(job: Job, item, kind: str, **fields) -> Media:
         created_by=job.requested_by,
         **fields,
     )
-    from django.utils import timezone
-
-    from flowdash.jobs.downloads import FIRST_TRY_GRACE
-
-    media.next_download_at = timezone.now() + FIRST_TRY_GRACE
-    media.save()
-    if item.encoded:
-        from flowdash.jobs.downloads import save_whole
-
-        data = item.decode()
-        ext = "jpg" if kind == Media.Kind.IMAGE else "mp4"
-        save_whole(
-            media.file, f"{kind}-{media.pk}.{ext}", ContentFile(data)
-        )  # none if the disk fills
-        del data
-        finish_file(media)
-    return media
 
 
 def link(media: Media, sources: list[tuple[int, str]]) -> None:
@@ -222,19 +205,14 @@ class AssetUploadHandler:
     def required_account(self, job: Job):
         return job.requested_account
 
-    def _asset(self, job: Job):
-        from flowdash.assets.models import Asset
-
+    def _asset(self, job: Job) -> Asset:
         return Asset.objects.get(pk=(job.params or {}).get("asset"))
 
     def submit(self, submission: Submission, client) -> Any:
-        asset = self._asset(submission.job)
-        with asset.file.open("rb") as fh:
-            return client.upload_asset(fh, asset.content_type, email=job_email(submission.job))
+        return uploads.send(self._asset(submission.job), client, job_email(submission.job))
 
     def store_results(self, job: Job, answer: Any) -> list[Media]:
         from flowdash.accounts.models import FlowAccount
-        from flowdash.assets.models import AssetUpload
         from flowdash.jobs.pipeline.outcomes import account_for_email
 
         account = job.account or account_for_email(answer.email or "")
@@ -242,10 +220,6 @@ class AssetUploadHandler:
             account, _ = FlowAccount.objects.get_or_create(email=answer.email)
         if account is None:
             return []
-        AssetUpload.objects.update_or_create(
-            asset=self._asset(job),
-            account=account,
-            defaults={"media_generation_id": answer.media_generation_id},
-        )
+        uploads.record(self._asset(job), account, answer.media_generation_id)
         Job.objects.filter(pk=job.pk).update(account=account, account_email=account.address)
         return []

@@ -73,17 +73,69 @@ def _refuse(strict: bool, name: str, message: str, default: T) -> T:
     return default
 
 
-def parse_id(value: Any, *, default: Any = None, strict: bool = False, name: str = "id") -> Any:
-    """A database id: ASCII digits, 1 ≤ id ≤ 2**63-1."""
+class _Refused(ValueError):
+    """Why a value is refused, in words (what a strict parser's BadValue says)."""
+
+
+def _parse(
+    value: Any, read, *, lo: Any, hi: Any, default: Any, strict: bool, name: str, beyond: str = ""
+) -> Any:
+    """The one shape of every parser: absent → ``default``; ``read(text)`` → the value (or
+    :class:`_Refused`); outside [lo, hi] → refused with ``beyond`` or the bounds in words."""
     text = _text(value)
     if text is None:
         return default
-    if len(text) > 19 or not _DIGITS.fullmatch(text):
-        return _refuse(strict, name, "is not a valid id", default)
-    number = int(text)
-    if not 1 <= number <= MAX_ID:
-        return _refuse(strict, name, "is not a valid id", default)
+    try:
+        parsed = read(text)
+    except _Refused as exc:
+        return _refuse(strict, name, str(exc), default)
+    if (lo is not None and parsed < lo) or (hi is not None and parsed > hi):
+        return _refuse(strict, name, beyond or f"must be between {lo} and {hi}", default)
+    return parsed
+
+
+def _reader(pattern: re.Pattern, convert, words: str, max_length: int = MAX_NUMBER_LENGTH):
+    """``read(text)`` for :func:`_parse`: short enough and matching ``pattern``, then converted;
+    refused with ``words`` otherwise (or with the conversion's own :class:`_Refused`)."""
+
+    def read(text: str):
+        if len(text) > max_length or not pattern.fullmatch(text):
+            raise _Refused(words)
+        try:
+            return convert(text)
+        except _Refused:
+            raise
+        except ValueError:
+            raise _Refused(words) from None
+
+    return read
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise _Refused("is not a finite number")
     return number
+
+
+_read_id = _reader(_DIGITS, int, "is not a valid id", max_length=19)
+_read_int = _reader(_SIGNED_DIGITS, int, "is not a whole number")
+_read_float = _reader(_FLOAT, _finite, "is not a number")
+_read_date = _reader(_DATE, dt.date.fromisoformat, "is not a date (YYYY-MM-DD)")
+
+
+def parse_id(value: Any, *, default: Any = None, strict: bool = False, name: str = "id") -> Any:
+    """A database id: ASCII digits, 1 ≤ id ≤ 2**63-1."""
+    return _parse(
+        value,
+        _read_id,
+        lo=1,
+        hi=MAX_ID,
+        default=default,
+        strict=strict,
+        name=name,
+        beyond="is not a valid id",
+    )
 
 
 def parse_ids(values: Iterable[Any], *, strict: bool = False, name: str = "id") -> list[int]:
@@ -106,15 +158,7 @@ def parse_int(
     name: str = "value",
 ) -> Any:
     """A whole number (ASCII digits, optional minus) with lo ≤ n ≤ hi."""
-    text = _text(value)
-    if text is None:
-        return default
-    if len(text) > MAX_NUMBER_LENGTH or not _SIGNED_DIGITS.fullmatch(text):
-        return _refuse(strict, name, "is not a whole number", default)
-    number = int(text)
-    if not lo <= number <= hi:
-        return _refuse(strict, name, f"must be between {lo} and {hi}", default)
-    return number
+    return _parse(value, _read_int, lo=lo, hi=hi, default=default, strict=strict, name=name)
 
 
 def parse_float(
@@ -127,17 +171,7 @@ def parse_float(
     name: str = "value",
 ) -> Any:
     """A finite decimal number (no nan, no inf, no 1e999), optionally within [lo, hi]."""
-    text = _text(value)
-    if text is None:
-        return default
-    if len(text) > MAX_NUMBER_LENGTH or not _FLOAT.fullmatch(text):
-        return _refuse(strict, name, "is not a number", default)
-    number = float(text)
-    if not math.isfinite(number):
-        return _refuse(strict, name, "is not a finite number", default)
-    if (lo is not None and number < lo) or (hi is not None and number > hi):
-        return _refuse(strict, name, f"must be between {lo} and {hi}", default)
-    return number
+    return _parse(value, _read_float, lo=lo, hi=hi, default=default, strict=strict, name=name)
 
 
 def parse_date(
@@ -150,18 +184,7 @@ def parse_date(
     name: str = "date",
 ) -> Any:
     """A calendar date written ``YYYY-MM-DD`` within [lo, hi] (by default 1900-01-01..2999-12-31)."""
-    text = _text(value)
-    if text is None:
-        return default
-    if not _DATE.fullmatch(text):
-        return _refuse(strict, name, "is not a date (YYYY-MM-DD)", default)
-    try:
-        day = dt.date.fromisoformat(text)
-    except ValueError:
-        return _refuse(strict, name, "is not a date (YYYY-MM-DD)", default)
-    if not lo <= day <= hi:
-        return _refuse(strict, name, f"must be between {lo} and {hi}", default)
-    return day
+    return _parse(value, _read_date, lo=lo, hi=hi, default=default, strict=strict, name=name)
 
 
 def parse_choice(

@@ -9,16 +9,13 @@ into a Media row in ``store_results``.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from django.core.files import File
-from django.core.files.storage import default_storage
 from django.db import transaction
 
+from flowdash.gallery import storing
 from flowdash.gallery.models import Lineage, Media
 from flowdash.jobs.models import Kind
 from flowdash.postprod import services
@@ -50,78 +47,105 @@ def _source(job: Job) -> Media:
     return job.source_media
 
 
-def _existing(job: Job) -> list[Media] | None:
-    """Media already stored for this job (store_results run twice stores nothing twice)."""
-    found = list(Media.objects.filter(job=job).order_by("pk"))
-    return found or None
-
-
-def _common(job: Job, source: Media | None) -> dict[str, Any]:
-    account = job.account or (source.account if source else None)
+def _common(job: Job, source: Media) -> dict[str, Any]:
+    """The fields every result of ``job`` has, from the job and the media it was made from
+    (a kind may say otherwise: an extension has its own prompt)."""
+    account = job.account or source.account
     return {
         "job": job,
         "account": account,
         "account_email": job.account_email
         or (account.email if account else "")
-        or (source.account_email if source else ""),
+        or source.account_email,
         "created_by": job.requested_by,
+        "aspect_ratio": source.aspect_ratio,
+        "prompt": source.prompt,
+        "model": source.model,
     }
 
 
-def _save_derived(media: Media, source: Media, relation: str) -> Media:
-    """Save a new result together with the lineage row naming its source."""
-    with transaction.atomic():
-        media.save()
-        Lineage.objects.create(media=media, source=source, relation=relation)
-    return media
+def _link(
+    media: Media, sources: list[tuple[Media, float | None, float | None]], relation: str
+) -> None:
+    """Lineage rows naming the sources (with their trims) of a new result, in order."""
+    Lineage.objects.bulk_create(
+        Lineage(
+            media=media,
+            source=source,
+            relation=relation,
+            position=index,
+            trim_start=start,
+            trim_end=end,
+        )
+        for index, (source, start, end) in enumerate(sources)
+    )
 
 
-def _store_item(media: Media, item: MediaItem) -> None:
-    """Fill a new row from a result item: inline bytes are written now, URLs left pending."""
-    media.media_generation_id = item.media_generation_id or media.media_generation_id
-    media.thumbnail_url = item.thumbnail_url or ""
-    media.name = item.name or ""
-    if item.encoded:
-        data = item.decode() or b""
-        with tempfile.NamedTemporaryFile(delete=False, suffix=".mp4") as handle:
-            handle.write(data)
-        del data
-        try:
-            with open(handle.name, "rb") as temp:
-                name = default_storage.save(services.new_file_name("mp4"), File(temp))
-        finally:
-            os.unlink(handle.name)
-        services.fill_file_facts(media, name)
-        media.download_status = Media.Download.STORED
-    else:
-        media.source_url = item.url or ""
-        media.download_status = Media.Download.PENDING
-
-
-def _usable(items) -> list[MediaItem]:
-    return [item for item in items if not item.failed and item.has_content]
-
-
-def _require(items: list[MediaItem], job: Job) -> None:
+def _usable(job: Job, answer: Any) -> list[MediaItem]:
+    items = [item for item in answer.media if not item.failed and item.has_content]
     if not items:
         raise Moderated(
             f"{job}: the API finished without a usable result",
             user_message="The API finished the job but sent no usable video.",
         )
+    return items
 
 
 class _Base:
+    """``store_results`` stores nothing twice: a second run returns what the first stored.
+    Sync kinds keep the file ``submit`` decoded as one result (:meth:`_from_file`); async kinds
+    build a result per usable item of the finished job (:meth:`_from_items`)."""
+
     kind: str = ""
     is_async: bool = False
+    relation: str = ""
 
     def required_account(self, job: Job) -> FlowAccount | None:
         source = job.source_media
         return source.account if source is not None else None
 
+    def store_results(self, job: Job, answer: Any) -> list[Media]:
+        found = list(Media.objects.filter(job=job).order_by("pk"))
+        return found or self._store(job, answer)
+
+    def _store(self, job: Job, answer: Any) -> list[Media]:
+        raise NotImplementedError
+
+    def _fields(self, job: Job, source: Media, item: MediaItem | None) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _kept_copy(self, item: MediaItem) -> Media | None:
+        return None
+
+    def _from_file(self, job: Job, answer: InlineResult) -> list[Media]:
+        source = _source(job)
+        media = Media(**(_common(job, source) | self._fields(job, source, None)))
+        storing.store_file(media, answer.name)
+        with transaction.atomic():
+            media.save()
+            _link(media, [(source, None, None)], self.relation)
+        return [media]
+
+    def _from_items(self, job: Job, answer: Any) -> list[Media]:
+        source = _source(job)
+        stored = []
+        for item in _usable(job, answer):
+            copy = self._kept_copy(item)
+            if copy is not None:
+                stored.append(copy)
+                continue
+            fields = _common(job, source) | self._fields(job, source, item)
+            with transaction.atomic():
+                media = storing.media_from_item(item, **fields)
+                _link(media, [(source, None, None)], self.relation)
+            stored.append(media)
+        return stored
+
 
 class ImageUpscaleHandler(_Base):
     kind = Kind.IMAGE_UPSCALE
     is_async = False
+    relation = Lineage.Relation.UPSCALED_FROM
 
     def submit(self, submission: Submission, client: UseapiClient) -> InlineResult:
         job = submission.job
@@ -136,29 +160,21 @@ class ImageUpscaleHandler(_Base):
         name, answer = services.decode_into_storage("jpg", fetch)
         return InlineResult(name, answer.bytes_written, None, answer.captcha, answer.payload)
 
-    def store_results(self, job: Job, answer: InlineResult) -> list[Media]:
-        if existing := _existing(job):
-            return existing
-        source = _source(job)
-        resolution = str(job.params.get("resolution") or "2k").lower()
-        media = Media(
-            kind=Media.Kind.IMAGE,
-            origin=Media.Origin.UPSCALED,
-            prompt=source.prompt,
-            model=source.model,
-            seed=source.seed,
-            aspect_ratio=source.aspect_ratio,
-            resolution=resolution,
-            download_status=Media.Download.STORED,
-            **_common(job, source),
-        )
-        services.fill_file_facts(media, answer.name)
-        return [_save_derived(media, source, Lineage.Relation.UPSCALED_FROM)]
+    def _fields(self, job: Job, source: Media, item: MediaItem | None) -> dict[str, Any]:
+        return {
+            "kind": Media.Kind.IMAGE,
+            "origin": Media.Origin.UPSCALED,
+            "seed": source.seed,
+            "resolution": str(job.params.get("resolution") or "2k").lower(),
+        }
+
+    _store = _Base._from_file
 
 
 class VideoUpscaleHandler(_Base):
     kind = Kind.VIDEO_UPSCALE
     is_async = True
+    relation = Lineage.Relation.UPSCALED_FROM
 
     def submit(self, submission: Submission, client: UseapiClient) -> Any:
         job = submission.job
@@ -171,47 +187,31 @@ class VideoUpscaleHandler(_Base):
             reply_ref=submission.reply_ref,
         )
 
-    def store_results(self, job: Job, answer: Any) -> list[Media]:
-        if existing := _existing(job):
-            return existing
-        source = _source(job)
-        resolution = str(job.params.get("resolution") or "1080p")
-        items = _usable(answer.media)
-        _require(items, job)
-        stored = []
-        for item in items:
-            # The API answers a repeat with a cached copy (rawBytes): if we already keep that
-            # very video, link to it instead of storing it twice.
-            same = (
-                Media.objects.filter(media_generation_id=item.media_generation_id)
-                .exclude(download_status=Media.Download.LOST)
-                .first()
-                if item.media_generation_id
-                else None
-            )
-            if same is not None:
-                stored.append(same)
-                continue
-            media = Media(
-                kind=Media.Kind.VIDEO,
-                origin=Media.Origin.UPSCALED,
-                media_generation_id=f"{source.media_generation_id}_upsampled",
-                prompt=source.prompt,
-                model=source.model,
-                seed=source.seed if item.seed is None else item.seed,
-                aspect_ratio=source.aspect_ratio,
-                duration_seconds=source.duration_seconds,
-                resolution=resolution,
-                **_common(job, source),
-            )
-            _store_item(media, item)
-            stored.append(_save_derived(media, source, Lineage.Relation.UPSCALED_FROM))
-        return stored
+    def _fields(self, job: Job, source: Media, item: MediaItem | None) -> dict[str, Any]:
+        return {
+            "kind": Media.Kind.VIDEO,
+            "origin": Media.Origin.UPSCALED,
+            "media_generation_id": f"{source.media_generation_id}_upsampled",
+            "seed": source.seed if item is None or item.seed is None else item.seed,
+            "duration_seconds": source.duration_seconds,
+            "resolution": str(job.params.get("resolution") or "1080p"),
+        }
+
+    def _kept_copy(self, item: MediaItem) -> Media | None:
+        # The API answers a repeat with a cached copy (rawBytes): if we already keep that very
+        # video, link to it instead of storing it twice.
+        if not item.media_generation_id:
+            return None
+        kept = Media.objects.exclude(download_status=Media.Download.LOST)
+        return kept.filter(media_generation_id=item.media_generation_id).first()
+
+    _store = _Base._from_items
 
 
 class ExtendHandler(_Base):
     kind = Kind.EXTEND
     is_async = True
+    relation = Lineage.Relation.EXTENDED_FROM
 
     def submit(self, submission: Submission, client: UseapiClient) -> Any:
         job = submission.job
@@ -228,33 +228,25 @@ class ExtendHandler(_Base):
             reply_ref=submission.reply_ref,
         )
 
-    def store_results(self, job: Job, answer: Any) -> list[Media]:
-        if existing := _existing(job):
-            return existing
-        source = _source(job)
+    def _fields(self, job: Job, source: Media, item: MediaItem | None) -> dict[str, Any]:
         params = job.params
-        items = _usable(answer.media)
-        _require(items, job)
-        stored = []
-        for item in items:
-            media = Media(
-                kind=Media.Kind.VIDEO,
-                origin=Media.Origin.EXTENDED,
-                prompt=params.get("prompt") or item.prompt or "",
-                model=params.get("model") or "veo-3.1-fast",
-                seed=item.seed,
-                aspect_ratio=source.aspect_ratio or (item.aspect_ratio or ""),
-                overlap_seconds=services.DEFAULT_OVERLAP,
-                **_common(job, source),
-            )
-            _store_item(media, item)
-            stored.append(_save_derived(media, source, Lineage.Relation.EXTENDED_FROM))
-        return stored
+        return {
+            "kind": Media.Kind.VIDEO,
+            "origin": Media.Origin.EXTENDED,
+            "prompt": params.get("prompt") or (item.prompt if item else "") or "",
+            "model": params.get("model") or "veo-3.1-fast",
+            "seed": item.seed if item else None,
+            "aspect_ratio": source.aspect_ratio or ((item.aspect_ratio if item else "") or ""),
+            "overlap_seconds": services.DEFAULT_OVERLAP,
+        }
+
+    _store = _Base._from_items
 
 
 class GifHandler(_Base):
     kind = Kind.GIF
     is_async = False
+    relation = Lineage.Relation.GIF_OF
 
     def submit(self, submission: Submission, client: UseapiClient) -> InlineResult:
         job = submission.job
@@ -264,21 +256,13 @@ class GifHandler(_Base):
         )
         return InlineResult(name, answer.bytes_written, payload=answer.payload)
 
-    def store_results(self, job: Job, answer: InlineResult) -> list[Media]:
-        if existing := _existing(job):
-            return existing
-        source = _source(job)
-        media = Media(
-            kind=Media.Kind.GIF,
-            origin=Media.Origin.GIF,
-            prompt=source.prompt,
-            model=source.model,
-            aspect_ratio=source.aspect_ratio,
-            download_status=Media.Download.STORED,
-            **_common(job, source),
-        )
-        services.fill_file_facts(media, answer.name)
-        return [_save_derived(media, source, Lineage.Relation.GIF_OF)]
+    def _fields(self, job: Job, source: Media, item: MediaItem | None) -> dict[str, Any]:
+        return {
+            "kind": Media.Kind.GIF,
+            "origin": Media.Origin.GIF,
+        }
+
+    _store = _Base._from_file
 
 
 def _clips(job: Job) -> list[tuple[Media, float, float]]:
@@ -322,34 +306,16 @@ class ConcatenateHandler(_Base):
             )
         return InlineResult(name, answer.bytes_written, answer.job_id, None, answer.payload)
 
-    def store_results(self, job: Job, answer: InlineResult) -> list[Media]:
-        if existing := _existing(job):
-            return existing
+    def _store(self, job: Job, answer: InlineResult) -> list[Media]:
         clips = _clips(job)
         first = clips[0][0]
         prompts = [m.prompt for m, _, _ in clips if m.prompt]
+        fields = _common(job, first) | {"prompt": " / ".join(dict.fromkeys(prompts))[:2000]}
         media = Media(
-            kind=Media.Kind.VIDEO,
-            origin=Media.Origin.JOINED,
-            prompt=" / ".join(dict.fromkeys(prompts))[:2000],
-            model=first.model,
-            aspect_ratio=first.aspect_ratio,
-            download_status=Media.Download.STORED,
-            name=answer.job_id or "",
-            **_common(job, first),
+            kind=Media.Kind.VIDEO, origin=Media.Origin.JOINED, name=answer.job_id or "", **fields
         )
-        services.fill_file_facts(media, answer.name)
+        storing.store_file(media, answer.name)
         with transaction.atomic():
             media.save()
-            Lineage.objects.bulk_create(
-                Lineage(
-                    media=media,
-                    source=clip,
-                    relation=Lineage.Relation.JOINED_FROM,
-                    position=index,
-                    trim_start=start,
-                    trim_end=end,
-                )
-                for index, (clip, start, end) in enumerate(clips)
-            )
+            _link(media, clips, Lineage.Relation.JOINED_FROM)
         return [media]

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from django.core.files import File
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db.models import F, Q
 from django.urls import reverse
@@ -24,7 +23,6 @@ from django.utils import timezone
 
 from flowdash.gallery.models import Lineage, Media
 from flowdash.jobs.models import Job
-from flowdash.lib.storage_files import local_path
 
 if TYPE_CHECKING:
     from flowdash.accounts.models import FlowAccount
@@ -456,36 +454,6 @@ def delete_stored(name: str) -> None:
     if name:
         with contextlib.suppress(OSError):
             default_storage.delete(name)
-
-
-def fill_file_facts(media: Media, name: str) -> None:
-    """Set file, size, content type, dimensions/duration and a thumbnail from the stored file."""
-    from flowdash.lib import media_files
-
-    media.file.name = name
-    media.file_size = default_storage.size(name)
-    with local_path(default_storage, name) as path:
-        thumb: bytes | None = None
-        if media.kind == Media.Kind.VIDEO:
-            media.content_type = "video/mp4"
-            try:
-                facts = media_files.video_facts(path)
-                media.width, media.height = facts.width, facts.height
-                media.duration_seconds = facts.duration_seconds
-                thumb = media_files.video_thumbnail(path)
-            except Exception:  # noqa: BLE001 — a file PyAV cannot read keeps no facts
-                thumb = None
-        else:
-            media.content_type = "image/gif" if media.kind == Media.Kind.GIF else "image/jpeg"
-            try:
-                media.width, media.height = media_files.image_size(path)
-                thumb = media_files.image_thumbnail(path)
-            except Exception:  # noqa: BLE001 — Pillow could not read it
-                thumb = None
-        if thumb:
-            media.thumbnail.name = default_storage.save(
-                new_file_name("jpg", "media/thumbs"), ContentFile(thumb)
-            )
 
 
 # --- what one item offers (the action page and the gallery's detail page) ---------------------

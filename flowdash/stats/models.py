@@ -17,27 +17,33 @@ class SnapshotQuerySet(models.QuerySet):
         return qs.filter(taken_at__lte=until) if until else qs
 
 
-class LoadSnapshot(models.Model):
-    """One GET /jobs?options=history answer (or the error that came instead)."""
+class Snapshot(models.Model):
+    """One answer of the API kept with its time, or the error that came instead."""
 
     taken_at = models.DateTimeField(db_index=True)
-    emails = models.JSONField(default=list, blank=True)
-    executing = models.JSONField(default=list, blank=True)
-    history = models.JSONField(default=list, blank=True)
     error = models.TextField(blank=True)
     http_status = models.PositiveIntegerField(null=True, blank=True)
 
     objects = SnapshotQuerySet.as_manager()
 
     class Meta:
+        abstract = True
         ordering = ["-taken_at", "-pk"]
-
-    def __str__(self) -> str:
-        return f"load at {self.taken_at:%Y-%m-%d %H:%M:%S}"
 
     @property
     def ok(self) -> bool:
         return not self.error
+
+
+class LoadSnapshot(Snapshot):
+    """One GET /jobs?options=history answer (or the error that came instead)."""
+
+    emails = models.JSONField(default=list, blank=True)
+    executing = models.JSONField(default=list, blank=True)
+    history = models.JSONField(default=list, blank=True)
+
+    def __str__(self) -> str:
+        return f"load at {self.taken_at:%Y-%m-%d %H:%M:%S}"
 
 
 class LoadSample(models.Model):
@@ -76,10 +82,9 @@ class LoadSample(models.Model):
         return self.executing + 10 * self.failed + 20 * self.rate_limited
 
 
-class CaptchaStatsSnapshot(models.Model):
+class CaptchaStatsSnapshot(Snapshot):
     """One GET /accounts/captcha-stats answer for one query (or the error that came instead)."""
 
-    taken_at = models.DateTimeField(db_index=True)
     query_key = models.CharField(max_length=200, db_index=True)
     query = models.JSONField(default=dict, blank=True)
     scheduled = models.BooleanField(default=False, help_text="taken by beat (charted over time)")
@@ -87,20 +92,9 @@ class CaptchaStatsSnapshot(models.Model):
     total = models.IntegerField(null=True, blank=True)
     time_span = models.CharField(max_length=200, blank=True)
     summary = models.JSONField(default=dict, blank=True)
-    error = models.TextField(blank=True)
-    http_status = models.PositiveIntegerField(null=True, blank=True)
-
-    objects = SnapshotQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-taken_at", "-pk"]
 
     def __str__(self) -> str:
         return f"captcha stats {self.query_key} at {self.taken_at:%Y-%m-%d %H:%M:%S}"
-
-    @property
-    def ok(self) -> bool:
-        return not self.error
 
     @property
     def anonymized(self) -> bool:

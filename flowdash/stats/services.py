@@ -9,7 +9,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from flowdash.accounts import alerts
-from flowdash.accounts.services import explain_error
 from flowdash.stats.forms import query_key
 from flowdash.stats.models import (
     CaptchaProviderSample,
@@ -40,11 +39,11 @@ def snapshot_load(client: UseapiClient | None) -> LoadSnapshot:
         stats = client.get_jobs("history")
     except InvalidToken as exc:
         alerts.note_token_rejected()
-        return LoadSnapshot.objects.create(taken_at=now, error=explain_error(exc), http_status=401)
+        return LoadSnapshot.objects.create(taken_at=now, error=exc.user_message, http_status=401)
     except UseapiError as exc:
         return LoadSnapshot.objects.create(
             taken_at=now,
-            error=explain_error(exc, getattr(client, "base_url", None)),
+            error=exc.user_message,
             http_status=exc.status,
         )
     alerts.note_token_accepted()
@@ -133,13 +132,11 @@ def fetch_captcha_stats(
         )
     except InvalidToken as exc:
         alerts.note_token_rejected()
-        return CaptchaStatsSnapshot.objects.create(
-            **base, error=explain_error(exc), http_status=401
-        )
+        return CaptchaStatsSnapshot.objects.create(**base, error=exc.user_message, http_status=401)
     except UseapiError as exc:
         return CaptchaStatsSnapshot.objects.create(
             **base,
-            error=explain_error(exc, getattr(client, "base_url", None)),
+            error=exc.user_message,
             http_status=exc.status,
         )
     alerts.note_token_accepted()

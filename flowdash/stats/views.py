@@ -171,9 +171,7 @@ def _resting(now) -> dict | None:
 def load_balancing_view(request):
     """The page reads stored snapshots; while it polls, a stale snapshot asks for a fresh one."""
     latest = LoadSnapshot.objects.first()
-    if (latest is None or timezone.now() - latest.taken_at > lb_refresh_after()) and (
-        RefreshClaim.claim("load-balancing", lb_refresh_after())
-    ):
+    if RefreshClaim.due("load-balancing", latest and latest.taken_at, lb_refresh_after()):
         _enqueue(snapshot_load_task, expires=15)
     context = _load_context(request, with_charts=request.htmx.target != "lb-live")
     if request.htmx.target in ("lb-live", "lb-chart"):
@@ -294,9 +292,7 @@ def _stats_state(request, form: CaptchaStatsFilterForm) -> dict:
     key = query_key(query)
     latest = CaptchaStatsSnapshot.objects.filter(query_key=key).first()
     claim_name = f"captcha-stats:{key}"
-    if (latest is None or now - latest.taken_at > CAPTCHA_FRESH) and RefreshClaim.claim(
-        claim_name, CAPTCHA_FRESH
-    ):
+    if RefreshClaim.due(claim_name, latest and latest.taken_at, CAPTCHA_FRESH):
         _enqueue(fetch_captcha_stats_task, query)
     claim = RefreshClaim.objects.filter(name=claim_name).first()
     pending = bool(claim and (latest is None or latest.taken_at < claim.claimed_at))

@@ -104,6 +104,23 @@ class UseapiError(Exception):
     def _default_user_message(self) -> str:
         return self.default_user_message
 
+    @property
+    def makes_media(self) -> bool:
+        """Whether the failed call asked for media (a generation, a post-production step, a
+        job's state): the wording speaks of the result then, else of the API's answer."""
+        method, _, path = (self.endpoint or "").partition(" ")
+        first = path.lstrip("/").split("?")[0].split("/")[0]
+        return (
+            not self.endpoint
+            or (method == "POST" and first in ("images", "videos"))
+            or (method == "GET" and first == "jobs" and "/" in path.strip("/"))
+        )
+
+    def _answered_with_error(self) -> str:
+        status = f" (HTTP {self.status})" if self.status else ""
+        detail = f": {self.api_message.strip()}" if self.api_message else "."
+        return f"The API answered with an error{status}{detail}"[:500]
+
     def _default_message(self) -> str:
         parts = []
         if self.status is not None:
@@ -152,7 +169,9 @@ class TransportError(UseapiError):
 class ConnectionFailed(TransportError):
     """No connection could be made (refused, DNS, connect timeout): the request was not sent."""
 
-    default_user_message = "Could not reach the useapi.net service; nothing was sent."
+    default_user_message = (
+        "Could not reach the useapi.net service (the host is unreachable); nothing was sent."
+    )
     may_have_reached_service = False
     retry_policy = NOT_SENT
 
@@ -165,9 +184,13 @@ class ResponseLost(TransportError):
 
     retry_policy = AMBIGUOUS
 
-    default_user_message = (
-        "The connection was lost after the request was sent; the job may or may not have started."
-    )
+    def _default_user_message(self) -> str:
+        if not self.makes_media:
+            return "The API did not answer in time (the connection was lost)."
+        return (
+            "The connection was lost after the request was sent; the job may or may not have "
+            "started."
+        )
 
 
 class GatewayError(ResponseLost):
@@ -324,6 +347,8 @@ class Moderated(UseapiError):
     """500: Google failed to produce the media, usually because it was moderated."""
 
     def _default_user_message(self) -> str:
+        if not self.makes_media:  # a 500 of the accounts or statistics endpoints
+            return self._answered_with_error()
         why = f" ({self.reason})" if self.reason else " (often moderation)"
         return (
             f"Google could not produce this result{why}; retrying or switching the model may help."
@@ -336,7 +361,9 @@ Internal = Moderated
 class Unavailable(UseapiError):
     """503: temporary capacity problem; safe to retry after a few seconds."""
 
-    default_user_message = "The service is temporarily unavailable; try again in a few seconds."
+    default_user_message = (
+        "The service is temporarily unavailable (HTTP 503); try again in a few seconds."
+    )
     retry_policy = NOT_SENT
 
 

@@ -28,7 +28,7 @@ def test_ok_names_the_number_of_accounts(simulator):
 def test_a_wrong_token_is_reported_as_401(simulator):
     check = run_check(simulator.base_url, "user:1-not-the-token")
     assert check.status == ConnectionCheck.Status.FAILED
-    assert check.http_status == 401 and "token is not valid" in check.message
+    assert check.http_status == 401 and "token was refused" in check.message
 
 
 def test_an_unreachable_host_is_reported(simulator):

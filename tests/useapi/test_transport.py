@@ -83,7 +83,9 @@ def test_connection_refused_is_connection_failed() -> None:
         api.generate_images("a fox")
     assert caught.value.may_have_reached_service is False
     assert caught.value.status is None
-    assert caught.value.user_message == "Could not reach the useapi.net service; nothing was sent."
+    assert caught.value.user_message == (
+        "Could not reach the useapi.net service (the host is unreachable); nothing was sent."
+    )
 
 
 def test_unknown_host_is_connection_failed() -> None:
