@@ -100,12 +100,23 @@ def store_file(media: Media, name: str) -> Media:
 
 
 def store_inline(media: Media, item: MediaItem) -> Media:
-    """An item's inline (base64) bytes written to storage as the saved row's file, then
-    :func:`store_file`; none left behind if the disk fills."""
-    data = item.decode() or b""
+    """An item's inline bytes stored as the saved row's file, then :func:`store_file`; none
+    left behind if the disk fills. Bytes the client decoded into a local file while the answer
+    streamed (``item.file``) are copied from it in chunks and the file removed; only an answer
+    read whole leaves them in ``item.encoded``."""
     ext = EXTENSIONS.get(media.kind, "bin")
-    save_whole(media.file, f"{media.kind}-{media.pk}.{ext}", ContentFile(data))
-    del data
+    name = f"{media.kind}-{media.pk}.{ext}"
+    if item.file:
+        decoded = Path(item.file)
+        try:
+            with decoded.open("rb") as fh:
+                save_whole(media.file, name, fh)
+        finally:
+            decoded.unlink(missing_ok=True)
+    else:
+        data = item.decode() or b""
+        save_whole(media.file, name, ContentFile(data))
+        del data
     store_file(media, media.file.name)
     media.save()
     return media
@@ -124,6 +135,6 @@ def media_from_item(item: MediaItem, *, first_try_at: datetime | None = None, **
     media.download_status = Media.Download.PENDING
     media.next_download_at = first_try_at
     media.save()
-    if item.encoded:
+    if item.encoded or item.file:
         store_inline(media, item)
     return media

@@ -59,7 +59,8 @@ TEMP_SUFFIX = ".part"
 TEMP_GLOB = "media-*-*.part"
 # lib.safe_download writes a path target through a hidden sibling ``.<name>.<random>.part``
 # and renames it at the end: a killed download leaves that one behind instead.
-TEMP_GLOBS = (TEMP_GLOB, "." + TEMP_GLOB + ".*.part")
+# … and an image answer's inline bytes decoded while it streamed (jobs/handlers.inline_dir)
+TEMP_GLOBS = (TEMP_GLOB, "." + TEMP_GLOB + ".*.part", "encodedImage-*.bin")
 
 
 def temp_dir() -> Path:

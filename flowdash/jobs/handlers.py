@@ -7,6 +7,7 @@ Media rows with their lineage.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.utils import timezone
@@ -15,7 +16,7 @@ from flowdash.assets import uploads
 from flowdash.assets.models import Asset
 from flowdash.gallery import storing
 from flowdash.gallery.models import Lineage, Media
-from flowdash.jobs.downloads import FIRST_TRY_GRACE
+from flowdash.jobs.downloads import FIRST_TRY_GRACE, temp_dir
 from flowdash.jobs.kinds import Submission
 from flowdash.jobs.models import Job
 from flowdash.useapi import catalog
@@ -103,6 +104,15 @@ def store_items(job: Job, answer: Any, kind: str, sources: list[tuple[int, str]]
     return made
 
 
+def inline_dir() -> Path:
+    """Where an image answer's inline bytes (``encodedImage``) are decoded while it streams: the
+    downloads' local temp folder (local with S3 media too), where ``check_storage`` and the
+    reconciler find what a killed worker left."""
+    folder = temp_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 class ImageHandler:
     kind = Job.Kind.IMAGE
     is_async = False
@@ -130,12 +140,18 @@ class ImageHandler:
             references=refs,
             reply_url=submission.reply_url,
             reply_ref=submission.reply_ref,
+            inline_dir=inline_dir(),  # an encodedImage streams into a file, never held whole
             **captcha_options(params),
         )
 
     def store_results(self, job: Job, answer: Any) -> list[Media]:
         sources = reference_sources(job.params or {})
-        return store_items(job, answer, Media.Kind.IMAGE, sources)
+        try:
+            return store_items(job, answer, Media.Kind.IMAGE, sources)
+        finally:  # an item not stored (failed, or the store broke) leaves no decoded file
+            for item in answer.media:
+                if item.file:
+                    Path(item.file).unlink(missing_ok=True)
 
 
 class VideoHandler:
