@@ -41,9 +41,12 @@ class TimerThread(threading.Thread):
 
 
 def _download_slot_count() -> int:
+    """Downloads at once per worker process (``FLOWDASH_DOWNLOAD_SLOTS``). A download mostly
+    waits on the network (bench/scale.py: about 1 s of its 1.3 s to the first byte under load),
+    so half the Celery threads by default: at a quarter, 5,000 videos' files fell behind."""
     from django.conf import settings
 
-    default = max(2, int(getattr(settings, "CELERY_CONCURRENCY", 16)) // 4)
+    default = max(4, int(getattr(settings, "CELERY_CONCURRENCY", 16)) // 2)
     return int(os.environ.get("FLOWDASH_DOWNLOAD_SLOTS", default))
 
 
