@@ -161,8 +161,9 @@ class DownloadThreads:
                 return
             hold_until, lease_until = self._tokens()
             renew(self._waiting, self._hold_token, hold_until)
+            self._hold_token = hold_until  # each token moves as soon as its rows have
             renew(self._running, self._lease_token, lease_until)
-            self._hold_token, self._lease_token = hold_until, lease_until
+            self._lease_token = lease_until
 
     def shutdown(self) -> None:
         """Stop taking work; give the holds of downloads not started yet back."""
