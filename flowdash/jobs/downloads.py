@@ -179,8 +179,8 @@ def claim(media: Media) -> bool:
 # (and the reconciler sends them again) a short hold later, not a whole lease later; and each
 # step is conditional on the token, so a row taken over by someone else is simply skipped.
 
-QUEUED_HOLD = timedelta(seconds=60)  # nominal: divided by the job time scale
-QUEUED_HOLD_FLOOR = timedelta(seconds=10)  # real time: outlasts a slow renewal
+QUEUED_HOLD = timedelta(seconds=30)  # nominal: divided by the job time scale; < FIRST_TRY_GRACE
+QUEUED_HOLD_FLOOR = timedelta(seconds=15)  # real time: outlasts renewals slowed by a busy machine
 
 
 def queued_hold() -> timedelta:
@@ -194,18 +194,23 @@ def _pending(media_ids) -> Q:
     return Q(pk__in=list(media_ids), download_status=Download.PENDING) & ~Q(source_url="")
 
 
-def hold(media_ids: list[int], until: datetime) -> list[int]:
-    """Take the queued hold of those rows that are pending and free (due, or new and never
-    tried: a new result need not wait); returns the ids held."""
+def hold(media_ids: list[int], until: datetime, *, fresh: bool = False) -> list[int]:
+    """Take the queued hold of those rows that are pending and due; with ``fresh`` (the first
+    hand-over of new results) also of rows never tried, which need not wait for their grace.
+    Never a row another worker holds: the reconciler sends only due rows, so two workers never
+    take turns at one. Returns the ids held (two statements, whatever their number)."""
     now = timezone.now()
-    free = _pending(media_ids) & (
-        Q(next_download_at__isnull=True) | Q(next_download_at__lte=now) | Q(download_attempts=0)
+    free = Q(next_download_at__isnull=True) | Q(next_download_at__lte=now)
+    if fresh:
+        # new and never held: its first try's grace still lies beyond any worker's hold
+        free |= Q(download_attempts=0, next_download_at__gt=now + queued_hold())
+    ids = [int(i) for i in media_ids]
+    if not ids:
+        return []
+    Media.objects.filter(_pending(ids) & free).update(next_download_at=until)
+    return list(
+        Media.objects.filter(_pending(ids), next_download_at=until).values_list("pk", flat=True)
     )
-    held = []
-    for pk in media_ids:  # one by one: which ones were won matters
-        if Media.objects.filter(free, pk=pk).update(next_download_at=until):
-            held.append(pk)
-    return held
 
 
 def start_held(media_id: int, token: datetime, lease_until: datetime) -> bool:

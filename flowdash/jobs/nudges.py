@@ -129,13 +129,13 @@ def hand_over_downloads(media_ids) -> None:
     receiver = _local_downloads
     if receiver is not None and media_ids:
         try:
-            receiver(media_ids)
+            receiver(media_ids, fresh=True)
             return
         except Exception:  # noqa: BLE001 — the database hiccuped: let any worker try
             logger.warning("could not queue %d downloads here; sending them", len(media_ids))
     for media_id in media_ids:
         try:
-            app.send_task(DOWNLOAD_TASK, args=[media_id], queue=DOWNLOAD_QUEUE)
+            app.send_task(DOWNLOAD_TASK, args=[media_id, True], queue=DOWNLOAD_QUEUE)
         except Exception:  # noqa: BLE001 — the reconciler downloads it anyway
             logger.warning("could not enqueue the download of media %s", media_id)
 

@@ -78,7 +78,7 @@ class DownloadThreads:
     def renew_every(self) -> float:
         from flowdash.jobs.downloads import queued_hold
 
-        return queued_hold().total_seconds() / 4
+        return queued_hold().total_seconds() / 5
 
     def _tokens(self, now=None):
         """New hold and lease times from now (microseconds make them this process's own)."""
@@ -89,18 +89,20 @@ class DownloadThreads:
         now = now or timezone.now()
         return now + queued_hold(), now + download_lease()
 
-    def submit(self, media_ids) -> list[int]:
-        """Hold and queue the rows that are free; the ids queued."""
+    def submit(self, media_ids, *, fresh: bool = False) -> list[int]:
+        """Hold and queue the rows that are free (``fresh``: new results, handed over once
+        stored); the ids newly queued. One already waiting here is held again (its hold may
+        have lapsed on a busy machine) but not queued twice."""
         from flowdash.jobs.downloads import hold
 
         ids = [int(i) for i in media_ids]
         with self._lock:
-            ids = [i for i in ids if i not in self._waiting and i not in self._running]
+            ids = [i for i in ids if i not in self._running]
             if not ids:
                 return []
             if self._hold_token is None:
                 self._hold_token, self._lease_token = self._tokens()
-            held = hold(ids, self._hold_token)
+            held = [i for i in hold(ids, self._hold_token, fresh=fresh) if i not in self._waiting]
             if not held:
                 return []
             if self._pool is None:

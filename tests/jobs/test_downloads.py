@@ -178,7 +178,10 @@ def test_a_queued_hold_is_only_its_holders_to_start(accounts, api, sim):
     media = completed_image(accounts, api)
     now = timezone.now()
     ours, lease = now + timedelta(seconds=10), now + timedelta(seconds=45)
-    assert downloads.hold([media.pk], ours) == [media.pk]  # new, never tried: free at once
+    assert downloads.hold([media.pk], ours) == []  # new: due only once its grace is over...
+    assert downloads.hold([media.pk], ours, fresh=True) == [media.pk]  # ...or handed over
+    # held: nobody else takes it, not even with a (duplicate) fresh hand-over
+    assert downloads.hold([media.pk], now + timedelta(seconds=12), fresh=True) == []
 
     # the hold lapses (the worker died): another worker holds it, and the first cannot start it
     Media.objects.filter(pk=media.pk).update(next_download_at=now - timedelta(seconds=1))
@@ -204,7 +207,7 @@ def test_a_queued_hold_is_only_its_holders_to_start(accounts, api, sim):
 def test_a_stopping_worker_gives_its_queued_rows_back_at_once(accounts, api, sim):
     media = completed_image(accounts, api)
     token = timezone.now() + timedelta(seconds=10)
-    assert downloads.hold([media.pk], token) == [media.pk]
+    assert downloads.hold([media.pk], token, fresh=True) == [media.pk]
     assert media.pk not in downloads.due_media_ids()  # held: the reconciler leaves it
     assert downloads.release([media.pk], token) == 1
     assert media.pk in downloads.due_media_ids()
