@@ -156,10 +156,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 # The job pipeline's queues (flowdash/jobs/nudges.py). A worker started without -Q serves all of
-# them, strictly in this order: the reconciler, later steps of jobs (checks, retries), new
-# submissions and every other task, result downloads.
+# them, strictly in this order: the reconciler, result downloads (a hand-off to the worker's
+# download threads, milliseconds each), later steps of jobs (checks, retries), new submissions
+# and every other task.
 CELERY_TASK_QUEUES = [
-    Queue(name) for name in ("flowdash.control", "flowdash.steps", "celery", "flowdash.downloads")
+    Queue(name) for name in ("flowdash.control", "flowdash.downloads", "flowdash.steps", "celery")
 ]
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_ROUTES = {

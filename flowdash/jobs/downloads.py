@@ -171,6 +171,74 @@ def claim(media: Media) -> bool:
     return won
 
 
+# --- holds: a worker process's downloads, waiting or under way ------------------------------------
+#
+# A worker's download threads (``flowdash.jobs.worker.DownloadThreads``) hold the rows they have
+# in hand by writing one future time of their own (a token) into ``next_download_at``: a short
+# *queued hold* for the ones waiting for a thread, the full :func:`download_lease` for the ones
+# under way. Both are renewed by the process while it lives, so a killed worker's rows fall due
+# (and the reconciler sends them again) a short hold later, not a whole lease later; and each
+# step is conditional on the token, so a row taken over by someone else is simply skipped.
+
+QUEUED_HOLD = timedelta(seconds=30)  # nominal: divided by the job time scale; < FIRST_TRY_GRACE
+QUEUED_HOLD_FLOOR = timedelta(seconds=15)  # real time: outlasts renewals slowed by a busy machine
+
+
+def queued_hold() -> timedelta:
+    """How long a waiting download stays held without being renewed (scaled, floored)."""
+    from flowdash.jobs.pipeline.timing import time_scale
+
+    return min(QUEUED_HOLD, max(QUEUED_HOLD / time_scale(), QUEUED_HOLD_FLOOR))
+
+
+def _pending(media_ids) -> Q:
+    return Q(pk__in=list(media_ids), download_status=Download.PENDING) & ~Q(source_url="")
+
+
+def hold(media_ids: list[int], until: datetime, *, fresh: bool = False) -> list[int]:
+    """Take the queued hold of those rows that are pending and due; with ``fresh`` (the first
+    hand-over of new results) also of rows never tried, which need not wait for their grace.
+    Never a row another worker holds: the reconciler sends only due rows, so two workers never
+    take turns at one. Returns the ids held (two statements, whatever their number)."""
+    now = timezone.now()
+    free = Q(next_download_at__isnull=True) | Q(next_download_at__lte=now)
+    if fresh:
+        # new and never held: its first try's grace still lies beyond any worker's hold
+        free |= Q(download_attempts=0, next_download_at__gt=now + queued_hold())
+    ids = [int(i) for i in media_ids]
+    if not ids:
+        return []
+    Media.objects.filter(_pending(ids) & free).update(next_download_at=until)
+    return list(
+        Media.objects.filter(_pending(ids), next_download_at=until).values_list("pk", flat=True)
+    )
+
+
+def start_held(media_id: int, token: datetime, lease_until: datetime) -> bool:
+    """A thread starts on a held row: the try is counted and the hold becomes the lease; False
+    when the row is no longer ours (taken over, finished)."""
+    return bool(
+        Media.objects.filter(_pending([media_id]), next_download_at=token).update(
+            next_download_at=lease_until, download_attempts=F("download_attempts") + 1
+        )
+    )
+
+
+def renew(media_ids, token: datetime, until: datetime) -> int:
+    """Move the rows still holding ``token`` on to ``until``; how many were."""
+    ids, renewed = list(media_ids), 0
+    for start in range(0, len(ids), 500):
+        renewed += Media.objects.filter(
+            _pending(ids[start : start + 500]), next_download_at=token
+        ).update(next_download_at=until)
+    return renewed
+
+
+def release(media_ids, token: datetime) -> int:
+    """Give back held rows that never started (a worker stopping): due at once."""
+    return renew(media_ids, token, timezone.now())
+
+
 def due_media_ids(limit: int = 200) -> list[int]:
     now = timezone.now()
     return list(
@@ -180,14 +248,6 @@ def due_media_ids(limit: int = 200) -> list[int]:
         .order_by("next_download_at")
         .values_list("pk", flat=True)[:limit]
     )
-
-
-def release_claims(media_ids: list[int]) -> int:
-    """Give back claims taken for downloads that never started (a worker stopping): due at once,
-    the try not counted."""
-    return Media.objects.filter(
-        pk__in=media_ids, download_status=Download.PENDING, download_attempts__gt=0
-    ).update(next_download_at=timezone.now(), download_attempts=F("download_attempts") - 1)
 
 
 def download(media: Media) -> Media:

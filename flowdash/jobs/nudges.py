@@ -3,12 +3,17 @@ later, and the marks that keep the reconciler from sending one twice. Nothing he
 API, and the row stays the truth: a lost nudge only delays a job until the reconciler finds it.
 
 Queues (``CELERY_TASK_QUEUES``; a worker serves them in this order, each only when the ones
-before it are empty, so a backlog of new submissions or downloads never delays a check):
+before it are empty, so a backlog of new submissions never delays a check):
 
 * ``flowdash.control`` — the reconciler;
+* ``flowdash.downloads`` — result downloads sent by the reconciler or by a process without
+  download threads: the task only hands the id to the worker's download threads (a few
+  milliseconds), so serving it first starves nothing and no download waits behind a backlog;
 * ``flowdash.steps`` — later steps of jobs: status checks, retries, lookups, webhook hints;
-* ``celery`` — first submissions of new jobs, and every other app's tasks;
-* ``flowdash.downloads`` — result downloads (handed to the worker's download threads).
+* ``celery`` — first submissions of new jobs, and every other app's tasks.
+
+A worker that stores a job's results hands the new media straight to its own download threads
+(:func:`hand_over_downloads`): no message at all.
 
 Timers: a step due later is written to a Redis sorted set (job id → due time) and each worker
 process's timer thread sends the step's message when it falls due — precise to a fraction of a
@@ -102,6 +107,37 @@ def clear_mark(kind: str, pk: int) -> None:
             client.delete(_mark_key(kind, pk))
         except Exception:  # noqa: BLE001
             logger.debug("could not clear the nudge mark of %s %s", kind, pk)
+
+
+# The running worker's download threads (``flowdash.jobs.worker`` sets it when the worker is
+# ready): new results stored in this process go straight to them.
+_local_downloads = None
+
+
+def set_local_downloads(receiver) -> None:
+    global _local_downloads
+    _local_downloads = receiver
+
+
+def hand_over_downloads(media_ids) -> None:
+    """Have the new results downloaded: by this process's own download threads when it is a
+    worker, else by a message on the downloads queue. Best effort: a result not handed over is
+    found by the reconciler (its row is pending)."""
+    from flowdash.celery import app
+
+    media_ids = list(media_ids)
+    receiver = _local_downloads
+    if receiver is not None and media_ids:
+        try:
+            receiver(media_ids, fresh=True)
+            return
+        except Exception:  # noqa: BLE001 — the database hiccuped: let any worker try
+            logger.warning("could not queue %d downloads here; sending them", len(media_ids))
+    for media_id in media_ids:
+        try:
+            app.send_task(DOWNLOAD_TASK, args=[media_id, True], queue=DOWNLOAD_QUEUE)
+        except Exception:  # noqa: BLE001 — the reconciler downloads it anyway
+            logger.warning("could not enqueue the download of media %s", media_id)
 
 
 def send_drive(job_id: int, queue: str = STEPS_QUEUE, **options) -> bool:

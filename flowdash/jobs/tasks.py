@@ -42,16 +42,12 @@ def drive_job(job_id: int) -> None:
 
 
 @shared_task(name="flowdash.jobs.tasks.download_media", ignore_result=True)
-def download_media(media_id: int) -> None:
-    from flowdash.gallery.models import Media
-    from flowdash.jobs.downloads import claim
-
+def download_media(media_id: int, fresh: bool = False) -> None:
+    """Hand the result to this worker's download threads (they hold it while it waits, and
+    claim it when a thread starts on it). ``fresh``: a new result, sent once when stored by a
+    process without download threads (the reconciler sends only due ones)."""
     clear_mark("media", media_id)
-    media = Media.objects.filter(pk=media_id).first()
-    if media is None or media.download_status != Media.Download.PENDING or not media.source_url:
-        return
-    if claim(media):
-        worker.downloads.submit(media.pk)
+    worker.downloads.submit([media_id], fresh=bool(fresh))
 
 
 # --- the reconciler --------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -168,3 +169,47 @@ def test_a_full_disk_leaves_no_partial_file_and_the_download_is_retried(
     files = stored_files(settings)
     assert Path(media.file.path) in files and len(files) == 2  # the file and its thumbnail
     assert Path(media.file.path).stat().st_size == media.file_size > 2048
+
+
+def test_a_queued_hold_is_only_its_holders_to_start(accounts, api, sim):
+    """What a worker's download threads rely on: a row they hold while it waits is started
+    (its try counted, the lease taken) only with their own token; a row another worker took
+    over once the hold lapsed is left to that one; renewing moves only rows still held."""
+    media = completed_image(accounts, api)
+    now = timezone.now()
+    ours, lease = now + timedelta(seconds=10), now + timedelta(seconds=45)
+    assert downloads.hold([media.pk], ours) == []  # new: due only once its grace is over...
+    assert downloads.hold([media.pk], ours, fresh=True) == [media.pk]  # ...or handed over
+    # held: nobody else takes it, not even with a (duplicate) fresh hand-over
+    assert downloads.hold([media.pk], now + timedelta(seconds=12), fresh=True) == []
+
+    # the hold lapses (the worker died): another worker holds it, and the first cannot start it
+    Media.objects.filter(pk=media.pk).update(next_download_at=now - timedelta(seconds=1))
+    theirs = now + timedelta(seconds=11)
+    assert downloads.hold([media.pk], theirs) == [media.pk]
+    assert not downloads.start_held(media.pk, ours, lease)
+    assert downloads.renew([media.pk], ours, now + timedelta(seconds=20)) == 0
+    media.refresh_from_db()
+    assert media.download_attempts == 0 and media.next_download_at == theirs
+
+    assert downloads.start_held(media.pk, theirs, lease)
+    media.refresh_from_db()
+    assert media.download_attempts == 1 and media.next_download_at == lease
+    assert downloads.hold([media.pk], ours) == []  # under way: nobody else takes it
+    assert downloads.renew([media.pk], lease, lease + timedelta(seconds=30)) == 1
+
+    downloads.fetch_claimed(media)
+    media.refresh_from_db()
+    assert media.download_status == Media.Download.STORED and media.file
+    assert downloads.renew([media.pk], lease + timedelta(seconds=30), lease) == 0
+
+
+def test_a_stopping_worker_gives_its_queued_rows_back_at_once(accounts, api, sim):
+    media = completed_image(accounts, api)
+    token = timezone.now() + timedelta(seconds=10)
+    assert downloads.hold([media.pk], token, fresh=True) == [media.pk]
+    assert media.pk not in downloads.due_media_ids()  # held: the reconciler leaves it
+    assert downloads.release([media.pk], token) == 1
+    assert media.pk in downloads.due_media_ids()
+    media.refresh_from_db()
+    assert media.download_attempts == 0  # never tried: no try counted

@@ -87,14 +87,9 @@ def _store_atomically(job: Job, handler: KindHandler, answer: Any, expected: str
 
 
 def _nudge_downloads(media_ids: Iterable[int]) -> None:
-    from flowdash.celery import app
-    from flowdash.jobs.nudges import DOWNLOAD_QUEUE, DOWNLOAD_TASK
+    from flowdash.jobs.nudges import hand_over_downloads
 
-    for media_id in media_ids:
-        try:
-            app.send_task(DOWNLOAD_TASK, args=[media_id], queue=DOWNLOAD_QUEUE)
-        except Exception:  # noqa: BLE001 — the reconciler downloads it anyway
-            logger.warning("could not enqueue the download of media %s", media_id)
+    hand_over_downloads(media_ids)
 
 
 # --- failures in words -------------------------------------------------------------------------
