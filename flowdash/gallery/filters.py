@@ -227,9 +227,9 @@ class GalleryFilters:
         if not self.q:
             items = self._first_rows(qs, user)
         else:
-            # A common word: the newest WINDOW items hold a page, found by reading them newest
+            # A common word: the newest few thousand items hold a page, found by reading them newest
             # first. A rare one: the word index (see gallery/search.py). The same items either way.
-            window = newest_window(qs)
+            window = newest_window(qs, self.per + 1)
             items = self._first_rows((qs if window is None else window).matching(self.q), user)
             if window is not None and len(items) <= self.per:
                 items = self._first_rows(narrowed(qs.matching(self.q), self.q), user)

@@ -5,7 +5,8 @@ query word as a word or the start of one (``LIKE '% word%'``). That condition st
 query; this module only adds a way to reach the few candidates without reading every row:
 
 - a common word is found by reading the gallery newest first (one page needs a few hundred
-  rows): :func:`newest_window` bounds that walk to the newest ``WINDOW`` items;
+  rows): :func:`newest_window` bounds that walk to the newest ``WINDOW`` items
+  per item of a page;
 - a rare word would make that walk read the whole table (1.8 s at a million items on SQLite),
   so the page is then drawn from a word index (migration 0007), asked only for the query's
   words that are in at most ``FEW`` items (reading a common word's entries costs as much as
@@ -22,9 +23,10 @@ from django.db.models.expressions import RawSQL
 
 from flowdash.gallery.models import search_words
 
-# The newest items a search reads before it turns to the word index.
-WINDOW = 2000
-# SQLite: a word in at most this many items is looked up in the FTS5 index; above it every
+# The newest items a search reads before it turns to the word index, per item of a page: a
+# page is found there when at least one item in WINDOW has the words (2%).
+WINDOW = 50
+# A word in at most this many items is looked up in the word index; above it every
 # query word is common and the newest-first walk finds a page soon enough.
 FEW = 5000
 MAX_WORDS = 8  # as MediaQuerySet.matching
@@ -43,10 +45,11 @@ def query_words(query: str) -> list[str]:
     return [w[:MAX_WORD_CHARS] for w in search_words(query)[:MAX_WORDS]]
 
 
-def newest_window(qs: QuerySet) -> QuerySet | None:
-    """``qs`` cut to its newest WINDOW items (by created_at, pk), or None when it has no more
-    than that many (then ``qs`` itself is as cheap). One query, an index walk of WINDOW rows."""
-    edge = qs.order_by("-created_at", "-pk").values_list("created_at", "pk")[WINDOW - 1 : WINDOW]
+def newest_window(qs: QuerySet, page: int) -> QuerySet | None:
+    """``qs`` cut to its newest ``WINDOW * page`` items (by created_at, pk), or None when it
+    has no more than that many (then ``qs`` itself is as cheap). One query, an index walk."""
+    size = max(1, int(WINDOW * page))
+    edge = qs.order_by("-created_at", "-pk").values_list("created_at", "pk")[size - 1 : size]
     found = list(edge)
     if not found:
         return None

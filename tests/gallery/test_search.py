@@ -90,9 +90,9 @@ QUERIES = [
 @pytest.mark.parametrize(
     ("window", "few"),
     [
-        (2000, 5000),  # the whole gallery is inside the newest window
-        (5, 5000),  # past the window: the word index
-        (5, 0),  # past the window, no word rare enough for the index (SQLite): the plain walk
+        (50, 5000),  # the whole gallery is inside the newest window
+        (0.2, 5000),  # past the window: the word index
+        (0.2, 0),  # past the window, no word rare enough for the index (SQLite): the plain walk
     ],
 )
 @pytest.mark.django_db
@@ -112,7 +112,7 @@ def test_every_path_shows_exactly_what_the_search_rule_finds(
 
 @pytest.mark.django_db
 def test_the_index_follows_new_changed_and_deleted_items(viewer_client, monkeypatch):
-    monkeypatch.setattr(search, "WINDOW", 3)  # every rare word goes through the index
+    monkeypatch.setattr(search, "WINDOW", 0.2)  # every rare word goes through the index
     made = gallery(20)
     assert shown(viewer_client, "okapi") == []
     media = made[4]
@@ -135,7 +135,7 @@ def test_the_index_follows_new_changed_and_deleted_items(viewer_client, monkeypa
 def test_a_rare_word_is_looked_up_in_the_word_index(viewer_client, monkeypatch):
     """Past the newest window, the page of a rare word comes from the index: on SQLite the
     FTS5 table is asked; on PostgreSQL the query carries the indexed tsvector expression."""
-    monkeypatch.setattr(search, "WINDOW", 5)
+    monkeypatch.setattr(search, "WINDOW", 0.2)
     gallery()
     from django.test.utils import CaptureQueriesContext
 
