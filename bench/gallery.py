@@ -311,7 +311,7 @@ def count_queries(user, url: str, htmx: bool) -> tuple[int, int, int]:
 
 
 def fetch(port: int, path: str, cookie: str | None, headers: dict[str, str]) -> tuple[float, int]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)  # a loaded machine
     all_headers = dict(headers)
     if cookie:
         all_headers["Cookie"] = f"sessionid={cookie}"
@@ -445,6 +445,8 @@ def start_server(env: dict[str, str], cpu_log: Path) -> tuple[subprocess.Popen, 
             "1",
             "--log-level",
             "warning",
+            "--timeout",
+            "120",
             "--config",
             str(ROOT / "bench" / "gunicorn_cpu.py"),
         ],
