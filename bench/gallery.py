@@ -507,15 +507,16 @@ def measure(runs: list[dict], requests: int) -> None:
                 p95=p(page_times, 0.95),
                 static_p95=p(static_times, 0.95),
             )
-        for server in servers:
-            server.terminate()
-        for server in servers:
-            server.wait(15)
+        time.sleep(1)  # the last request's line is written just after its response
         for run in runs:
             read_cpu(run)
     finally:
         for server in servers:
-            if server.poll() is None:
+            server.terminate()
+        for server in servers:
+            try:
+                server.wait(60)  # a loaded machine stops slowly
+            except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait(15)
         logs.cleanup()
