@@ -11,7 +11,9 @@ both sides alike:
 - each page's p95 at the largest size ÷ its p95 at the smallest (target <= 1.3: the gallery
   costs the same at a million rows as at ten thousand);
 - the empty page's p95 ÷ the p95 of a static file of the same size (target <= 4);
-- each page's SQL query count, at 48 and 96 items per page (constant).
+- each page's SQL query count, at 48 and 96 items per page (constant);
+- the same ratios in server CPU time: the gunicorn worker's time.process_time() per request
+  (bench/gunicorn_cpu.py, median), which a loaded machine does not inflate as it does p95.
 
 How:
 1. each size is prepared in its own process, in its own place: a SQLite file in
@@ -272,6 +274,8 @@ def pages(user) -> dict[str, str]:
         "filtered page": "/gallery/?kind=video&model=veo-3.1-fast&ratio=16%3A9",
         "favourites+tag": "/gallery/?fav=1&tag=hero",
         "search": "/gallery/?q=lighthouse+dawn",
+        # A word no item has: without a word index the search reads every row to say so.
+        "search, rare word": "/gallery/?q=zebra",
         "deep page": f"/gallery/?cursor={cursor}",
         "load more (htmx)": f"/gallery/?cursor={cursor}",
     }
@@ -307,7 +311,7 @@ def count_queries(user, url: str, htmx: bool) -> tuple[int, int, int]:
 
 
 def fetch(port: int, path: str, cookie: str | None, headers: dict[str, str]) -> tuple[float, int]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)  # a loaded machine
     all_headers = dict(headers)
     if cookie:
         all_headers["Cookie"] = f"sessionid={cookie}"
@@ -424,7 +428,7 @@ def prepare(rows: int, reuse: bool, out: Path) -> None:
     )
 
 
-def start_server(env: dict[str, str]) -> tuple[subprocess.Popen, int]:
+def start_server(env: dict[str, str], cpu_log: Path) -> tuple[subprocess.Popen, int]:
     sys.path.insert(0, str(ROOT))
     from flowdash.lib.ports import free_port
 
@@ -441,9 +445,13 @@ def start_server(env: dict[str, str]) -> tuple[subprocess.Popen, int]:
             "1",
             "--log-level",
             "warning",
+            "--timeout",
+            "120",
+            "--config",
+            str(ROOT / "bench" / "gunicorn_cpu.py"),
         ],
         cwd=ROOT,
-        env={**os.environ, **env},
+        env={**os.environ, **env, "BENCH_CPU_LOG": str(cpu_log)},
     )
     deadline = time.monotonic() + 60
     while True:
@@ -460,9 +468,11 @@ def start_server(env: dict[str, str]) -> tuple[subprocess.Popen, int]:
 def measure(runs: list[dict], requests: int) -> None:
     """Request every page of every size, interleaved, and store p50/p95 in ``runs``."""
     servers = []
+    logs = tempfile.TemporaryDirectory(prefix="fd-bench-cpu-")
     try:
         for run in runs:
-            server, port = start_server(run["env"])
+            run["cpu_log"] = Path(logs.name) / f"{run['rows']}.log"
+            server, port = start_server(run["env"], run["cpu_log"])
             servers.append(server)
             run["port"] = port
         # (size, page) pairs; each round walks them forwards or backwards, page then its static.
@@ -497,60 +507,94 @@ def measure(runs: list[dict], requests: int) -> None:
                 p95=p(page_times, 0.95),
                 static_p95=p(static_times, 0.95),
             )
+        time.sleep(1)  # the last request's line is written just after its response
+        for run in runs:
+            read_cpu(run)
     finally:
         for server in servers:
             server.terminate()
         for server in servers:
-            server.wait(15)
+            try:
+                server.wait(60)  # a loaded machine stops slowly
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait(15)
+        logs.cleanup()
+
+
+def read_cpu(run: dict) -> None:
+    """Each page's (and its static file's) median server CPU time per request, from the
+    worker's log, past the warm-up requests."""
+    seen: dict[tuple[str, str], list[float]] = {}
+    for line in run["cpu_log"].read_text().splitlines():
+        took, target, path = line.split(" ", 2)
+        seen.setdefault((target, path), []).append(float(took))
+    for name, page in run["pages"].items():
+        target = HTMX["HX-Target"] if name.startswith("load more") else "-"
+        page_cpu = seen[(target, page["url"])][5:]
+        static_cpu = seen[("-", page["static"])][5:]
+        page.update(cpu=statistics.median(page_cpu), static_cpu=statistics.median(static_cpu))
 
 
 def compare(runs: list[dict]) -> None:
-    """Per size: each page ÷ the floor and ÷ its static file; then largest ÷ smallest."""
+    """Per size: each page ÷ the floor and ÷ its static file, in wall time (p95) and in server
+    CPU time (median); then largest ÷ smallest."""
     small, large = runs[0], runs[-1]
     floor_name = next(n for n in small["pages"] if n.startswith("floor"))
     for run in runs:
-        floor = run["pages"][floor_name]["p95"]
+        floor = run["pages"][floor_name]
         print(f"\n{run['database']}, {run['rows']:,} rows")
         print(
-            f"  {'page':18s} {'p50 ms':>8s} {'p95 ms':>8s} {'÷ static':>9s} {'÷ floor':>8s} "
-            f"{'queries 48/96':>14s}"
+            f"  {'page':18s} {'p50 ms':>8s} {'p95 ms':>8s} {'÷ static':>9s} {'÷ floor':>8s}"
+            f" {'cpu ms':>8s} {'÷ static':>9s} {'÷ floor':>8s} {'queries 48/96':>14s}"
         )
         for name, page in run["pages"].items():
             print(
                 f"  {name:18s} {page['p50'] * 1000:8.2f} {page['p95'] * 1000:8.2f} "
-                f"{page['p95'] / page['static_p95']:9.2f} {page['p95'] / floor:8.2f} "
+                f"{page['p95'] / page['static_p95']:9.2f} {page['p95'] / floor['p95']:8.2f} "
+                f"{page['cpu'] * 1000:8.2f} {page['cpu'] / page['static_cpu']:9.2f} "
+                f"{page['cpu'] / floor['cpu']:8.2f} "
                 f"{' / '.join(map(str, page['queries'])):>14s}"
             )
     sizes = " / ".join(f"{r['rows']:,}" for r in runs)
     print(f"\n== Summary ({small['database']}; rows {sizes})")
-    print(
-        "  the empty signed-in page ÷ a static file of its size (target <= 4): "
-        + ", ".join(
-            f"{r['pages'][floor_name]['p95'] / r['pages'][floor_name]['static_p95']:.2f}"
-            f" at {r['rows']:,}"
-            for r in runs
+    for label, key, static in (("wall p95", "p95", "static_p95"), ("CPU", "cpu", "static_cpu")):
+        print(
+            f"  the empty signed-in page ÷ a static file of its size, {label} (target <= 4): "
+            + ", ".join(
+                f"{r['pages'][floor_name][key] / r['pages'][floor_name][static]:.2f}"
+                f" at {r['rows']:,}"
+                for r in runs
+            )
         )
-    )
     head = "".join(f"{'÷ floor @' + format(r['rows'], ','):>18s}" for r in runs)
-    print(f"  {'page':18s}{head} {'large÷small':>12s} {'queries':>14s}")
-    worst_floor = worst_growth = 0.0
-    for name in small["pages"]:
-        if name.startswith("floor"):
-            continue
-        per_size = [r["pages"][name]["p95"] / r["pages"][floor_name]["p95"] for r in runs]
-        growth = large["pages"][name]["p95"] / small["pages"][name]["p95"]
-        queries = " / ".join(str(r["pages"][name]["queries"][0]) for r in runs)
-        worst_floor = max(worst_floor, *per_size)
-        worst_growth = max(worst_growth, growth)
-        cells = "".join(f"{v:18.2f}" for v in per_size)
-        print(f"  {name:18s}{cells} {growth:12.2f} {queries:>14s}")
+    worst = {}
+    for label, key in (("wall p95", "p95"), ("server CPU (median)", "cpu")):
+        print(f"\n  {label}")
+        print(f"  {'page':18s}{head} {'large÷small':>12s} {'queries':>14s}")
+        worst_floor = worst_growth = 0.0
+        for name in small["pages"]:
+            if name.startswith("floor"):
+                continue
+            per_size = [r["pages"][name][key] / r["pages"][floor_name][key] for r in runs]
+            growth = large["pages"][name][key] / small["pages"][name][key]
+            queries = " / ".join(str(r["pages"][name]["queries"][0]) for r in runs)
+            worst_floor = max(worst_floor, *per_size)
+            worst_growth = max(worst_growth, growth)
+            cells = "".join(f"{v:18.2f}" for v in per_size)
+            print(f"  {name:18s}{cells} {growth:12.2f} {queries:>14s}")
+        worst[label] = (worst_floor, worst_growth)
     constant = all(
         len({q for r in runs for q in r["pages"][name]["queries"]}) == 1 for name in small["pages"]
     )
+    print()
+    for label, (worst_floor, worst_growth) in worst.items():
+        print(
+            f"  {label}: worst ÷ floor {worst_floor:.2f} (target <= 1.5); "
+            f"worst large÷small {worst_growth:.2f} (target <= 1.3)"
+        )
     print(
-        f"\n  worst ÷ floor: {worst_floor:.2f} (target <= 1.5); "
-        f"worst large÷small: {worst_growth:.2f} (target <= 1.3); "
-        f"query counts {'constant' if constant else 'NOT constant'} across sizes and page sizes"
+        f"  query counts {'constant' if constant else 'NOT constant'} across sizes and page sizes"
     )
 
 

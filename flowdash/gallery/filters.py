@@ -21,6 +21,7 @@ from django.utils import timezone
 from flowdash.accounts.models import FlowAccount
 from flowdash.gallery.cards import CardRef
 from flowdash.gallery.models import Collection, CollectionItem, Media, Tag
+from flowdash.gallery.search import narrowed, newest_window
 from flowdash.lib.params import MAX_DATE, MIN_DATE, parse_bool, parse_date, parse_id
 
 PAGE_SIZES = (24, 48, 96)
@@ -179,7 +180,8 @@ class GalleryFilters:
 
     # --- applying ------------------------------------------------------------------------------
 
-    def queryset(self, user) -> QuerySet[Media]:
+    def queryset(self, user, *, search: bool = True) -> QuerySet[Media]:
+        """The items the filters show (``search=False``: leaving out the search words)."""
         qs = Media.objects.filter(archived=self.archived)
         if self.scope == "mine":
             qs = qs.filter(created_by=user)
@@ -207,8 +209,8 @@ class GalleryFilters:
         if self.date_to:
             end = datetime.combine(self.date_to + timedelta(days=1), time.min, tz)
             qs = qs.filter(created_at__lt=end)
-        if self.q:
-            qs = qs.matching(self.q)
+        if self.q and search:
+            qs = narrowed(qs.matching(self.q), self.q)
         return qs
 
     def page(self, user) -> tuple[list[CardRef], str | None]:
@@ -217,11 +219,29 @@ class GalleryFilters:
         Only what names each card is read here (see ``cards.py``): building Media objects
         for 48 rows cost more than the query itself, and most cards come from the cache.
         """
-        qs = self.queryset(user)
+        qs = self.queryset(user, search=False)
         if self.cursor:
             at, pk = self.cursor
             # The first term is a plain range on the index; the second breaks ties.
             qs = qs.filter(created_at__lte=at).filter(Q(created_at__lt=at) | Q(pk__lt=pk))
+        if not self.q:
+            items = self._first_rows(qs, user)
+        else:
+            # A common word: the newest few thousand items hold a page, found by reading them newest
+            # first. A rare one: the word index (see gallery/search.py). The same items either way.
+            window = newest_window(qs, self.per + 1)
+            items = self._first_rows((qs if window is None else window).matching(self.q), user)
+            if window is not None and len(items) <= self.per:
+                items = self._first_rows(narrowed(qs.matching(self.q), self.q), user)
+        next_cursor = None
+        if len(items) > self.per:
+            items = items[: self.per]
+            last = items[-1]
+            next_cursor = make_cursor(last.created_at, last.pk)
+        return items, next_cursor
+
+    def _first_rows(self, qs: QuerySet[Media], user) -> list[CardRef]:
+        """The first ``per + 1`` cards of ``qs``, newest first, each with the favourite mark."""
         favourite = Media.favourited_by.through.objects.filter(
             media_id=OuterRef("pk"), user_id=user.pk
         )
@@ -230,13 +250,7 @@ class GalleryFilters:
             .order_by("-created_at", "-pk")
             .values_list(*CardRef._fields)
         )
-        items = [CardRef(*row) for row in rows[: self.per + 1]]
-        next_cursor = None
-        if len(items) > self.per:
-            items = items[: self.per]
-            last = items[-1]
-            next_cursor = make_cursor(last.created_at, last.pk)
-        return items, next_cursor
+        return [CardRef(*row) for row in rows[: self.per + 1]]
 
     def menus(self) -> list[tuple[str, str, str, list[tuple[object, str, bool]]]]:
         """The filter menus: (name, label, empty choice, [(value, text, selected)…])."""
