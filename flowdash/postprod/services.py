@@ -413,10 +413,6 @@ def roots(nodes: list[LineageNode]) -> list[Media]:
 # --- links to other apps' pages ----------------------------------------------------------------
 
 
-def media_page_url(media: Media) -> str:
-    return reverse("gallery:detail", args=[media.pk])
-
-
 def job_page_url(job: Job) -> str:
     return reverse("jobs:detail", args=[job.pk])
 

@@ -44,7 +44,7 @@ def _actions_context(media: Media, **bound) -> dict:
         "extend_form": bound.get("extend_form") or ExtendForm(media, prefix="extend"),
         "gif_form": bound.get("gif_form") or GifForm(media, prefix="gif"),
         "status": services.action_summary(media),
-        "media_page": services.media_page_url(media),
+        "media_page": media.get_absolute_url(),
     }
     return context
 
@@ -79,7 +79,7 @@ def upscale_view(request, pk: int):
                 f"This video was already upscaled to {resolution}: here is the copy we keep. "
                 "No API call was made.",
             )
-            return redirect(services.media_page_url(earlier))
+            return redirect(earlier)
         running = services.running_job(media, Kind.VIDEO_UPSCALE, resolution=resolution)
         if running is not None:
             messages.info(
@@ -200,6 +200,6 @@ def lineage_view(request, pk: int):
         "back": back,
         "forward": forward,
         "origins": services.roots(back),
-        "media_page": services.media_page_url(media),
+        "media_page": media.get_absolute_url(),
     }
     return render(request, "postprod/lineage.html", context)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -210,6 +210,68 @@ class FlowApi:
             raise self.svc.reject(ctx, job, 429, google=throttled_error())
 
     # ------------------------------------------------------------------ accounts
+    def _open_job(
+        self,
+        ctx: Ctx,
+        account: Account,
+        plan,
+        *,
+        kind: str,
+        echo: dict[str, Any],
+        category: str,
+        reply: tuple[str | None, str | None] = (None, None),
+        seed: int | None = None,
+        seeds: Iterable[int] = (),
+        extra: dict[str, Any] | None = None,
+    ) -> Job:
+        """The start every paid request shares: the request echo (with its seed and reply
+        fields), the job record (``extra`` kept on it), the session check, injected faults and
+        captcha solving."""
+        reply_url, reply_ref = reply
+        if seed is not None:
+            echo["seed"] = seed
+        if reply_url:
+            echo["replyUrl"] = reply_url
+        if reply_ref:
+            echo["replyRef"] = reply_ref
+        job = self.svc.start_job(
+            ctx,
+            kind=kind,
+            account=account,
+            request=echo,
+            category=category,
+            reply_url=reply_url,
+            reply_ref=reply_ref,
+            seeds=seeds,
+        )
+        job.extra.update(extra or {})
+        self.svc.check_session(ctx, job, account)
+        fault, captcha_fault = self._status_fault(ctx, account)
+        self.svc.solve_captcha(ctx, job, plan, captcha_fault)
+        if fault is not None:
+            raise self.svc.fault_error(ctx, job, fault)
+        return job
+
+    def _source(
+        self, ctx: Ctx, body: dict[str, Any], kind: str, category: str, *, code: bool = False
+    ) -> tuple[str, MediaRecord, Account]:
+        """The ``mediaGenerationId`` a post-production request names, its record, and the
+        account that holds it (entered for faults and load)."""
+        media_id = get_str(body, "mediaGenerationId")
+        if media_id is None:
+            raise bad_request("mediaGenerationId is required", code=code)
+        source = self.svc.media(media_id, "mediaGenerationId", kind)
+        account = self.svc.route(ctx, None, [("mediaGenerationId", source)], category)
+        ctx.enter(account.email)
+        return media_id, source, account
+
+    def _unpaid_checks(self, ctx: Ctx, account: Account) -> None:
+        """The session and injected faults of a request that makes no job of its own."""
+        self.svc.check_session(ctx, None, account)
+        fault = ctx.take(STATUS_SERVICE_KINDS | {"captcha_rejected"}, account.email)
+        if fault is not None:
+            raise self.svc.fault_error(ctx, None, fault)
+
     def list_accounts(self, ctx: Ctx) -> Response:
         st = self.state
         return Response.json(200, {st.mask(a.email): a.summary() for a in st.account_list()})
@@ -418,8 +480,6 @@ class FlowApi:
             "aspectRatio": ratio,
             "count": count,
         }
-        if seed is not None:
-            echo["seed"] = seed
         for key, record in refs:
             echo[key] = {
                 "email": masked,
@@ -428,26 +488,19 @@ class FlowApi:
                 "type": "image",
                 "user": st.user_id,
             }
-        if reply_url:
-            echo["replyUrl"] = reply_url
-        if reply_ref:
-            echo["replyRef"] = reply_ref
-        job = svc.start_job(
+        ref_ids = [record.media_id for _, record in refs]
+        job = self._open_job(
             ctx,
+            account,
+            plan,
             kind="image",
-            account=account,
-            request=echo,
+            echo=echo,
             category="images",
-            reply_url=reply_url,
-            reply_ref=reply_ref,
+            reply=(reply_url, reply_ref),
+            seed=seed,
             seeds=self._seeds(seed, count),
+            extra={"refs": ref_ids},
         )
-        job.extra["refs"] = [record.media_id for _, record in refs]
-        svc.check_session(ctx, job, account)
-        fault, captcha_fault = self._status_fault(ctx, account)
-        svc.solve_captcha(ctx, job, plan, captcha_fault)
-        if fault is not None:
-            raise svc.fault_error(ctx, job, fault)
         if spec.ultra_only and not account.is_ultra:
             raise svc.reject(ctx, job, 429, google=quota_error())
         if st.load.executing("images", account.email) > st.image_limit(account):
@@ -468,7 +521,7 @@ class FlowApi:
                     recipe={
                         "kind": "image",
                         "caption": f"{model} · {index + 1}/{count}",
-                        "refs": job.extra["refs"],
+                        "refs": ref_ids,
                     },
                     width=width,
                     height=height,
@@ -486,31 +539,19 @@ class FlowApi:
         st = self.state
         svc = self.svc
         body = ctx.req.form()
-        media_id = get_str(body, "mediaGenerationId")
-        if media_id is None:
-            raise bad_request("mediaGenerationId is required")
         resolution = str(body.get("resolution") or "2k").lower()
         if resolution not in media.IMAGE_UPSCALE_FACTORS:
             raise bad_request(
                 f"Invalid resolution: {body.get('resolution')}. Supported values: 2k, 4k"
             )
         plan = svc.captcha_plan(body)
-        source = svc.media(media_id, "mediaGenerationId", "image")
-        account = svc.route(ctx, None, [("mediaGenerationId", source)], "images")
-        ctx.enter(account.email)
+        media_id, source, account = self._source(ctx, body, "image", "images")
         echo = {
             "email": st.mask(account.email),
             "mediaGenerationId": media_id,
             "resolution": resolution,
         }
-        job = svc.start_job(
-            ctx, kind="image_upscale", account=account, request=echo, category="images"
-        )
-        svc.check_session(ctx, job, account)
-        fault, captcha_fault = self._status_fault(ctx, account)
-        svc.solve_captcha(ctx, job, plan, captcha_fault)
-        if fault is not None:
-            raise svc.fault_error(ctx, job, fault)
+        job = self._open_job(ctx, account, plan, kind="image_upscale", echo=echo, category="images")
         if resolution == "4k" and not account.is_paid:
             raise svc.reject(
                 ctx,
@@ -763,31 +804,20 @@ class FlowApi:
         plan,
         cost: int | None = None,
     ) -> Job:
-        """The paid part every video-making request shares: the job record (with the request
-        echo), the session check, faults, captcha solving, credits and concurrency. ``cost``
+        """The paid part every video-making request shares: :meth:`_open_job`, then credits
+        and concurrency. ``cost``
         is the credits of one video when they do not follow from the plan alone (omni)."""
-        svc = self.svc
-        if seed is not None:
-            echo["seed"] = seed
-        if reply_url:
-            echo["replyUrl"] = reply_url
-        if reply_ref:
-            echo["replyRef"] = reply_ref
-        job = svc.start_job(
+        job = self._open_job(
             ctx,
+            account,
+            plan,
             kind=kind,
-            account=account,
-            request=echo,
+            echo=echo,
             category="videos",
-            reply_url=reply_url,
-            reply_ref=reply_ref,
+            reply=(reply_url, reply_ref),
+            seed=seed,
             seeds=self._seeds(seed, count),
         )
-        svc.check_session(ctx, job, account)
-        fault, captcha_fault = self._status_fault(ctx, account)
-        svc.solve_captcha(ctx, job, plan, captcha_fault)
-        if fault is not None:
-            raise svc.fault_error(ctx, job, fault)
         self._video_plan(ctx, job, account, model, count, cost)
         self._video_concurrency(ctx, job, account)
         return job
@@ -796,9 +826,6 @@ class FlowApi:
         st = self.state
         svc = self.svc
         body = ctx.req.form()
-        media_id = get_str(body, "mediaGenerationId")
-        if media_id is None:
-            raise bad_request("mediaGenerationId is required", code=True)
         prompt = get_str(body, "prompt", required=True)
         extenders = [name for name, spec in eras.VIDEO_MODELS[st.era].items() if spec.extends]
         model = get_choice(body, "model", extenders, "veo-3.1-fast")
@@ -807,11 +834,9 @@ class FlowApi:
         is_async = get_bool(body, "async")
         reply_url, reply_ref = self._reply(body)
         plan = svc.captcha_plan(body)
-        source = svc.media(media_id, "mediaGenerationId", "video")
+        media_id, source, account = self._source(ctx, body, "video", "videos", code=True)
         if source.model_name.startswith("omni") or source.origin == "uploaded":
             raise bad_request("Only Veo videos can be extended", code=True)
-        account = svc.route(ctx, None, [("mediaGenerationId", source)], "videos")
-        ctx.enter(account.email)
         echo: dict[str, Any] = {"async": is_async, "email": st.mask(account.email)}
         echo.update(
             {"prompt": prompt, "mediaGenerationId": media_id, "model": model, "count": count}
@@ -851,9 +876,6 @@ class FlowApi:
         st = self.state
         svc = self.svc
         body = ctx.req.form()
-        media_id = get_str(body, "mediaGenerationId")
-        if media_id is None:
-            raise bad_request("mediaGenerationId is required", code=True)
         raw_resolution = body.get("resolution") or "1080p"
         resolution = str(raw_resolution).lower()
         if resolution not in media.VIDEO_UPSCALE_FACTORS:
@@ -863,30 +885,19 @@ class FlowApi:
         is_async = get_bool(body, "async")
         reply_url, reply_ref = self._reply(body)
         plan = svc.captcha_plan(body)
-        source = svc.media(media_id, "mediaGenerationId", "video")
-        account = svc.route(ctx, None, [("mediaGenerationId", source)], "videos")
-        ctx.enter(account.email)
+        media_id, source, account = self._source(ctx, body, "video", "videos", code=True)
         echo: dict[str, Any] = {"async": is_async, "email": st.mask(account.email)}
         echo.update({"mediaGenerationId": media_id, "resolution": str(raw_resolution)})
-        if reply_url:
-            echo["replyUrl"] = reply_url
-        if reply_ref:
-            echo["replyRef"] = reply_ref
-        job = svc.start_job(
+        job = self._open_job(
             ctx,
+            account,
+            plan,
             kind="upscale",
-            account=account,
-            request=echo,
+            echo=echo,
             category="videos",
-            reply_url=reply_url,
-            reply_ref=reply_ref,
+            reply=(reply_url, reply_ref),
             seeds=[source.seed],
         )
-        svc.check_session(ctx, job, account)
-        fault, captcha_fault = self._status_fault(ctx, account)
-        svc.solve_captcha(ctx, job, plan, captcha_fault)
-        if fault is not None:
-            raise svc.fault_error(ctx, job, fault)
         if not account.is_paid:
             raise svc.reject(
                 ctx,
@@ -937,18 +948,9 @@ class FlowApi:
 
     def gif(self, ctx: Ctx) -> Response:
         st = self.state
-        svc = self.svc
         body = ctx.req.form()
-        media_id = get_str(body, "mediaGenerationId")
-        if media_id is None:
-            raise bad_request("mediaGenerationId is required")
-        source = svc.media(media_id, "mediaGenerationId", "video")
-        account = svc.route(ctx, None, [("mediaGenerationId", source)], "videos")
-        ctx.enter(account.email)
-        svc.check_session(ctx, None, account)
-        fault = ctx.take(STATUS_SERVICE_KINDS | {"captcha_rejected"}, account.email)
-        if fault is not None:
-            raise svc.fault_error(ctx, None, fault)
+        _, source, account = self._source(ctx, body, "video", "videos")
+        self._unpaid_checks(ctx, account)
         st.sleep_nominal(st.nominal("gif"))
         data = media.make_gif(st.store.ensure(source))
         return Response.json(200, {"encodedGif": media.b64(data)})
@@ -984,10 +986,7 @@ class FlowApi:
         if account is None:
             raise not_found_account(parts[0][0].email)
         ctx.enter(account.email)
-        svc.check_session(ctx, None, account)
-        fault = ctx.take(STATUS_SERVICE_KINDS | {"captcha_rejected"}, account.email)
-        if fault is not None:
-            raise svc.fault_error(ctx, None, fault)
+        self._unpaid_checks(ctx, account)
         echo = {"email": st.mask(account.email), "media": items}
         job = svc.start_job(ctx, kind="concatenate", account=account, request=echo, category=None)
         job.extra["inputsCount"] = len(parts)

@@ -26,11 +26,6 @@ def postprod_lineage(media: Media) -> dict:
 
 
 @register.filter
-def media_page(media: Media) -> str:
-    return services.media_page_url(media)
-
-
-@register.filter
 def seconds(value) -> str:
     if value is None or value == "":
         return ""
