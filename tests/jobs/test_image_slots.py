@@ -109,9 +109,7 @@ def waiting(job: Job) -> bool:
     return job.status == Job.Status.QUEUED and job.next_check_at > timezone.now()
 
 
-def test_requests_ending_together_wake_one_waiting_job_per_free_slot(
-    accounts, api, sim, settings
-):
+def test_requests_ending_together_wake_one_waiting_job_per_free_slot(accounts, api, sim, settings):
     # the parked jobs' fallback wait in real seconds (300 s): "still waiting" cannot turn into
     # "due" while a loaded machine drives the five jobs
     settings.FLOWDASH_JOB_TIME_SCALE = 1
