@@ -18,11 +18,10 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from django.conf import settings
-from django.core.files import File
-from django.core.files.base import ContentFile
 from django.db.models import F, Q
 from django.utils import timezone
 
+from flowdash.gallery import storing
 from flowdash.gallery.models import Media
 from flowdash.lib import media_files
 from flowdash.lib.safe_download import (
@@ -32,7 +31,6 @@ from flowdash.lib.safe_download import (
     DownloadTooLarge,
     download_to,
 )
-from flowdash.lib.storage_files import local_path
 
 logger = logging.getLogger(__name__)
 
@@ -294,12 +292,12 @@ def _fetch(media: Media, temp: Path) -> Media:
     if content_type not in EXTENSIONS:
         content_type = "video/mp4" if media.kind == Media.Kind.VIDEO else "image/jpeg"
     try:
-        facts = _facts(media, temp)
+        facts = storing.facts_of(media.kind, temp)
     except Exception as exc:  # noqa: BLE001 — a file we cannot read is a failed download
         return _failed(media, DownloadFailed(f"the file could not be read ({exc})"))
     name = f"{media.kind}-{media.pk}.{EXTENSIONS[content_type]}"
     with temp.open("rb") as fh:
-        save_whole(media.file, name, fh)
+        storing.save_whole(media.file, name, fh)
     media.content_type = content_type
     media.file_size = result.bytes_written
     media.width, media.height, media.duration_seconds = facts
@@ -311,44 +309,13 @@ def _fetch(media: Media, temp: Path) -> Media:
     return media
 
 
-def save_whole(field_file, name: str, content) -> None:
-    """Save ``content`` into the field's storage under ``name``, or leave nothing: a failed
-    write (a full disk) removes the partial file it left, instead of keeping it forever."""
-    storage = field_file.storage
-    target = field_file.field.generate_filename(field_file.instance, name)
-    target = storage.get_available_name(target, max_length=field_file.field.max_length)
-    try:
-        saved = storage.save(
-            target, File(content, name=name), max_length=field_file.field.max_length
-        )
-    except Exception:
-        try:
-            storage.delete(target)
-        except Exception:  # noqa: BLE001 — the original error matters more
-            logger.warning("could not remove the partial file %s", target)
-        raise
-    setattr(field_file.instance, field_file.field.attname, saved)
-
-
-def _facts(media: Media, path: Path) -> tuple[int | None, int | None, float | None]:
-    if media.kind == Media.Kind.VIDEO:
-        facts = media_files.video_facts(path)
-        return facts.width, facts.height, facts.duration_seconds
-    width, height = media_files.image_size(path)
-    return width, height, None
-
-
 def _thumbnail(media: Media, path: Path) -> None:
     data = None
-    if media.kind == Media.Kind.VIDEO:
-        if media.thumbnail_url:
-            data = _thumbnail_from_url(media)
-        if data is None:
-            data = media_files.video_thumbnail(path)
-    else:
-        data = media_files.image_thumbnail(path)
-    if data:
-        save_whole(media.thumbnail, f"thumb-{media.pk}.jpg", ContentFile(data))
+    if media.kind == Media.Kind.VIDEO and media.thumbnail_url:
+        data = _thumbnail_from_url(media)
+    if data is None:
+        data = storing.thumbnail_of(media.kind, path)
+    storing.save_thumbnail(media, data)
 
 
 def _thumbnail_from_url(media: Media) -> bytes | None:
@@ -369,33 +336,6 @@ def _thumbnail_from_url(media: Media) -> bytes | None:
         return None
     finally:
         buffer.close()
-
-
-def finish_file(media: Media) -> Media:
-    """A file already in storage (inline bytes): facts, thumbnail, stored."""
-    with media.file.open("rb") as fh:
-        media.file_size = media.file.size
-        if media.kind == Media.Kind.VIDEO:
-            with local_path(media.file.storage, media.file.name) as path:
-                facts = media_files.video_facts(path)
-                data = media_files.video_thumbnail(path)
-            media.width, media.height, media.duration_seconds = (
-                facts.width,
-                facts.height,
-                facts.duration_seconds,
-            )
-            media.content_type = "video/mp4"
-        else:
-            media.width, media.height = media_files.image_size(fh)
-            fh.seek(0)
-            data = media_files.image_thumbnail(fh)
-            media.content_type = "image/jpeg"
-    if data:
-        media.thumbnail.save(f"thumb-{media.pk}.jpg", ContentFile(data), save=False)
-    media.download_status = Download.STORED
-    media.next_download_at = None
-    media.save()
-    return media
 
 
 def _failed(media: Media, exc: Exception) -> Media:

@@ -168,7 +168,7 @@ def asset_from_media(media):
 
 def upload_asset(asset, account, client, *, job: Job | None = None):
     """POST /assets/{email} unless the asset is already on ``account``; records AssetUpload."""
-    from flowdash.assets.models import AssetUpload
+    from flowdash.assets import uploads
 
     existing = asset.upload_on(account)
     if existing is not None:
@@ -177,8 +177,7 @@ def upload_asset(asset, account, client, *, job: Job | None = None):
     if job is not None:
         attempt = JobAttempt.objects.record(job, "upload", account_email=account.address)
     try:
-        with asset.file.open("rb") as fh:
-            answer = client.upload_asset(fh, asset.content_type, email=account.address)
+        answer = uploads.send(asset, client, account.address)
     except api_errors.UseapiError as exc:
         if attempt is not None:
             outcome = (
@@ -188,7 +187,4 @@ def upload_asset(asset, account, client, *, job: Job | None = None):
         raise
     if attempt is not None:
         finish_attempt(attempt, Outcome.ACCEPTED, status=200)
-    upload, _ = AssetUpload.objects.update_or_create(
-        asset=asset, account=account, defaults={"media_generation_id": answer.media_generation_id}
-    )
-    return upload
+    return uploads.record(asset, account, answer.media_generation_id)
