@@ -464,6 +464,8 @@ class GenerationForm(forms.Form):
         from flowdash.gallery.models import Media
 
         pks = [r["media"] for r in refs if isinstance(r, dict) and "media" in r]
+        if len(pks) < 2:  # one result (or none) is on one account whatever it is
+            return False
         rows = Media.objects.filter(pk__in=pks).exclude(account=None).select_related("account")
         owners = {m.account.address for m in rows}
         if len(owners) > 1:
