@@ -19,6 +19,7 @@ from playwright.sync_api import expect
 from flowdash.accounts.models import FlowAccount
 from flowdash.assets.models import Asset
 from flowdash.jobs.models import Job
+from flowdash.lib.ports import free_port
 from flowdash.useapi import catalog
 from flowdash.useapi.client import UseapiClient
 from tests.assets.images import mp4_bytes, png_bytes
@@ -32,6 +33,17 @@ TODAY = "2026-12"
 
 @pytest.fixture
 def today(use_simulator, settings, tmp_path):
+    """The simulator in today's era, and this test's jobs driven here by ``run()`` only.
+
+    The session's shared Celery worker (started by earlier browser tests) speaks the era it was
+    started in and would take these committed jobs from the broker: the messages go to a broker
+    nobody listens on (refused at once; the job rows are the outbox)."""
+    from flowdash.celery import app as celery_app
+
+    old_broker = celery_app.conf.broker_url
+    celery_app.conf.broker_url = f"redis://127.0.0.1:{free_port()}/0"
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
     settings.FLOWDASH_SIM_API = TODAY
     settings.FLOWDASH_JOB_TIME_SCALE = use_simulator.state.settings.speed
     settings.MEDIA_ROOT = str(tmp_path / "media")
@@ -40,6 +52,9 @@ def today(use_simulator, settings, tmp_path):
     use_simulator.state.update_settings({"api": TODAY})
     yield use_simulator
     use_simulator.state.reset()
+    celery_app.conf.broker_url = old_broker
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
 
 
 @pytest.fixture
