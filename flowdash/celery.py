@@ -4,7 +4,13 @@ import os
 from celery import Celery
 from celery.signals import after_setup_logger, beat_embedded_init, beat_init
 
+from flowdash import celery_broker
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "flowdash.settings")
+
+# Before any broker connection: kombu's Redis transport, reconnecting after a lost connection
+# instead of dying on it (flowdash/celery_broker.py).
+celery_broker.install()
 
 app = Celery("flowdash")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -85,7 +85,9 @@ def test_sign_in_to_a_submitted_image_with_the_keyboard_alone(
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         job.refresh_from_db()
-        if job.is_finished and job.media.filter(download_status="stored").exists():
+        # Its images download side by side: wait for all of them, not the first.
+        stored = job.media.filter(kind="image", download_status="stored").count()
+        if job.is_finished and stored >= job.params.get("count", 1):
             break
         reconcile_jobs()  # as beat would (beat is not running here)
         time.sleep(0.5)
