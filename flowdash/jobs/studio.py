@@ -19,10 +19,7 @@ from flowdash.accounts.models import FlowAccount
 from flowdash.assets.models import Asset
 from flowdash.gallery.models import Media
 from flowdash.jobs.cards import card_jobs, job_card
-from flowdash.jobs.forms import (
-    ImageForm,
-    VideoForm,
-    auto_image_models,
+from flowdash.jobs.fields import (
     image_reference_limit,
     parse_pk,
     parse_ref,
@@ -30,6 +27,7 @@ from flowdash.jobs.forms import (
     resolve_ref,
     resolve_video_ref,
 )
+from flowdash.jobs.forms import ImageForm, VideoForm, auto_image_models
 from flowdash.jobs.models import Job
 from flowdash.team.roles import CREATOR, has_role
 from flowdash.useapi import catalog
