@@ -23,10 +23,7 @@ from flowdash.assets.models import Asset
 from flowdash.gallery.models import Media
 from flowdash.jobs import decisions, queue
 from flowdash.jobs.cards import card_jobs, job_card
-from flowdash.jobs.forms import (
-    parse_pk,
-    ref_token,
-)
+from flowdash.jobs.fields import parse_pk, ref_token
 from flowdash.jobs.models import ACTIVE, Job
 from flowdash.lib.params import safe_next as safe_local_next
 from flowdash.team.roles import CREATOR, role_required
@@ -165,16 +162,26 @@ def _after_action(request, job: Job):
     return _redirect_back(request, job)
 
 
+def _answer(request, job: Job, done: bool, success: str, refused: str = ""):
+    """Say how a person's action on ``job`` went (``refused`` by default: the job no longer
+    needs a decision), then show the card or the page it came from."""
+    if done:
+        messages.success(request, success)
+    else:
+        messages.error(request, refused or f"Job #{job.pk} no longer needs a decision.")
+    return _after_action(request, job)
+
+
 @require_POST
 def cancel_view(request, pk: int):
     job = _managed_job(request, pk)
-    if queue.cancel(job):
-        messages.success(request, f"Job #{job.pk} cancelled before it was sent.")
-    else:
-        messages.error(
-            request, f"Job #{job.pk} was already sent to the API; it can no longer be cancelled."
-        )
-    return _after_action(request, job)
+    return _answer(
+        request,
+        job,
+        queue.cancel(job),
+        f"Job #{job.pk} cancelled before it was sent.",
+        f"Job #{job.pk} was already sent to the API; it can no longer be cancelled.",
+    )
 
 
 @require_POST
@@ -201,11 +208,7 @@ def resubmit_view(request, pk: int):
     except OverBudget as exc:
         messages.error(request, f"Not submitted again: {exc}")
         return _after_action(request, job)
-    if resubmitted:
-        messages.success(request, f"Job #{job.pk} will be submitted again.")
-    else:
-        messages.error(request, f"Job #{job.pk} no longer needs a decision.")
-    return _after_action(request, job)
+    return _answer(request, job, resubmitted, f"Job #{job.pk} will be submitted again.")
 
 
 @require_POST
@@ -213,25 +216,26 @@ def look_again_view(request, pk: int):
     """Needs attention → "Look it up again": free, it only reads (GET /jobs, the replyRef
     search, GET /jobs/{jobId}); no generation is sent."""
     job = _managed_job(request, pk)
-
-    if decisions.look_again(job, request.user):
-        messages.success(request, f"Looking for job #{job.pk} on useapi.net again (free).")
-    elif job.status == Job.Status.NEEDS_ATTENTION:
-        messages.error(request, f"Job #{job.pk} has nothing to look up: it was never sent.")
-    else:
-        messages.error(request, f"Job #{job.pk} no longer needs a decision.")
-    return _after_action(request, job)
+    looking = decisions.look_again(job, request.user)
+    never_sent = not looking and job.status == Job.Status.NEEDS_ATTENTION
+    return _answer(
+        request,
+        job,
+        looking,
+        f"Looking for job #{job.pk} on useapi.net again (free).",
+        f"Job #{job.pk} has nothing to look up: it was never sent." if never_sent else "",
+    )
 
 
 @require_POST
 def give_up_view(request, pk: int):
     job = _managed_job(request, pk)
-
-    if decisions.give_up(job, request.user):
-        messages.success(request, f"Job #{job.pk} was given up; nothing more is sent for it.")
-    else:
-        messages.error(request, f"Job #{job.pk} no longer needs a decision.")
-    return _after_action(request, job)
+    return _answer(
+        request,
+        job,
+        decisions.give_up(job, request.user),
+        f"Job #{job.pk} was given up; nothing more is sent for it.",
+    )
 
 
 @role_required(CREATOR)
