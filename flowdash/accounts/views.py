@@ -29,6 +29,7 @@ from flowdash.accounts.models import (
 )
 from flowdash.accounts.tasks import check_connection_task, delete_account_task, request_sync
 from flowdash.lib.params import safe_next
+from flowdash.lib.partials import render_page
 from flowdash.team.roles import ADMIN, role_required
 
 STALE_CHECK = timedelta(seconds=20)
@@ -61,9 +62,7 @@ def settings_view(request):
         context = _settings_context(request, form)
         return render(request, "accounts/settings.html", context, status=400)
     context = _settings_context(request)
-    if request.htmx.target == "connection-check":
-        return render(request, "accounts/settings.html#connection-check", context)
-    return render(request, "accounts/settings.html", context)
+    return render_page(request, "accounts/settings.html", context, ("connection-check",))
 
 
 @role_required(ADMIN)
@@ -158,9 +157,9 @@ def accounts_list_view(request):
     if RefreshClaim.due("accounts-sync", last and last.created_at, auto_sync_after()):
         request_sync()
     context = _accounts_context(request, with_chart=request.htmx.target != "accounts-table")
-    if request.htmx.target in ("accounts-table", "credits-history"):
-        return render(request, f"accounts/list.html#{request.htmx.target}", context)
-    return render(request, "accounts/list.html", context)
+    return render_page(
+        request, "accounts/list.html", context, ("accounts-table", "credits-history")
+    )
 
 
 @role_required(ADMIN)

@@ -29,6 +29,7 @@ from flowdash.jobs.fields import (
 )
 from flowdash.jobs.forms import ImageForm, VideoForm, auto_image_models
 from flowdash.jobs.models import Job
+from flowdash.lib.partials import render_page
 from flowdash.team.roles import CREATOR, has_role
 from flowdash.useapi import catalog
 
@@ -429,6 +430,4 @@ def studio_view(request):
     _keep_known_choices(image_form, image_form.initial)
     _keep_known_choices(video_form, video_form.initial)
     context = _studio_context(request, tab, image_form, video_form, note, retry_of)
-    if request.htmx.target == "recent-jobs":
-        return render(request, "jobs/studio.html#recent-jobs", context)
-    return render(request, "jobs/studio.html", context)
+    return render_page(request, "jobs/studio.html", context, ("recent-jobs",))

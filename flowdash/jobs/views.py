@@ -26,6 +26,7 @@ from flowdash.jobs.cards import card_jobs, job_card
 from flowdash.jobs.fields import parse_pk, ref_token
 from flowdash.jobs.models import ACTIVE, Job
 from flowdash.lib.params import safe_next as safe_local_next
+from flowdash.lib.partials import render_page
 from flowdash.team.roles import CREATOR, role_required
 
 PAGE_SIZE = 25
@@ -307,6 +308,4 @@ def jobs_list_view(request):
         "attention_count": Job.objects.filter(status=Job.Status.NEEDS_ATTENTION).count(),
         "total": page.paginator.count,
     }
-    if request.htmx.target == "jobs-table":
-        return render(request, "jobs/list.html#jobs-table", context)
-    return render(request, "jobs/list.html", context)
+    return render_page(request, "jobs/list.html", context, ("jobs-table",))

@@ -18,6 +18,7 @@ from flowdash.accounts.forms import CAPTCHA_PROVIDERS, CaptchaKeyForm
 from flowdash.accounts.models import CaptchaProviderSnapshot, RefreshClaim
 from flowdash.accounts.tasks import refresh_captcha_providers_task
 from flowdash.lib.params import parse_float
+from flowdash.lib.partials import render_page
 from flowdash.stats import charts
 from flowdash.stats.captcha_attempts import (
     PRICE_PER_1000,
@@ -174,9 +175,7 @@ def load_balancing_view(request):
     if RefreshClaim.due("load-balancing", latest and latest.taken_at, lb_refresh_after()):
         _enqueue(snapshot_load_task, expires=15)
     context = _load_context(request, with_charts=request.htmx.target != "lb-live")
-    if request.htmx.target in ("lb-live", "lb-chart"):
-        return render(request, f"stats/load_balancing.html#{request.htmx.target}", context)
-    return render(request, "stats/load_balancing.html", context)
+    return render_page(request, "stats/load_balancing.html", context, ("lb-live", "lb-chart"))
 
 
 @role_required(ADMIN)
@@ -359,9 +358,8 @@ def captcha_view(request):
     ):
         _enqueue(refresh_captcha_providers_task)
     context = captcha_context(request)
-    if request.htmx.target in ("captcha-stats", "captcha-history", "captcha-providers"):
-        return render(request, f"stats/captcha.html#{request.htmx.target}", context)
-    return render(request, "stats/captcha.html", context)
+    regions = ("captcha-stats", "captcha-history", "captcha-providers")
+    return render_page(request, "stats/captcha.html", context, regions)
 
 
 @role_required(ADMIN)
