@@ -62,6 +62,13 @@ def detail_view(request, pk: int):
     return render(request, "jobs/detail.html", context)
 
 
+# A reference's kind → its model, its name on the chip, and its thumbnail's and link's URL names.
+_REF_CHIP_KINDS = {
+    "asset": (Asset, "asset", "assets:thumbnail", "assets:file"),
+    "media": (Media, "result", "gallery:thumbnail", "gallery:detail"),
+}
+
+
 def _ref_chip(ref) -> dict | None:
     """A picked image as the job page shows it: a thumbnail linking to the file."""
     token = ref_token(ref)
@@ -69,22 +76,14 @@ def _ref_chip(ref) -> dict | None:
         return None
     kind, _, number = token.partition(":")
     pk = int(number)
-    if kind == "asset":
-        exists = Asset.objects.filter(pk=pk).exists()
-        return {
-            "token": token,
-            "label": f"asset {pk}",
-            "exists": exists,
-            "thumb": reverse("assets:thumbnail", args=[pk]) if exists else "",
-            "href": reverse("assets:file", args=[pk]) if exists else "",
-        }
-    exists = Media.objects.filter(pk=pk).exists()
+    model, noun, thumb, href = _REF_CHIP_KINDS["asset" if kind == "asset" else "media"]
+    exists = model.objects.filter(pk=pk).exists()
     return {
         "token": token,
-        "label": f"result {pk}",
+        "label": f"{noun} {pk}",
         "exists": exists,
-        "thumb": reverse("gallery:thumbnail", args=[pk]) if exists else "",
-        "href": reverse("gallery:detail", args=[pk]) if exists else "",
+        "thumb": reverse(thumb, args=[pk]) if exists else "",
+        "href": reverse(href, args=[pk]) if exists else "",
     }
 
 
