@@ -144,10 +144,9 @@ def credits_chart(span: timedelta, now) -> dict:
     samples = AccountSample.objects.filter(account__removed_at__isnull=True, credits__isnull=False)
     raw = timedelta(hours=24)
     rows = charts.samples_from(samples, "taken_at", "account__email", "credits", since, now, raw)
-    times, values = charts.bucket_points(rows, since, now)
     mode = charts.averaging(span, raw)
     title = "Credits per account" + charts.AVERAGING_NOTE[mode]
-    return charts.line_chart(times, values, title=title, since=since, until=now)
+    return charts.samples_chart(rows, since, now, title=title)
 
 
 @require_GET

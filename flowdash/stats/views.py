@@ -91,19 +91,12 @@ def load_chart_data(kind: str, since, until) -> tuple[dict, dict]:
     mode = charts.averaging(until - since)
     note = charts.AVERAGING_NOTE[mode]
     rows = charts.samples_from(samples, "taken_at", "email", "score", since, until)
-    times, scores = charts.bucket_points(rows, since, until)
-    score_chart = charts.line_chart(
-        times, scores, title="Score per account (lower wins)" + note, since=since, until=until
+    score_chart = charts.samples_chart(
+        rows, since, until, title="Score per account (lower wins)" + note
     )
     rows = charts.samples_from(samples, "taken_at", "email", "executing", since, until)
-    times, load = charts.bucket_points(rows, since, until)
-    load_chart = charts.line_chart(
-        times,
-        load,
-        title="Executing jobs per account" + note,
-        unit="jobs",
-        since=since,
-        until=until,
+    load_chart = charts.samples_chart(
+        rows, since, until, title="Executing jobs per account" + note, unit="jobs"
     )
     return score_chart, load_chart
 
@@ -239,25 +232,23 @@ def captcha_history_charts(days: int, now=None) -> tuple[dict, dict, dict]:
         rate.append((day, sample.provider, sample.success_rate))
     first_day = datetime.combine(since.date(), datetime.min.time(), tzinfo=UTC)
     last_day = datetime.combine(now.date(), datetime.min.time(), tzinfo=UTC)
-    times, values = charts.bucket_points(volume, first_day, last_day, max_points=100)
-    volume_chart = charts.line_chart(
-        times,
-        values,
+    volume_chart = charts.samples_chart(
+        volume,
+        first_day,
+        last_day,
+        max_points=100,
         title="Your attempts per day by provider",
         unit="attempts",
-        since=first_day,
-        until=last_day,
         daily=True,
     )
-    times, values = charts.bucket_points(rate, first_day, last_day, max_points=100)
-    rate_chart = charts.line_chart(
-        times,
-        values,
+    rate_chart = charts.samples_chart(
+        rate,
+        first_day,
+        last_day,
+        max_points=100,
         title="Your success rate per day (%)",
         unit="%",
         y_max=100,
-        since=first_day,
-        until=last_day,
         daily=True,
     )
     anonymized = charts.samples_from(
@@ -270,15 +261,8 @@ def captcha_history_charts(days: int, now=None) -> tuple[dict, dict, dict]:
         since,
         now,
     )
-    times, values = charts.bucket_points(anonymized, since, now)
-    everyone_chart = charts.line_chart(
-        times,
-        values,
-        y_max=100,
-        since=since,
-        until=now,
-        title="All users' success rate over time (%)",
-        unit="%",
+    everyone_chart = charts.samples_chart(
+        anonymized, since, now, y_max=100, title="All users' success rate over time (%)", unit="%"
     )
     return volume_chart, rate_chart, everyone_chart
 
