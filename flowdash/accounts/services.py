@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
@@ -21,6 +21,16 @@ from flowdash.accounts.models import (
 if TYPE_CHECKING:
     from flowdash.useapi.client import UseapiClient
     from flowdash.useapi.types import Account, VideoModel
+
+_Run = TypeVar("_Run", ConnectionCheck, AccountSync)
+
+
+def _finish(run: _Run, **fields) -> _Run:
+    """Close a connection check or an account sync with its outcome, in one UPDATE, and read
+    it back."""
+    type(run).objects.filter(pk=run.pk).update(finished_at=timezone.now(), **fields)
+    run.refresh_from_db()
+    return run
 
 
 def check_connection(check: ConnectionCheck, client: UseapiClient | None) -> ConnectionCheck:
@@ -43,15 +53,9 @@ def check_connection(check: ConnectionCheck, client: UseapiClient | None) -> Con
             message = f"OK — the API answered with {count} {noun}."
             if count == 0:
                 message += " Add one on the Accounts page to start generating."
-    ConnectionCheck.objects.filter(pk=check.pk).update(
-        status=status,
-        message=message,
-        account_count=count,
-        http_status=http_status,
-        finished_at=timezone.now(),
+    return _finish(
+        check, status=status, message=message, account_count=count, http_status=http_status
     )
-    check.refresh_from_db()
-    return check
 
 
 # --- account sync ------------------------------------------------------------------------------
@@ -71,15 +75,9 @@ def _model_row(model: VideoModel) -> dict:
 
 
 def _finish_sync(sync: AccountSync, status: str, message: str, http_status=None, count=None):
-    AccountSync.objects.filter(pk=sync.pk).update(
-        status=status,
-        message=message,
-        http_status=http_status,
-        account_count=count,
-        finished_at=timezone.now(),
+    return _finish(
+        sync, status=status, message=message, http_status=http_status, account_count=count
     )
-    sync.refresh_from_db()
-    return sync
 
 
 def sync_accounts(client: UseapiClient | None, sync: AccountSync | None = None) -> AccountSync:

@@ -29,6 +29,7 @@ from flowdash.accounts.models import (
 )
 from flowdash.accounts.tasks import check_connection_task, delete_account_task, request_sync
 from flowdash.lib.params import safe_next
+from flowdash.lib.partials import render_page
 from flowdash.team.roles import ADMIN, role_required
 
 STALE_CHECK = timedelta(seconds=20)
@@ -61,9 +62,7 @@ def settings_view(request):
         context = _settings_context(request, form)
         return render(request, "accounts/settings.html", context, status=400)
     context = _settings_context(request)
-    if request.htmx.target == "connection-check":
-        return render(request, "accounts/settings.html#connection-check", context)
-    return render(request, "accounts/settings.html", context)
+    return render_page(request, "accounts/settings.html", context, ("connection-check",))
 
 
 @role_required(ADMIN)
@@ -145,10 +144,9 @@ def credits_chart(span: timedelta, now) -> dict:
     samples = AccountSample.objects.filter(account__removed_at__isnull=True, credits__isnull=False)
     raw = timedelta(hours=24)
     rows = charts.samples_from(samples, "taken_at", "account__email", "credits", since, now, raw)
-    times, values = charts.bucket_points(rows, since, now)
     mode = charts.averaging(span, raw)
     title = "Credits per account" + charts.AVERAGING_NOTE[mode]
-    return charts.line_chart(times, values, title=title, since=since, until=now)
+    return charts.samples_chart(rows, since, now, title=title)
 
 
 @require_GET
@@ -158,9 +156,9 @@ def accounts_list_view(request):
     if RefreshClaim.due("accounts-sync", last and last.created_at, auto_sync_after()):
         request_sync()
     context = _accounts_context(request, with_chart=request.htmx.target != "accounts-table")
-    if request.htmx.target in ("accounts-table", "credits-history"):
-        return render(request, f"accounts/list.html#{request.htmx.target}", context)
-    return render(request, "accounts/list.html", context)
+    return render_page(
+        request, "accounts/list.html", context, ("accounts-table", "credits-history")
+    )
 
 
 @role_required(ADMIN)

@@ -10,12 +10,12 @@ whole batch against its person's daily credit limit, as the page does.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Literal, get_type_hints
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.shortcuts import get_object_or_404
 from ninja import Path, Query, Router, Schema, Status
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, create_model
 
 from flowdash.api.auth import require
 from flowdash.api.errors import ApiError, form_error
@@ -59,18 +59,13 @@ class RowOut(Schema):
     error: str
 
 
-class ProgressOut(Schema):
-    total: int
-    invalid: int
-    waiting: int
-    queued: int
-    running: int
-    completed: int
-    failed: int
-    cancelled: int
-    attention: int
-    credits: int
-    percent: int
+# The batch's counts as services.Progress has them (one list of fields), and its percent.
+ProgressOut = create_model(
+    "ProgressOut",
+    __base__=Schema,
+    **{name: (hint, ...) for name, hint in get_type_hints(services.Progress).items()},
+    percent=(int, ...),
+)
 
 
 class BatchOut(Schema):

@@ -95,8 +95,14 @@ def create_video(request, body: VideoJobIn):
     return _generation(request, VideoForm, body)
 
 
-def _source(media_id: int) -> Media:
-    return get_object_or_404(Media.objects.select_related("account", "job"), pk=media_id)
+def _source(request, media_id: int, kind: str = "", wrong_kind: str = "") -> Media:
+    """The media a post-production job starts from, for a caller who may make jobs; with
+    ``kind``, a media of another kind is refused in the words ``wrong_kind``."""
+    require(request, "generate")
+    media = get_object_or_404(Media.objects.select_related("account", "job"), pk=media_id)
+    if kind and media.kind != kind:
+        raise ApiError(400, "invalid", wrong_kind, "media")
+    return media
 
 
 def _postprod(request, form, kind: str, media: Media) -> Status:
@@ -114,20 +120,18 @@ def _postprod(request, form, kind: str, media: Media) -> Status:
 
 @router.post("/image-upscale", response={201: JobOut, **ERRORS}, summary="Upscale an image")
 def create_image_upscale(request, body: ImageUpscaleIn):
-    require(request, "generate")
-    media = _source(body.media)
-    if media.kind != Media.Kind.IMAGE:
-        raise ApiError(400, "invalid", "This is not an image; use video-upscale.", "media")
+    media = _source(
+        request, body.media, Media.Kind.IMAGE, "This is not an image; use video-upscale."
+    )
     form = ImageUpscaleForm(media, form_data({"resolution": body.resolution}))
     return _postprod(request, form, Job.Kind.IMAGE_UPSCALE, media)
 
 
 @router.post("/video-upscale", response={201: JobOut, **ERRORS}, summary="Upscale a video")
 def create_video_upscale(request, body: VideoUpscaleIn):
-    require(request, "generate")
-    media = _source(body.media)
-    if media.kind != Media.Kind.VIDEO:
-        raise ApiError(400, "invalid", "This is not a video; use image-upscale.", "media")
+    media = _source(
+        request, body.media, Media.Kind.VIDEO, "This is not a video; use image-upscale."
+    )
     form = VideoUpscaleForm(media, form_data({"resolution": body.resolution}))
     if form.is_valid():
         resolution = form.job_params()["resolution"]
@@ -153,8 +157,7 @@ def create_video_upscale(request, body: VideoUpscaleIn):
 
 @router.post("/extend", response={201: JobOut, **ERRORS}, summary="Extend a video")
 def create_extend(request, body: ExtendIn):
-    require(request, "generate")
-    media = _source(body.media)
+    media = _source(request, body.media)
     values = body.model_dump(exclude={"media"})
     form = ExtendForm(media, form_data(values))
     return _postprod(request, form, Job.Kind.EXTEND, media)
@@ -162,8 +165,7 @@ def create_extend(request, body: ExtendIn):
 
 @router.post("/gif", response={201: JobOut, **ERRORS}, summary="Make a GIF of a video")
 def create_gif(request, body: GifIn):
-    require(request, "generate")
-    media = _source(body.media)
+    media = _source(request, body.media)
     return _postprod(request, GifForm(media, form_data({})), Job.Kind.GIF, media)
 
 

@@ -20,6 +20,7 @@ from flowdash.assets.models import Asset
 from flowdash.jobs.models import ACTIVE, Job
 from flowdash.jobs.queue import create_job
 from flowdash.lib.params import parse_id
+from flowdash.lib.partials import render_page
 from flowdash.team.roles import ADMIN, CREATOR, has_role, role_required
 
 PAGE_SIZE = 24
@@ -69,9 +70,7 @@ def index_view(request):
     """The assets grid; a POST (creators) uploads one or several images."""
     if request.method == "GET":
         context = _index_context(request)
-        if request.htmx.target == "assets-grid":
-            return render(request, "assets/index.html#assets-grid", context)
-        return render(request, "assets/index.html", context)
+        return render_page(request, "assets/index.html", context, ("assets-grid",))
 
     if not has_role(request.user, CREATOR):
         raise PermissionDenied("Uploading needs the creator role.")

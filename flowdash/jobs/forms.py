@@ -16,7 +16,7 @@ from django import forms
 from flowdash.accounts.models import FlowAccount
 from flowdash.jobs import eligibility
 from flowdash.jobs.eligibility import request_model_name  # noqa: F401 — used by others
-from flowdash.jobs.fields import (  # noqa: F401 — the studio's helpers, imported from here
+from flowdash.jobs.fields import (  # noqa: F401 — the studio's fields, imported from here
     SEED_MAX,
     VIDEO_ASPECT_WORDS,
     AccountChoiceField,
@@ -32,12 +32,6 @@ from flowdash.jobs.fields import (  # noqa: F401 — the studio's helpers, impor
     api_era,
     image_aspect_choices,
     image_model_choices,
-    image_reference_limit,
-    parse_pk,
-    parse_ref,
-    ref_token,
-    resolve_ref,
-    resolve_video_ref,
     video_model_offers,
 )
 from flowdash.useapi import catalog

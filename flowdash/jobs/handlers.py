@@ -53,6 +53,20 @@ def captcha_options(params: dict) -> dict[str, Any]:
     return options
 
 
+def generation_options(job: Job) -> dict[str, Any]:
+    """The client's keywords images and videos share: the account to name (or the load
+    balancer), model, aspect ratio, count, seed and the captcha choice."""
+    params = job.params or {}
+    return {
+        "email": job_email(job),
+        "model": params.get("model") or None,
+        "aspect_ratio": params.get("aspect_ratio") or None,
+        "count": params.get("count") or None,
+        "seed": params.get("seed"),
+        **captcha_options(params),
+    }
+
+
 def media_from_item(job: Job, item, kind: str, **fields) -> Media:
     """One Media row for an API media item of ``job`` (see ``gallery.storing``)."""
     params = job.params or {}
@@ -132,16 +146,10 @@ class ImageHandler:
                 Job.objects.filter(pk=job.pk).update(params=job.params)
         return client.generate_images(
             params.get("prompt") or "",
-            email=job_email(job),
-            model=params.get("model") or None,
-            aspect_ratio=params.get("aspect_ratio") or None,
-            count=params.get("count") or None,
-            seed=params.get("seed"),
             references=refs,
-            reply_url=submission.reply_url,
-            reply_ref=submission.reply_ref,
             inline_dir=inline_dir(),  # an encodedImage streams into a file, never held whole
-            **captcha_options(params),
+            **generation_options(job),
+            **submission.reply(async_=self.is_async),
         )
 
     def store_results(self, job: Job, answer: Any) -> list[Media]:
@@ -178,11 +186,6 @@ class VideoHandler:
             source = submission.ref_id(params["source_video"])
         return client.generate_videos(
             params.get("prompt") or "",
-            email=job_email(job),
-            model=params.get("model") or None,
-            aspect_ratio=params.get("aspect_ratio") or None,
-            count=params.get("count") or None,
-            seed=params.get("seed"),
             start_image=start,
             end_image=end,
             reference_images=refs,
@@ -191,10 +194,8 @@ class VideoHandler:
             reference_video=source,
             start_frame=params.get("start_frame") if source else None,
             end_frame=params.get("end_frame") if source else None,
-            async_=True,
-            reply_url=submission.reply_url,
-            reply_ref=submission.reply_ref,
-            **captcha_options(params),
+            **generation_options(job),
+            **submission.reply(async_=self.is_async),
         )
 
     def store_results(self, job: Job, answer: Any) -> list[Media]:

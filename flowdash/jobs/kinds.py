@@ -63,6 +63,14 @@ class Submission:
     def ref_id(self, ref: dict) -> str:
         return self.refs[ref_key(ref)]
 
+    def reply(self, *, async_: bool = False) -> dict[str, Any]:
+        """The client's keywords that tie the request to its job's webhook, and ``async: true``
+        for a kind followed by GET /jobs/{jobId} (``async_=handler.is_async``)."""
+        options: dict[str, Any] = {"reply_url": self.reply_url, "reply_ref": self.reply_ref}
+        if async_:
+            options["async_"] = True
+        return options
+
 
 class KindHandler(Protocol):
     kind: str

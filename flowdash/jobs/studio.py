@@ -19,10 +19,7 @@ from flowdash.accounts.models import FlowAccount
 from flowdash.assets.models import Asset
 from flowdash.gallery.models import Media
 from flowdash.jobs.cards import card_jobs, job_card
-from flowdash.jobs.forms import (
-    ImageForm,
-    VideoForm,
-    auto_image_models,
+from flowdash.jobs.fields import (
     image_reference_limit,
     parse_pk,
     parse_ref,
@@ -30,7 +27,9 @@ from flowdash.jobs.forms import (
     resolve_ref,
     resolve_video_ref,
 )
+from flowdash.jobs.forms import ImageForm, VideoForm, auto_image_models
 from flowdash.jobs.models import Job
+from flowdash.lib.partials import render_page
 from flowdash.team.roles import CREATOR, has_role
 from flowdash.useapi import catalog
 
@@ -431,6 +430,4 @@ def studio_view(request):
     _keep_known_choices(image_form, image_form.initial)
     _keep_known_choices(video_form, video_form.initial)
     context = _studio_context(request, tab, image_form, video_form, note, retry_of)
-    if request.htmx.target == "recent-jobs":
-        return render(request, "jobs/studio.html#recent-jobs", context)
-    return render(request, "jobs/studio.html", context)
+    return render_page(request, "jobs/studio.html", context, ("recent-jobs",))

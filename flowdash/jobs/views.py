@@ -23,12 +23,10 @@ from flowdash.assets.models import Asset
 from flowdash.gallery.models import Media
 from flowdash.jobs import decisions, queue
 from flowdash.jobs.cards import card_jobs, job_card
-from flowdash.jobs.forms import (
-    parse_pk,
-    ref_token,
-)
+from flowdash.jobs.fields import parse_pk, ref_token
 from flowdash.jobs.models import ACTIVE, Job
 from flowdash.lib.params import safe_next as safe_local_next
+from flowdash.lib.partials import render_page
 from flowdash.team.roles import CREATOR, role_required
 
 PAGE_SIZE = 25
@@ -64,6 +62,13 @@ def detail_view(request, pk: int):
     return render(request, "jobs/detail.html", context)
 
 
+# A reference's kind → its model, its name on the chip, and its thumbnail's and link's URL names.
+_REF_CHIP_KINDS = {
+    "asset": (Asset, "asset", "assets:thumbnail", "assets:file"),
+    "media": (Media, "result", "gallery:thumbnail", "gallery:detail"),
+}
+
+
 def _ref_chip(ref) -> dict | None:
     """A picked image as the job page shows it: a thumbnail linking to the file."""
     token = ref_token(ref)
@@ -71,22 +76,14 @@ def _ref_chip(ref) -> dict | None:
         return None
     kind, _, number = token.partition(":")
     pk = int(number)
-    if kind == "asset":
-        exists = Asset.objects.filter(pk=pk).exists()
-        return {
-            "token": token,
-            "label": f"asset {pk}",
-            "exists": exists,
-            "thumb": reverse("assets:thumbnail", args=[pk]) if exists else "",
-            "href": reverse("assets:file", args=[pk]) if exists else "",
-        }
-    exists = Media.objects.filter(pk=pk).exists()
+    model, noun, thumb, href = _REF_CHIP_KINDS["asset" if kind == "asset" else "media"]
+    exists = model.objects.filter(pk=pk).exists()
     return {
         "token": token,
-        "label": f"result {pk}",
+        "label": f"{noun} {pk}",
         "exists": exists,
-        "thumb": reverse("gallery:thumbnail", args=[pk]) if exists else "",
-        "href": reverse("gallery:detail", args=[pk]) if exists else "",
+        "thumb": reverse(thumb, args=[pk]) if exists else "",
+        "href": reverse(href, args=[pk]) if exists else "",
     }
 
 
@@ -165,16 +162,26 @@ def _after_action(request, job: Job):
     return _redirect_back(request, job)
 
 
+def _answer(request, job: Job, done: bool, success: str, refused: str = ""):
+    """Say how a person's action on ``job`` went (``refused`` by default: the job no longer
+    needs a decision), then show the card or the page it came from."""
+    if done:
+        messages.success(request, success)
+    else:
+        messages.error(request, refused or f"Job #{job.pk} no longer needs a decision.")
+    return _after_action(request, job)
+
+
 @require_POST
 def cancel_view(request, pk: int):
     job = _managed_job(request, pk)
-    if queue.cancel(job):
-        messages.success(request, f"Job #{job.pk} cancelled before it was sent.")
-    else:
-        messages.error(
-            request, f"Job #{job.pk} was already sent to the API; it can no longer be cancelled."
-        )
-    return _after_action(request, job)
+    return _answer(
+        request,
+        job,
+        queue.cancel(job),
+        f"Job #{job.pk} cancelled before it was sent.",
+        f"Job #{job.pk} was already sent to the API; it can no longer be cancelled.",
+    )
 
 
 @require_POST
@@ -201,11 +208,7 @@ def resubmit_view(request, pk: int):
     except OverBudget as exc:
         messages.error(request, f"Not submitted again: {exc}")
         return _after_action(request, job)
-    if resubmitted:
-        messages.success(request, f"Job #{job.pk} will be submitted again.")
-    else:
-        messages.error(request, f"Job #{job.pk} no longer needs a decision.")
-    return _after_action(request, job)
+    return _answer(request, job, resubmitted, f"Job #{job.pk} will be submitted again.")
 
 
 @require_POST
@@ -213,25 +216,26 @@ def look_again_view(request, pk: int):
     """Needs attention → "Look it up again": free, it only reads (GET /jobs, the replyRef
     search, GET /jobs/{jobId}); no generation is sent."""
     job = _managed_job(request, pk)
-
-    if decisions.look_again(job, request.user):
-        messages.success(request, f"Looking for job #{job.pk} on useapi.net again (free).")
-    elif job.status == Job.Status.NEEDS_ATTENTION:
-        messages.error(request, f"Job #{job.pk} has nothing to look up: it was never sent.")
-    else:
-        messages.error(request, f"Job #{job.pk} no longer needs a decision.")
-    return _after_action(request, job)
+    looking = decisions.look_again(job, request.user)
+    never_sent = not looking and job.status == Job.Status.NEEDS_ATTENTION
+    return _answer(
+        request,
+        job,
+        looking,
+        f"Looking for job #{job.pk} on useapi.net again (free).",
+        f"Job #{job.pk} has nothing to look up: it was never sent." if never_sent else "",
+    )
 
 
 @require_POST
 def give_up_view(request, pk: int):
     job = _managed_job(request, pk)
-
-    if decisions.give_up(job, request.user):
-        messages.success(request, f"Job #{job.pk} was given up; nothing more is sent for it.")
-    else:
-        messages.error(request, f"Job #{job.pk} no longer needs a decision.")
-    return _after_action(request, job)
+    return _answer(
+        request,
+        job,
+        decisions.give_up(job, request.user),
+        f"Job #{job.pk} was given up; nothing more is sent for it.",
+    )
 
 
 @role_required(CREATOR)
@@ -303,6 +307,4 @@ def jobs_list_view(request):
         "attention_count": Job.objects.filter(status=Job.Status.NEEDS_ATTENTION).count(),
         "total": page.paginator.count,
     }
-    if request.htmx.target == "jobs-table":
-        return render(request, "jobs/list.html#jobs-table", context)
-    return render(request, "jobs/list.html", context)
+    return render_page(request, "jobs/list.html", context, ("jobs-table",))

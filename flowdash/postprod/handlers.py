@@ -182,9 +182,7 @@ class VideoUpscaleHandler(_Base):
         return client.upscale_video(
             source.media_generation_id,
             resolution=str(job.params.get("resolution") or "1080p"),
-            async_=True,
-            reply_url=submission.reply_url,
-            reply_ref=submission.reply_ref,
+            **submission.reply(async_=self.is_async),
         )
 
     def _fields(self, job: Job, source: Media, item: MediaItem | None) -> dict[str, Any]:
@@ -223,9 +221,7 @@ class ExtendHandler(_Base):
             model=params.get("model") or None,
             count=params.get("count") or None,
             seed=params.get("seed"),
-            async_=True,
-            reply_url=submission.reply_url,
-            reply_ref=submission.reply_ref,
+            **submission.reply(async_=self.is_async),
         )
 
     def _fields(self, job: Job, source: Media, item: MediaItem | None) -> dict[str, Any]:

@@ -158,14 +158,31 @@ def _api_reference(media: Media, what: str) -> Verdict | None:
     return None
 
 
+def _source_refusal(media: Media, kind: str, wrong_kind: str, what: str) -> Verdict | None:
+    """Why ``media`` cannot be ``what`` (upscaled, extended…): it is not of ``kind`` (said in the
+    words ``wrong_kind``), or the API cannot find it. None when neither."""
+    if media.kind != kind:
+        return _refuse(wrong_kind)
+    return _api_reference(media, what)
+
+
+def _upscale_refusal(media: Media, kind: str, wrong_kind: str, noun: str) -> Verdict | None:
+    """As :func:`_source_refusal` for an upscale; an upscale is not upscaled again."""
+    refused = _source_refusal(media, kind, wrong_kind, "upscaled")
+    if refused is None and media.origin == Media.Origin.UPSCALED:
+        refused = _refuse(f"This {noun} is already an upscale.")
+    return refused
+
+
 def image_upscale_verdict(media: Media, resolution: str | None = None) -> Verdict:
-    if media.kind != Media.Kind.IMAGE:
-        return _refuse("Only images can be upscaled here; videos have their own upscale.")
-    missing = _api_reference(media, "upscaled")
-    if missing is not None:
-        return missing
-    if media.origin == Media.Origin.UPSCALED:
-        return _refuse("This image is already an upscale.")
+    refused = _upscale_refusal(
+        media,
+        Media.Kind.IMAGE,
+        "Only images can be upscaled here; videos have their own upscale.",
+        "image",
+    )
+    if refused is not None:
+        return refused
     model = image_model_key(media)
     if model.lower() not in UPSCALABLE_IMAGE_MODELS:
         return _refuse(
@@ -181,13 +198,11 @@ def image_upscale_verdict(media: Media, resolution: str | None = None) -> Verdic
 
 
 def video_upscale_verdict(media: Media, resolution: str | None = None) -> Verdict:
-    if media.kind != Media.Kind.VIDEO:
-        return _refuse("Only videos can be upscaled to 1080p or 4K.")
-    missing = _api_reference(media, "upscaled")
-    if missing is not None:
-        return missing
-    if media.origin == Media.Origin.UPSCALED:
-        return _refuse("This video is already an upscale.")
+    refused = _upscale_refusal(
+        media, Media.Kind.VIDEO, "Only videos can be upscaled to 1080p or 4K.", "video"
+    )
+    if refused is not None:
+        return refused
     if is_paid(media.account) is False:
         return _refuse(
             f"Video upscaling needs a paid Google plan; {media.account_email or 'this account'} "
@@ -202,11 +217,9 @@ def video_upscale_verdict(media: Media, resolution: str | None = None) -> Verdic
 
 
 def extend_verdict(media: Media, model: str | None = None) -> Verdict:
-    if media.kind != Media.Kind.VIDEO:
-        return _refuse("Only videos can be extended.")
-    missing = _api_reference(media, "extended")
-    if missing is not None:
-        return missing
+    refused = _source_refusal(media, Media.Kind.VIDEO, "Only videos can be extended.", "extended")
+    if refused is not None:
+        return refused
     if is_paid(media.account) is False:
         return _refuse(
             f"Extending needs a paid Google plan with credits; "
@@ -218,22 +231,15 @@ def extend_verdict(media: Media, model: str | None = None) -> Verdict:
 
 
 def gif_verdict(media: Media) -> Verdict:
-    if media.kind != Media.Kind.VIDEO:
-        word = "an image" if media.kind == Media.Kind.IMAGE else "a GIF"
-        return _refuse(f"A GIF is made from a video, and this is {word}.")
-    missing = _api_reference(media, "turned into a GIF")
-    if missing is not None:
-        return missing
-    return Verdict(True)
+    word = "an image" if media.kind == Media.Kind.IMAGE else "a GIF"
+    wrong_kind = f"A GIF is made from a video, and this is {word}."
+    refused = _source_refusal(media, Media.Kind.VIDEO, wrong_kind, "turned into a GIF")
+    return Verdict(True) if refused is None else refused
 
 
 def concat_verdict(media: Media) -> Verdict:
-    if media.kind != Media.Kind.VIDEO:
-        return _refuse("Only videos can be joined.")
-    missing = _api_reference(media, "joined")
-    if missing is not None:
-        return missing
-    return Verdict(True)
+    refused = _source_refusal(media, Media.Kind.VIDEO, "Only videos can be joined.", "joined")
+    return Verdict(True) if refused is None else refused
 
 
 # --- reuse of earlier results ------------------------------------------------------------------

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .api import FlowApi
+from .captcha import PROVIDERS
 from .clock import Stopped
 from .control import Control, iter_file, serve_media
 from .service import Ctx, DropConnection, _Garbage
@@ -23,19 +24,7 @@ UNAUTHORIZED = {"error": "Unauthorized"}
 
 # Fields whose values are secrets the real service would hold: cookies, captcha provider keys
 # and tokens. The request log (GET /_sim/requests) keeps only their length.
-SECRET_FIELDS = frozenset(
-    {
-        "cookies",
-        "captchaToken",
-        "CapSolver",
-        "AntiCaptcha",
-        "YesCaptcha",
-        "CapMonster",
-        "SolveCaptcha",
-        "2Captcha",
-        "EzCaptcha",
-    }
-)
+SECRET_FIELDS = frozenset({"cookies", "captchaToken", *PROVIDERS})
 
 
 def redact_secrets(body: Any) -> Any:

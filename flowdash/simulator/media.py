@@ -247,23 +247,21 @@ class Scene:
 def _scene_background(
     scene: Scene, size: tuple[int, int]
 ) -> tuple[Image.Image, Image.Image | None]:
-    base = None
-    if scene.start_image is not None:
-        try:
-            with Image.open(scene.start_image) as src:
-                base = _cover(src, size)
-        except OSError:
-            base = None
+    base = _cover_file(scene.start_image, size)
     if base is None:
         base = _gradient(size, scene.seed)
-    end = None
-    if scene.end_image is not None:
-        try:
-            with Image.open(scene.end_image) as src:
-                end = _cover(src, size)
-        except OSError:
-            end = None
-    return base, end
+    return base, _cover_file(scene.end_image, size)
+
+
+def _cover_file(path: Path | None, size: tuple[int, int]) -> Image.Image | None:
+    """The image at ``path`` cropped to cover ``size``; None when there is none or it is unreadable."""
+    if path is None:
+        return None
+    try:
+        with Image.open(path) as src:
+            return _cover(src, size)
+    except OSError:
+        return None
 
 
 def _scene_overlay(scene: Scene, image: Image.Image) -> Image.Image:

@@ -80,6 +80,19 @@ def parse_media_id(text: Any) -> tuple[int, str, str] | None:
     return int(match.group(1)), email.lower(), match.group(3)
 
 
+def _scene(record: MediaRecord, **more: Any) -> media.Scene:
+    """The clip a video record shows: its own prompt, seed and motion, and ``more``."""
+    return media.Scene(
+        aspect=record.aspect,
+        prompt=record.prompt,
+        seed=record.seed,
+        caption=record.recipe.get("caption", ""),
+        motion_seed=record.motion_seed,
+        t0=record.t0,
+        **more,
+    )
+
+
 def _internal_id() -> str:
     raw = base64.urlsafe_b64encode(os.urandom(24)).decode("ascii").rstrip("=")
     return "CAMa" + raw.replace("-", "x").replace("_", "y")
@@ -172,13 +185,8 @@ class MediaStore:
         if kind == "video":
             start = recipe.get("start")
             end = recipe.get("end")
-            scene = media.Scene(
-                aspect=record.aspect,
-                prompt=record.prompt,
-                seed=record.seed,
-                caption=recipe.get("caption", ""),
-                motion_seed=record.motion_seed,
-                t0=record.t0,
+            scene = _scene(
+                record,
                 start_image=self.ensure(self._source(start)) if start else None,
                 end_image=self.ensure(self._source(end)) if end else None,
                 references=tuple(self.ensure(self._source(m)) for m in recipe.get("refs", ())),
@@ -200,15 +208,7 @@ class MediaStore:
             )
         elif kind == "extend":
             source = self.ensure(self._source(recipe["source"]))
-            scene = media.Scene(
-                aspect=record.aspect,
-                prompt=record.prompt,
-                seed=record.seed,
-                caption=recipe.get("caption", ""),
-                motion_seed=record.motion_seed,
-                t0=record.t0,
-            )
-            info = media.extend_video(source, path, scene, self.thumb_path(record))
+            info = media.extend_video(source, path, _scene(record), self.thumb_path(record))
         elif kind == "upscale":
             source = self.ensure(self._source(recipe["source"]))
             info = media.upscale_video(source, path, recipe["resolution"], self.thumb_path(record))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.utils import timezone
 
@@ -116,6 +117,20 @@ def _pct(fraction: float) -> float:
     """Where a fraction of the time axis sits, in % of the chart's width (1% kept each side so
     the first and last points are whole)."""
     return round(1 + 98 * fraction, 2)
+
+
+def samples_chart(
+    samples: Iterable[tuple[datetime, str, float | None]],
+    since: datetime,
+    until: datetime,
+    *,
+    max_points: int = MAX_POINTS,
+    **options: Any,
+) -> dict:
+    """The :func:`line_chart` of (time, series, value) samples from ``since`` to ``until``,
+    put in points as :func:`bucket_points` does; ``options`` as line_chart takes them."""
+    times, values = bucket_points(samples, since, until, max_points)
+    return line_chart(times, values, since=since, until=until, **options)
 
 
 def line_chart(

@@ -18,6 +18,7 @@ from flowdash.accounts.forms import CAPTCHA_PROVIDERS, CaptchaKeyForm
 from flowdash.accounts.models import CaptchaProviderSnapshot, RefreshClaim
 from flowdash.accounts.tasks import refresh_captcha_providers_task
 from flowdash.lib.params import parse_float
+from flowdash.lib.partials import render_page
 from flowdash.stats import charts
 from flowdash.stats.captcha_attempts import (
     PRICE_PER_1000,
@@ -90,19 +91,12 @@ def load_chart_data(kind: str, since, until) -> tuple[dict, dict]:
     mode = charts.averaging(until - since)
     note = charts.AVERAGING_NOTE[mode]
     rows = charts.samples_from(samples, "taken_at", "email", "score", since, until)
-    times, scores = charts.bucket_points(rows, since, until)
-    score_chart = charts.line_chart(
-        times, scores, title="Score per account (lower wins)" + note, since=since, until=until
+    score_chart = charts.samples_chart(
+        rows, since, until, title="Score per account (lower wins)" + note
     )
     rows = charts.samples_from(samples, "taken_at", "email", "executing", since, until)
-    times, load = charts.bucket_points(rows, since, until)
-    load_chart = charts.line_chart(
-        times,
-        load,
-        title="Executing jobs per account" + note,
-        unit="jobs",
-        since=since,
-        until=until,
+    load_chart = charts.samples_chart(
+        rows, since, until, title="Executing jobs per account" + note, unit="jobs"
     )
     return score_chart, load_chart
 
@@ -174,9 +168,7 @@ def load_balancing_view(request):
     if RefreshClaim.due("load-balancing", latest and latest.taken_at, lb_refresh_after()):
         _enqueue(snapshot_load_task, expires=15)
     context = _load_context(request, with_charts=request.htmx.target != "lb-live")
-    if request.htmx.target in ("lb-live", "lb-chart"):
-        return render(request, f"stats/load_balancing.html#{request.htmx.target}", context)
-    return render(request, "stats/load_balancing.html", context)
+    return render_page(request, "stats/load_balancing.html", context, ("lb-live", "lb-chart"))
 
 
 @role_required(ADMIN)
@@ -240,25 +232,23 @@ def captcha_history_charts(days: int, now=None) -> tuple[dict, dict, dict]:
         rate.append((day, sample.provider, sample.success_rate))
     first_day = datetime.combine(since.date(), datetime.min.time(), tzinfo=UTC)
     last_day = datetime.combine(now.date(), datetime.min.time(), tzinfo=UTC)
-    times, values = charts.bucket_points(volume, first_day, last_day, max_points=100)
-    volume_chart = charts.line_chart(
-        times,
-        values,
+    volume_chart = charts.samples_chart(
+        volume,
+        first_day,
+        last_day,
+        max_points=100,
         title="Your attempts per day by provider",
         unit="attempts",
-        since=first_day,
-        until=last_day,
         daily=True,
     )
-    times, values = charts.bucket_points(rate, first_day, last_day, max_points=100)
-    rate_chart = charts.line_chart(
-        times,
-        values,
+    rate_chart = charts.samples_chart(
+        rate,
+        first_day,
+        last_day,
+        max_points=100,
         title="Your success rate per day (%)",
         unit="%",
         y_max=100,
-        since=first_day,
-        until=last_day,
         daily=True,
     )
     anonymized = charts.samples_from(
@@ -271,15 +261,8 @@ def captcha_history_charts(days: int, now=None) -> tuple[dict, dict, dict]:
         since,
         now,
     )
-    times, values = charts.bucket_points(anonymized, since, now)
-    everyone_chart = charts.line_chart(
-        times,
-        values,
-        y_max=100,
-        since=since,
-        until=now,
-        title="All users' success rate over time (%)",
-        unit="%",
+    everyone_chart = charts.samples_chart(
+        anonymized, since, now, y_max=100, title="All users' success rate over time (%)", unit="%"
     )
     return volume_chart, rate_chart, everyone_chart
 
@@ -359,9 +342,8 @@ def captcha_view(request):
     ):
         _enqueue(refresh_captcha_providers_task)
     context = captcha_context(request)
-    if request.htmx.target in ("captcha-stats", "captcha-history", "captcha-providers"):
-        return render(request, f"stats/captcha.html#{request.htmx.target}", context)
-    return render(request, "stats/captcha.html", context)
+    regions = ("captcha-stats", "captcha-history", "captcha-providers")
+    return render_page(request, "stats/captcha.html", context, regions)
 
 
 @role_required(ADMIN)

@@ -344,6 +344,22 @@ class UseapiClient:
 
     # === videos ================================================================================
 
+    def _video_read(self, async_: bool) -> float:
+        """The read timeout of a video request: an async one waits only for its 201 (the job),
+        a sync one for the videos themselves."""
+        return self.timeouts.video_async if async_ else self.timeouts.video_sync
+
+    def _put_video_model(
+        self, body: dict[str, Any], model: str | None, count: int | None, seed: int | None
+    ) -> str | None:
+        """``model`` (in this era's wire name), ``count`` and ``seed`` into ``body``; returns
+        the model's request name (None: the API's default)."""
+        name = check.optional_text("model", model)
+        _put(body, "model", None if name is None else catalog.wire_name(name, self.era))
+        _put(body, "count", check.count(count))
+        _put(body, "seed", check.seed(seed))
+        return name
+
     def generate_videos(
         self,
         prompt: str,
@@ -379,10 +395,7 @@ class UseapiClient:
         """
         body: dict[str, Any] = {"prompt": check.text("prompt", prompt)}
         _put(body, "email", check.optional_text("email", email))
-        name = check.optional_text("model", model)
-        _put(body, "model", None if name is None else catalog.wire_name(name, self.era))
-        _put(body, "count", check.count(count))
-        _put(body, "seed", check.seed(seed))
+        name = self._put_video_model(body, model, count, seed)
         v2v = reference_video is not None
         start, end, refs = check.video_frames(
             name, start_image, end_image, reference_images, self.era, v2v=v2v
@@ -414,7 +427,7 @@ class UseapiClient:
         _add_common(
             body, async_, reply_url, reply_ref, captcha_retry, captcha_order, captcha_token, extra
         )
-        read = self.timeouts.video_async if async_ else self.timeouts.video_sync
+        read = self._video_read(async_)
         answer = self._request("POST", "/videos", json_body=body, read=read)
         return self._generation(answer, "POST /videos")
 
@@ -439,14 +452,11 @@ class UseapiClient:
             "mediaGenerationId": check.text("mediaGenerationId", media_generation_id),
             "prompt": check.text("prompt", prompt),
         }
-        name = check.optional_text("model", model)
-        _put(body, "model", None if name is None else catalog.wire_name(name, self.era))
-        _put(body, "count", check.count(count))
-        _put(body, "seed", check.seed(seed))
+        self._put_video_model(body, model, count, seed)
         _add_common(
             body, async_, reply_url, reply_ref, captcha_retry, captcha_order, captcha_token, extra
         )
-        read = self.timeouts.video_async if async_ else self.timeouts.video_sync
+        read = self._video_read(async_)
         answer = self._request("POST", "/videos/extend", json_body=body, read=read)
         return self._generation(answer, "POST /videos/extend")
 
@@ -478,7 +488,7 @@ class UseapiClient:
         _add_common(
             body, async_, reply_url, reply_ref, captcha_retry, captcha_order, captcha_token, extra
         )
-        read = self.timeouts.video_async if async_ else self.timeouts.video_sync
+        read = self._video_read(async_)
         if dest is not None and not async_:
             document = self._stream_decode(
                 "/videos/upscale", body, "rawBytes", dest, read=read, required=False

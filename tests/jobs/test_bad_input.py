@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from flowdash.jobs.forms import parse_pk, parse_ref
+from flowdash.jobs.fields import parse_pk, parse_ref
 from flowdash.jobs.models import Job
 
 pytestmark = pytest.mark.django_db
