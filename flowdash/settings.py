@@ -212,63 +212,41 @@ FLOWDASH_KIND_HANDLERS = {
     "gif": "flowdash.postprod.handlers.GifHandler",
     "concatenate": "flowdash.postprod.handlers.ConcatenateHandler",
 }
+
+
+def every(task: str, seconds: float, expires: float, **options) -> dict:
+    """A beat entry: ``task`` every ``seconds``; a message not taken within ``expires`` seconds
+    is dropped (the next one is on its way)."""
+    return {"task": task, "schedule": seconds, "options": {"expires": expires, **options}}
+
+
 CELERY_BEAT_SCHEDULE: dict = {
-    "sync-accounts": {
-        "task": "flowdash.accounts.tasks.sync_accounts_task",
-        "schedule": 180.0,
-        "options": {"expires": 170},
-    },
-    "load-balancing-snapshot": {
-        "task": "flowdash.stats.tasks.snapshot_load_task",
-        "schedule": 20.0,
-        "options": {"expires": 18},
-    },
-    "captcha-stats-snapshot": {
-        "task": "flowdash.stats.tasks.snapshot_captcha_stats_task",
-        "schedule": 600.0,
-        "options": {"expires": 590},
-    },
-    "captcha-providers": {
-        "task": "flowdash.accounts.tasks.refresh_captcha_providers_task",
-        "schedule": 900.0,
-        "options": {"expires": 890},
-    },
-    "prune-snapshots": {
-        "task": "flowdash.stats.tasks.prune_snapshots_task",
-        "schedule": 3600.0,
-        "options": {"expires": 3500},
-    },
-    "reconcile-jobs": {
-        "task": "flowdash.jobs.tasks.reconcile_jobs",
-        "schedule": RECONCILE_SECONDS,
-        "options": {"expires": RECONCILE_SECONDS * 0.9},
-    },
-    "send-alert-emails": {
-        "task": "flowdash.accounts.tasks.send_alert_emails_task",
-        "schedule": 30.0,
-        "options": {"expires": 28},
-    },
-    "prune-account-history": {
-        "task": "flowdash.accounts.tasks.prune_account_history_task",
-        "schedule": 3600.0,
-        "options": {"expires": 3500},
-    },
-    "database-statistics": {
-        "task": "flowdash.stats.tasks.refresh_database_statistics_task",
-        "schedule": 3600.0,
-        "options": {"expires": 3500},
-    },
+    "sync-accounts": every("flowdash.accounts.tasks.sync_accounts_task", 180.0, 170),
+    "load-balancing-snapshot": every("flowdash.stats.tasks.snapshot_load_task", 20.0, 18),
+    "captcha-stats-snapshot": every("flowdash.stats.tasks.snapshot_captcha_stats_task", 600.0, 590),
+    "captcha-providers": every(
+        "flowdash.accounts.tasks.refresh_captcha_providers_task", 900.0, 890
+    ),
+    "prune-snapshots": every("flowdash.stats.tasks.prune_snapshots_task", 3600.0, 3500),
+    "reconcile-jobs": every(
+        "flowdash.jobs.tasks.reconcile_jobs", RECONCILE_SECONDS, RECONCILE_SECONDS * 0.9
+    ),
+    "send-alert-emails": every("flowdash.accounts.tasks.send_alert_emails_task", 30.0, 28),
+    "prune-account-history": every(
+        "flowdash.accounts.tasks.prune_account_history_task", 3600.0, 3500
+    ),
+    "database-statistics": every(
+        "flowdash.stats.tasks.refresh_database_statistics_task", 3600.0, 3500
+    ),
 }
 
 # --- Notifications and the REST API (flowdash/notify, flowdash/api) ----------------------------
 # Beat derives events (jobs that ended, account alerts, captcha credits) this often and re-sends
 # deliveries whose nudge was lost.
 NOTIFY_SCAN_SECONDS = env.float("FLOWDASH_NOTIFY_SCAN_SECONDS", 5.0)
-CELERY_BEAT_SCHEDULE["notify-scan"] = {
-    "task": "flowdash.notify.tasks.scan_notifications_task",
-    "schedule": NOTIFY_SCAN_SECONDS,
-    "options": {"expires": NOTIFY_SCAN_SECONDS * 0.9},
-}
+CELERY_BEAT_SCHEDULE["notify-scan"] = every(
+    "flowdash.notify.tasks.scan_notifications_task", NOTIFY_SCAN_SECONDS, NOTIFY_SCAN_SECONDS * 0.9
+)
 # Notification URLs on loopback or private addresses are refused unless this is on.
 FLOWDASH_NOTIFY_ALLOW_PRIVATE = env.bool("FLOWDASH_NOTIFY_ALLOW_PRIVATE", False)
 FLOWDASH_NOTIFY_DEADLINE_HOURS = env.float("FLOWDASH_NOTIFY_DEADLINE_HOURS", 24.0)
@@ -282,21 +260,17 @@ FLOWDASH_API_RATE_LIMIT = env.int("FLOWDASH_API_RATE_LIMIT", 120)
 # FLOWDASH_BATCH_RELEASE_SECONDS.
 FLOWDASH_BATCH_BUFFER = env.int("FLOWDASH_BATCH_BUFFER", 8)
 FLOWDASH_BATCH_RELEASE_SECONDS = env.float("FLOWDASH_BATCH_RELEASE_SECONDS", 2.0)
-CELERY_BEAT_SCHEDULE["release-batch-rows"] = {
-    "task": "flowdash.batches.tasks.release_batches_task",
-    "schedule": FLOWDASH_BATCH_RELEASE_SECONDS,
-    # beside the reconciler: a wave is not held up by the backlog of other tasks
-    # (a late one still helps: releasing is idempotent, each row claimed before its job is made)
-    "options": {
-        "expires": max(FLOWDASH_BATCH_RELEASE_SECONDS * 0.9, 5.0),
-        "queue": "flowdash.control",
-    },
-}
-CELERY_BEAT_SCHEDULE["settle-job-charges"] = {
-    "task": "flowdash.spending.tasks.settle_charges_task",
-    "schedule": 60.0,
-    "options": {"expires": 55},
-}
+# beside the reconciler: a wave is not held up by the backlog of other tasks
+# (a late one still helps: releasing is idempotent, each row claimed before its job is made)
+CELERY_BEAT_SCHEDULE["release-batch-rows"] = every(
+    "flowdash.batches.tasks.release_batches_task",
+    FLOWDASH_BATCH_RELEASE_SECONDS,
+    max(FLOWDASH_BATCH_RELEASE_SECONDS * 0.9, 5.0),
+    queue="flowdash.control",
+)
+CELERY_BEAT_SCHEDULE["settle-job-charges"] = every(
+    "flowdash.spending.tasks.settle_charges_task", 60.0, 55
+)
 
 # --- The useapi.net Google Flow API and its simulator ------------------------------------------
 USEAPI_REAL_BASE_URL = "https://api.useapi.net/v1/google-flow"
