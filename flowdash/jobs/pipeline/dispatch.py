@@ -3,13 +3,22 @@ recover a submission in doubt, follow a running one. Also which jobs are due (th
 
 from __future__ import annotations
 
+import logging
+import time
+
+from django.db import DatabaseError, close_old_connections
+
 from flowdash.jobs.models import ACTIVE, Job
 from flowdash.jobs.pipeline.follow import check
 from flowdash.jobs.pipeline.recovery import recover
 from flowdash.jobs.pipeline.submit import submit
 from flowdash.jobs.pipeline.timing import STEP_ERROR_DELAY, at
 
+logger = logging.getLogger(__name__)
+
 Status = Job.Status
+# Seconds a worker keeps trying to release a broken step's lease while the database is away.
+LET_GO_PATIENCE = 30.0
 
 
 def drive(job: Job, client) -> Job:
@@ -27,11 +36,31 @@ def drive(job: Job, client) -> Job:
     try:
         return _step(job, client)
     except Exception:
-        # Let the next step come soon instead of after the lease: the row still says what to do.
-        Job.objects.filter(pk=job.pk, status__in=ACTIVE).update(
-            lease_until=None, next_check_at=at(STEP_ERROR_DELAY)
-        )
+        _let_go(job)
         raise
+
+
+def _let_go(job: Job) -> None:
+    """A step broke: let the next one come soon instead of after the lease (the row still says
+    what to do; a submission in doubt is looked up, never sent again). When the database is
+    what broke (a restart cut the connection, say, just as a paid request was answered), keep
+    trying for a while: this worker is alive, and otherwise the job would wait out its whole
+    lease (five minutes for a video)."""
+    give_up = time.monotonic() + LET_GO_PATIENCE
+    pause = 0.2
+    while True:
+        try:
+            Job.objects.filter(pk=job.pk, status__in=ACTIVE).update(
+                lease_until=None, next_check_at=at(STEP_ERROR_DELAY)
+            )
+            return
+        except DatabaseError:
+            close_old_connections()  # a broken connection is dropped; the next query reconnects
+            if time.monotonic() + pause > give_up:
+                logger.warning("job %s: could not release its lease; it waits it out", job.pk)
+                return
+            time.sleep(pause)
+            pause = min(pause * 2, 2.0)
 
 
 def _step(job: Job, client) -> Job:
