@@ -30,7 +30,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from flowdash.jobs.models import SLOT_ANSWERED, SLOT_WAIT, Job
+from flowdash.jobs.models import SLOT_WAIT, Job
 
 MIN_SLOTS = 1
 FIRST_SLOTS = 3  # the documented minimum
@@ -106,13 +106,11 @@ def note_throttled(account_id: int, running: int, scale: float = 1.0) -> None:
 
 
 def running_on(account_ids, exclude: int | None = None) -> dict[int, int]:
-    """Image requests in flight per account: jobs ``submitting``, less those whose request was
-    answered (their results are being stored; the account's slot is already free)."""
+    """Image requests in flight per account (jobs ``submitting``)."""
     rows = (
         Job.objects.filter(kind=Job.Kind.IMAGE, status=Job.Status.SUBMITTING)
         .filter(account_id__in=list(account_ids))
         .exclude(pk=exclude)
-        .exclude(error_code=SLOT_ANSWERED)
         .values("account_id")
         .annotate(n=Count("pk"))
     )

@@ -59,7 +59,6 @@ class Submission:
     reply_ref: str | None = None  # the job's webhook token, always sent (found by it later)
     slot: Slot | None = None  # the image slot the request holds (``capacity.take_slot``)
     capacity_429: bool = False  # the answer said the account ran past its image slots
-    slot_freed: bool = False  # the request was answered: its image slot was given back then
 
     def ref_id(self, ref: dict) -> str:
         return self.refs[ref_key(ref)]

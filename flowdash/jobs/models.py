@@ -346,9 +346,6 @@ class Job(models.Model):
 
 # error_code of an image job parked until an account has a free image slot (capacity.py).
 SLOT_WAIT = "waiting_for_slot"
-# error_code of an image job whose one request has been answered while its results are being
-# stored: it is still ``submitting``, but its image slot is free again (capacity.py).
-SLOT_ANSWERED = "answered"
 
 STATUS_WORDS = {
     Job.Status.QUEUED: "Waiting for a worker",

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from flowdash.jobs import capacity
 from flowdash.jobs.kinds import Submission, handler_for
-from flowdash.jobs.models import SLOT_ANSWERED, Job, JobAttempt
+from flowdash.jobs.models import Job, JobAttempt
 from flowdash.jobs.pipeline import dispatch, slots, submit
 from flowdash.jobs.queue import create_job
 from flowdash.jobs.tasks import reconcile_jobs
@@ -191,24 +191,3 @@ def test_only_a_request_sent_at_the_full_figure_raises_it(accounts, api, sim):
 
     assert job.status == Job.Status.COMPLETED
     assert capacity.slots(ultra.pk) == capacity.FIRST_SLOTS
-
-
-def test_an_answered_request_frees_its_slot_while_its_results_are_stored(accounts, api, sim):
-    # Every account full, but one request there has been answered and is storing its results
-    # (still ``submitting``): the API's slot is free, so a new job is sent there at once.
-    busy = [j for account in accounts.values() for j in fill(account, capacity.FIRST_SLOTS)]
-    Job.objects.filter(pk=busy[0].pk).update(error_code=SLOT_ANSWERED)
-
-    job = run(create_job("image", image_params()), api)
-
-    assert job.status == Job.Status.COMPLETED
-    assert job.account == busy[0].account
-    assert job.error_code == ""  # completed: the marker does not outlive the storing
-    assert len(posts(sim, "/images")) == 1
-
-
-def test_a_completed_image_job_keeps_no_answered_mark(accounts, api, sim):
-    job = run(create_job("image", image_params()), api)
-    assert job.status == Job.Status.COMPLETED
-    assert job.error_code == ""
-    assert capacity.running_on([job.account_id])[job.account_id] == 0

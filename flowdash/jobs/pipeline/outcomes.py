@@ -74,7 +74,6 @@ def _store_atomically(job: Job, handler: KindHandler, answer: Any, expected: str
             updated_at=now,
             lease_until=None,
             next_check_at=None,
-            error_code="",
             error_message="",
         )
         if not won:

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from flowdash.jobs import capacity
 from flowdash.jobs.kinds import KindHandler, Submission, handler_for
-from flowdash.jobs.models import SLOT_ANSWERED, Job, JobAttempt, Kind
+from flowdash.jobs.models import Job, JobAttempt, Kind
 from flowdash.jobs.pipeline import slots
 from flowdash.jobs.pipeline.follow import finish_remote, follow_found
 from flowdash.jobs.pipeline.outcomes import (
@@ -106,7 +106,7 @@ def send(submission: Submission, client, handler: KindHandler) -> Job:
         logger.exception("job %s: submission raised", job.pk)
         finish_attempt(attempt, Outcome.UNKNOWN, message=f"{type(exc).__name__}: {exc}"[:500])
         return ambiguous(job, f"flowdash failed while sending the request ({type(exc).__name__}).")
-    return _accepted(submission, handler, attempt, answer)
+    return _accepted(job, handler, attempt, answer)
 
 
 def send_image(submission: Submission, client, handler: KindHandler) -> tuple[Job, int]:
@@ -118,18 +118,9 @@ def send_image(submission: Submission, client, handler: KindHandler) -> tuple[Jo
         running = capacity.running_on([slot.account_id], exclude=job.pk)[slot.account_id] + 1
         capacity.note_throttled(slot.account_id, running, time_scale())
         return job, 0
-    if submission.slot_freed:
-        return job, 0  # the waiting jobs were woken when the answer came
+    if job.status in (Status.COMPLETED, Status.RUNNING):
+        return job, 1 + int(capacity.note_success(slot.account_id, slot.sent_with))
     return job, 1
-
-
-def _free_answered_slot(submission: Submission) -> None:
-    """The image request was answered: its slot on the account is free now, while the results
-    are still being stored (``SLOT_ANSWERED`` keeps the job out of the running count). Wake the
-    waiting jobs for it at once (one more when the answer proved the account takes more)."""
-    slot = submission.slot
-    submission.slot_freed = True
-    slots.wake_image_jobs(1 + int(capacity.note_success(slot.account_id, slot.sent_with)))
 
 
 # The client's read timeout that bounds each kind's one request (plus reference uploads).
@@ -155,13 +146,9 @@ def submit_lease(client, handler) -> float:
     return timeouts.upload + read + 2 * timeouts.connect + SUBMIT_LEASE_MARGIN
 
 
-def _accepted(submission: Submission, handler, attempt: JobAttempt, answer: Any) -> Job:
-    job = submission.job
+def _accepted(job: Job, handler, attempt: JobAttempt, answer: Any) -> Job:
     remote_id = getattr(answer, "job_id", None) or ""
     email = email_in(answer)
-    answered = {"remote_job_id": remote_id} if remote_id else {}
-    if submission.slot is not None:
-        answered["error_code"] = SLOT_ANSWERED
     # What the answer tells, recorded together: one write instead of four.
     with transaction.atomic():
         finish_attempt(
@@ -169,11 +156,9 @@ def _accepted(submission: Submission, handler, attempt: JobAttempt, answer: Any)
         )
         record_captcha(job, getattr(answer, "captcha", None))
         record_account(job, email)
-        if answered:
-            Job.objects.filter(pk=job.pk).update(**answered)
+        if remote_id:
+            Job.objects.filter(pk=job.pk).update(remote_job_id=remote_id)
     job.refresh_from_db()
-    if submission.slot is not None:
-        _free_answered_slot(submission)
     if handler.is_async and hasattr(answer, "is_finished"):
         remote_status = getattr(answer, "status", "") or "created"
         if getattr(answer, "is_finished", False):
