@@ -18,6 +18,7 @@ from flowdash.gallery.models import Media
 from flowdash.jobs.forms import auto_image_model, video_generation_seconds
 from flowdash.jobs.models import ACTIVE, Job
 from flowdash.jobs.pipeline.timing import expected_seconds
+from flowdash.useapi import errors as api_errors
 
 # Rough figures for kinds the studio does not make (post-production), in seconds.
 ASSET_UPLOAD_SECONDS = 3
@@ -98,16 +99,19 @@ def duration_words(seconds: int) -> str:
     return f"about {round(seconds / 60)} min"
 
 
+# Where the cause of a failure is fixed, by the error it was recorded with (``Job.error_code``
+# is the error's class name): (url name, page name).
+FIX_PAGES = {
+    api_errors.CaptchaRejected.__name__: ("stats:captcha", "Captcha page"),
+    api_errors.SessionExpired.__name__: ("accounts:list", "Accounts page"),
+}
+
+
 def _fix_link(job: Job) -> tuple[str, str] | None:
     """Where a failed job's cause is fixed: (url name, page name), or None."""
     if job.status != Job.Status.FAILED:
         return None
-    words = (job.error_message or "").lower()
-    if "captcha" in words:
-        return ("stats:captcha", "Captcha page")
-    if "session expired" in words or "cookies" in words:
-        return ("accounts:list", "Accounts page")
-    return None
+    return FIX_PAGES.get(job.error_code)
 
 
 @dataclass

@@ -230,8 +230,13 @@ def test_a_4k_upscale_is_expected_to_take_minutes(page, make_user, settings, tmp
 def test_a_captcha_failure_points_at_the_captcha_page(page, make_user):
     from flowdash.useapi.errors import CaptchaRejected
 
-    words = CaptchaRejected("captcha", status=403).user_message
-    job = _job(status="failed", error_status=403, error_message=words)
+    error = CaptchaRejected("captcha", status=403)
+    job = _job(  # as the pipeline records a failure (outcomes.fail)
+        status="failed",
+        error_status=403,
+        error_code=type(error).__name__,
+        error_message=error.user_message,
+    )
     make_user("carol", "creator", PASSWORD)
     sign_in(page, "carol", PASSWORD)
     card = _card(page, job)

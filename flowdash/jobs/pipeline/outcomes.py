@@ -3,9 +3,7 @@ captcha solves and the account it ran on recorded, an attempt's outcome written.
 
 from __future__ import annotations
 
-import logging
 import re
-from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
@@ -14,9 +12,8 @@ from django.utils import timezone
 
 from flowdash.jobs.kinds import KindHandler
 from flowdash.jobs.models import Job, JobAttempt
+from flowdash.jobs.nudges import hand_over_downloads
 from flowdash.useapi import errors as api_errors
-
-logger = logging.getLogger(__name__)
 
 Status = Job.Status
 Outcome = JobAttempt.Outcome
@@ -81,15 +78,9 @@ def _store_atomically(job: Job, handler: KindHandler, answer: Any, expected: str
             return job
         made = handler.store_results(Job.objects.get(pk=job.pk), answer)
         media_ids = [m.pk for m in made if m.download_status == m.Download.PENDING]
-        transaction.on_commit(lambda: _nudge_downloads(media_ids))
+        transaction.on_commit(lambda: hand_over_downloads(media_ids))
     job.refresh_from_db()
     return job
-
-
-def _nudge_downloads(media_ids: Iterable[int]) -> None:
-    from flowdash.jobs.nudges import hand_over_downloads
-
-    hand_over_downloads(media_ids)
 
 
 # --- failures in words -------------------------------------------------------------------------
