@@ -32,13 +32,13 @@ logger = logging.getLogger(__name__)
 def drive_job(job_id: int) -> None:
     from flowdash.accounts.connection import build_client
     from flowdash.jobs.models import Job
-    from flowdash.jobs.pipeline.dispatch import drive
+    from flowdash.jobs.pipeline.dispatch import drive_chain
 
     clear_mark("job", job_id)
     job = Job.objects.filter(pk=job_id).first()
     if job is None or job.is_finished:
         return
-    drive(job, build_client())
+    drive_chain(job, build_client())
 
 
 @shared_task(name="flowdash.jobs.tasks.download_media", ignore_result=True)

@@ -191,3 +191,39 @@ def test_only_a_request_sent_at_the_full_figure_raises_it(accounts, api, sim):
 
     assert job.status == Job.Status.COMPLETED
     assert capacity.slots(ultra.pk) == capacity.FIRST_SLOTS
+
+
+def test_the_thread_whose_image_request_ended_sends_the_job_it_woke_itself(accounts, api, sim):
+    busy = [j for account in accounts.values() for j in fill(account, capacity.FIRST_SLOTS)]
+    parked = dispatch.drive(create_job("image", image_params(prompt="parked")), api)
+    assert waiting(parked)
+    Job.objects.filter(pk=busy[0].pk).update(status=Job.Status.COMPLETED)  # one slot frees
+
+    first = dispatch.drive_chain(create_job("image", image_params(prompt="first")), api)
+
+    # the first took the free slot; its request ended and the parked job went out next, in the
+    # same call (not left due for a message and another worker thread to pick it up)
+    parked.refresh_from_db()
+    assert first.status == Job.Status.COMPLETED
+    assert parked.status == Job.Status.COMPLETED
+    assert [p["body"]["prompt"] for p in posts(sim, "/images")] == ["first", "parked"]
+    assert parked.submit_attempts == 1 and first.submit_attempts == 1
+
+
+def test_a_chain_leaves_a_persons_new_image_job_its_slot(accounts, api, sim):
+    busy = [j for account in accounts.values() for j in fill(account, capacity.FIRST_SLOTS)]
+    parked = dispatch.drive(create_job("image", image_params()), api)
+    # the account's figure was just learnt from a 429 (so first's success does not raise it)
+    capacity.note_throttled(busy[0].account_id, capacity.FIRST_SLOTS + 1)
+    Job.objects.filter(pk=busy[0].pk).update(status=Job.Status.COMPLETED)
+    first = create_job("image", image_params())
+    mine = create_job("image", image_params())  # sent by a person just after, still due
+
+    dispatch.drive_chain(first, api)
+
+    # the slot that first's request gave back is counted for the job already due: the chain
+    # does not wake (and take) the parked one before it
+    assert waiting(parked)
+    mine.refresh_from_db()
+    assert mine.status == Job.Status.QUEUED and mine.submit_attempts == 0
+    assert run(mine, api).status == Job.Status.COMPLETED

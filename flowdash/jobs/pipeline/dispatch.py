@@ -8,7 +8,9 @@ import time
 
 from django.db import DatabaseError, close_old_connections
 
-from flowdash.jobs.models import ACTIVE, Job
+from flowdash.jobs.models import ACTIVE, Job, Kind
+from flowdash.jobs.nudges import nudge
+from flowdash.jobs.pipeline import slots
 from flowdash.jobs.pipeline.follow import check
 from flowdash.jobs.pipeline.recovery import recover
 from flowdash.jobs.pipeline.submit import submit
@@ -19,6 +21,30 @@ logger = logging.getLogger(__name__)
 Status = Job.Status
 # Seconds a worker keeps trying to release a broken step's lease while the database is away.
 LET_GO_PATIENCE = 30.0
+# Seconds a worker thread goes on driving, one after another, the image jobs its own ended
+# requests woke (then it hands the next one over by message, like any other).
+CHAIN_SECONDS = 60.0
+
+
+def drive_chain(job: Job, client) -> Job:
+    """``drive(job)``, then, while an image request that ended here woke a waiting image job,
+    drive that job on this same thread: its slot is taken a message and a task start sooner
+    (bench/batch.py: a slot otherwise sat idle for ~0.2 s median, ~1 s p90, between two
+    images). Jobs woken beyond the first, and everything after ``CHAIN_SECONDS``, are nudged
+    as usual; a job due for another reason (a person's new image) is never taken here, so a
+    batch's chain does not starve it: the wake-up counts it as already on its way to a slot."""
+    give_up = time.monotonic() + CHAIN_SECONDS
+    with slots.chaining():
+        job = drive(job, client)
+        while (pk := slots.kept_job()) is not None:
+            nxt = Job.objects.filter(pk=pk, kind=Kind.IMAGE).first()
+            if nxt is None:
+                continue
+            if time.monotonic() > give_up:
+                nudge(nxt.pk)
+                break
+            drive(nxt, client)
+    return job
 
 
 def drive(job: Job, client) -> Job:

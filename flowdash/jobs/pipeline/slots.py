@@ -3,6 +3,9 @@ that finds every account it may use full waits ``queued`` and is woken when a re
 
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager
+
 from django.utils import timezone
 
 from flowdash.jobs import capacity
@@ -12,6 +15,31 @@ from flowdash.jobs.pipeline.references import reference_list
 from flowdash.jobs.pipeline.timing import at, time_scale
 
 Status = Job.Status
+
+# A thread driving image jobs in a chain (``chaining``) keeps one job it wakes to drive next
+# itself, instead of sending it a message and waiting for another worker thread to start it.
+_chain = threading.local()
+
+
+@contextmanager
+def chaining():
+    """While inside, the first waiting image job this thread wakes is kept for it (see
+    :func:`kept_job`), not nudged. A kept job is due and unheld in the database, so should
+    this thread die before driving it, the reconciler finds it like any other due job."""
+    _chain.active, _chain.kept = True, None
+    try:
+        yield
+    finally:
+        left = _chain.kept  # kept, then not driven (a step raised): send it as usual
+        _chain.active, _chain.kept = False, None
+        if left is not None:
+            nudge(left)
+
+
+def kept_job() -> int | None:
+    """The id of the waiting image job this chain woke for itself, once (None if none)."""
+    pk, _chain.kept = getattr(_chain, "kept", None), None
+    return pk
 
 
 def fixed_image_account(job: Job):
@@ -87,7 +115,10 @@ def wake_image_jobs(count: int) -> None:
         if Job.objects.filter(pk=pk, status=Status.QUEUED, next_check_at__gt=now).update(
             next_check_at=now
         ):
-            nudge(pk)
+            if getattr(_chain, "active", False) and _chain.kept is None:
+                _chain.kept = pk  # this thread drives it next (after commit: it is autocommit)
+            else:
+                nudge(pk)
             woken += 1
             if woken >= count:
                 return
