@@ -23,7 +23,7 @@ from flowdash.lib.env import (
     media_storage_config,
     secret_key_from_data_dir,
 )
-from flowdash.lib.object_storage import storage_settings
+from flowdash.lib.object_storage import media_backend, storage_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = EnvReader()
@@ -311,7 +311,9 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
-# S3 media: uploads in bounded parts (flowdash/lib/object_storage.py), nothing added otherwise.
+# S3 media: uploads in bounded parts, files on disk from their path (flowdash/lib/object_storage.py),
+# nothing added otherwise.
+STORAGES["default"]["BACKEND"] = media_backend(STORAGES["default"]["BACKEND"])
 globals().update(storage_settings(STORAGES["default"]["BACKEND"]))
 WHITENOISE_MANIFEST_STRICT = False
 # Uploads too big to keep in memory are spooled here, not in the system temp folder, so that

@@ -77,7 +77,10 @@ class S3Server:
         }
 
     def storage_config(self, bucket: str) -> dict:
-        return {"BACKEND": S3_BACKEND, "OPTIONS": self.options(bucket)}
+        """What settings.py makes of ``FLOWDASH_MEDIA_STORAGE=S3_BACKEND`` and the options."""
+        from flowdash.lib.object_storage import media_backend
+
+        return {"BACKEND": media_backend(S3_BACKEND), "OPTIONS": self.options(bucket)}
 
     def use(self, bucket: str, settings, monkeypatch) -> None:
         """This process's media in ``bucket``: what settings.py makes of the environment."""

@@ -90,6 +90,8 @@ FIRST_SCAN_LOOKBACK = timedelta(minutes=5)
 # Job events are derived for jobs created within this window (a job that ends later than this
 # after it was created, e.g. a needs-attention job decided a week on, is not announced).
 JOB_EVENT_WINDOW = timedelta(days=7)
+# Rows a scan loads whole at a time (and event keys it looks up per query).
+SCAN_BATCH = 200
 
 
 # --- targets -----------------------------------------------------------------------------------
@@ -223,19 +225,30 @@ def _job_event(job) -> tuple[str, str, str, str] | None:
     what = f"{job.get_kind_display()} job #{job.pk}"
     prompt = ((job.params or {}).get("prompt") or "").strip()
     about = f": “{prompt[:80]}”" if prompt else ""
+    key = _job_event_key(job.pk, job.status, job.submit_attempts)
     if job.status == job.Status.COMPLETED:
-        return EventKind.JOB_COMPLETED, f"job:{job.pk}:completed", f"{what} is done", f"Done{about}"
+        return EventKind.JOB_COMPLETED, key, f"{what} is done", f"Done{about}"
     if job.status == job.Status.FAILED:
         reason = job.error_message or "no reason given"
-        return EventKind.JOB_FAILED, f"job:{job.pk}:failed", f"{what} failed", reason
+        return EventKind.JOB_FAILED, key, f"{what} failed", reason
     if job.status == job.Status.NEEDS_ATTENTION:
         return (
             EventKind.JOB_NEEDS_ATTENTION,
-            f"job:{job.pk}:needs_attention:{job.submit_attempts}",
+            key,
             f"{what} needs a decision",
             job.attention_reason or "Its outcome is unknown: submit again or give up.",
         )
     return None
+
+
+def _job_event_key(pk: int, status: str, submit_attempts: int) -> str:
+    """The key of a job's event in ``status`` (an end state or needing a decision): a job is
+    announced once per state, and once per submission when it needs a decision."""
+    from flowdash.jobs.models import Job
+
+    if status == Job.Status.NEEDS_ATTENTION:
+        return f"job:{pk}:needs_attention:{submit_attempts}"
+    return f"job:{pk}:{status}"
 
 
 ALERT_EVENTS = {
@@ -258,22 +271,35 @@ def scan_jobs(now=None) -> int:
     now = now or timezone.now()
     cursor = _cursor("jobs", now)
     statuses = [Job.Status.COMPLETED, Job.Status.FAILED, Job.Status.NEEDS_ATTENTION]
-    jobs = list(
-        Job.objects.select_related("requested_by")
-        .prefetch_related("media")
-        # created_at bounds the scan on an index (Job.updated_at has none)
-        .filter(created_at__gte=cursor.at - JOB_EVENT_WINDOW)
+    # Every scan looks RESCAN_OVERLAP back, so a burst of thousands of finished jobs is seen
+    # by many scans: they read only ids and states to tell which events are new, and load
+    # whole rows (with their media) only for those, a batch at a time (loading every row of
+    # the window each time made a worker's memory grow with the jobs in flight).
+    rows = (
+        Job.objects.filter(created_at__gte=cursor.at - JOB_EVENT_WINDOW)  # on an index
         .filter(status__in=statuses, updated_at__gte=cursor.at - RESCAN_OVERLAP)
+        .values_list("pk", "status", "submit_attempts")
     )
-    found = [(job, _job_event(job)) for job in jobs]
-    keys = [spec[1] for _, spec in found if spec]
-    known = set(Event.objects.filter(key__in=keys).values_list("key", flat=True))
+    keys = {pk: _job_event_key(pk, status, tries) for pk, status, tries in rows}
+    known: set[str] = set()
+    wanted = list(keys.values())
+    for start in range(0, len(wanted), SCAN_BATCH):
+        batch = wanted[start : start + SCAN_BATCH]
+        known.update(Event.objects.filter(key__in=batch).values_list("key", flat=True))
+    new = [pk for pk, key in keys.items() if key not in known]
     made = 0
-    for job, spec in found:
-        if spec and spec[1] not in known:
-            kind, key, title, message = spec
-            payload = {"event": kind, "job": _job_payload(job)}
-            made += bool(emit(kind, key, title, message, payload, owner=job.requested_by_id))
+    for start in range(0, len(new), SCAN_BATCH):
+        jobs = (
+            Job.objects.select_related("requested_by")
+            .prefetch_related("media")
+            .filter(pk__in=new[start : start + SCAN_BATCH], status__in=statuses)
+        )
+        for job in jobs:
+            spec = _job_event(job)
+            if spec:  # emit() records a key once, should the job have moved on meanwhile
+                kind, key, title, message = spec
+                payload = {"event": kind, "job": _job_payload(job)}
+                made += bool(emit(kind, key, title, message, payload, owner=job.requested_by_id))
     ScanCursor.objects.filter(pk=cursor.pk).update(at=now)
     return made
 

@@ -5,6 +5,7 @@ pending (tried again) and no half object behind.
 
 from __future__ import annotations
 
+import os
 import tracemalloc
 
 import pytest
@@ -152,3 +153,34 @@ def test_a_write_refused_mid_upload_leaves_no_object_and_is_tried_again(
     media = downloads.download(Media.objects.get(pk=media.pk))
     assert media.download_status == Media.Download.STORED, media.download_error
     assert media.file.name in s3_server.keys(bucket)
+
+
+def test_a_file_on_disk_is_uploaded_from_its_path_without_holding_its_parts(
+    bucket, s3_server, tmp_path
+):
+    """boto3 reads each part of an open file into memory before sending it (three 5 MB parts
+    at once with flowdash's transfer settings); a file on disk is sent from its path instead."""
+    from django.core.files import File
+
+    from flowdash.lib.object_storage import PART_SIZE
+
+    path = tmp_path / "result.mp4"
+    with path.open("wb") as fh:
+        for _ in range(30):
+            fh.write(os.urandom(MB))
+    storage = storages["default"]
+    storage.exists("warm-up")  # the client made before measuring
+    calls = S3Calls()
+    tracemalloc.start()
+    try:
+        with path.open("rb") as fh:
+            name = storage.save("results/result.mp4", File(fh, name="result.mp4"))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        calls.close()
+
+    assert calls.names(name).count("UploadPart") == 6
+    body = s3_server.client().get_object(Bucket=bucket, Key=name)["Body"].read()
+    assert body == path.read_bytes()
+    assert peak < PART_SIZE, f"peak {peak / MB:.1f} MB while storing 30 MB"

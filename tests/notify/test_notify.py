@@ -184,6 +184,25 @@ def test_job_events_reach_only_those_who_chose_them(make_user):
     assert Event.objects.count() == 1 and Delivery.objects.count() == 2
 
 
+def test_a_rescan_of_announced_jobs_loads_none_of_their_rows(admin_user):
+    """Every scan looks back RESCAN_OVERLAP: after a burst of finished jobs, the scans that
+    see them again read their ids and states only, not their rows (which grew a worker's
+    memory with the number of jobs in flight)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for _ in range(5):
+        completed_job(admin_user)
+    assert services.scan_jobs() == 5
+    again = completed_job(admin_user)
+    with CaptureQueriesContext(connection) as seen:
+        assert services.scan_jobs() == 1
+    whole_rows = [q["sql"] for q in seen if '"jobs_job"."params"' in q["sql"]]
+    assert len(whole_rows) == 1, whole_rows
+    assert f'"jobs_job"."id" IN ({again.pk})' in whole_rows[0]  # the new job's row only
+    assert Event.objects.filter(key__startswith="job:").count() == 6
+
+
 def test_each_needs_attention_episode_is_one_event(admin_user):
     target = webhook("https://93.184.215.14/x")
     choose(admin_user, target, ["job_needs_attention"], Choice.Scope.ALL)
