@@ -150,3 +150,43 @@ def test_the_hourly_housekeeping_gives_sqlite_planner_statistics(tmp_path, djang
             db.close()
     rows, per_kind = (int(n) for n in stats["media_kind"].split())
     assert rows >= 400 and per_kind > 1  # estimates (sampled): many rows, few kinds
+
+
+def test_the_indexes_the_gallery_walks_newest_first_are_measured_exactly(
+    tmp_path, django_db_blocker
+):
+    """Sampled, SQLite's statistics made the gallery's partial newest-first index look bigger
+    than the table, and the planner walked another one (reading every item's row)."""
+    from django.db.backends.sqlite3.base import DatabaseWrapper
+
+    from flowdash.lib.database import refresh_statistics
+    from flowdash.lib.env import database_config
+
+    config = database_config(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    config.update(TIME_ZONE=None, AUTOCOMMIT=True, ATOMIC_REQUESTS=False)
+    db = DatabaseWrapper(config, "housekeeping")
+    with django_db_blocker.unblock():
+        try:
+            with db.cursor() as cursor:
+                cursor.execute(
+                    "CREATE TABLE gallery_media (id INTEGER PRIMARY KEY, created_at TEXT,"
+                    " kind TEXT, archived BOOL)"
+                )
+                cursor.execute("CREATE INDEX plain_newest ON gallery_media (created_at)")
+                cursor.execute(
+                    "CREATE INDEX shown_newest ON gallery_media (created_at DESC, id DESC)"
+                    " WHERE NOT archived"
+                )
+                cursor.execute("CREATE INDEX by_kind ON gallery_media (kind, created_at)")
+                cursor.executemany(
+                    "INSERT INTO gallery_media (created_at, kind, archived) VALUES (%s, %s, 0)",
+                    [(f"2026-01-01 00:{n // 60:02d}:{n % 60:02d}", "video") for n in range(3000)],
+                )
+            assert refresh_statistics(db) is True
+            with db.cursor() as cursor:
+                cursor.execute("SELECT idx, stat FROM sqlite_stat1 WHERE tbl = 'gallery_media'")
+                stats = {idx: stat.split() for idx, stat in cursor.fetchall()}
+        finally:
+            db.close()
+    assert stats["plain_newest"][0] == stats["shown_newest"][0] == "3000"
+    assert stats["by_kind"][0] != "3000"  # the others stay sampled (fast)
