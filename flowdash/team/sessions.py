@@ -32,14 +32,15 @@ def _session_sql(database: str) -> str:
 class SessionStore(DatabaseSessionStore):
     def _get_session_from_db(self):
         database = router.db_for_read(Session)
-        connection = connections[database]
+        now = connections[database].ops.adapt_datetimefield_value(timezone.now())
+        rows = Session.objects.db_manager(database).raw(
+            _session_sql(database), [self.session_key, now]
+        )
         try:
-            now = connection.ops.adapt_datetimefield_value(timezone.now())
-            sql = _session_sql(database)
-            return next(iter(Session.objects.db_manager(database).raw(sql, [self.session_key, now])))
-        except StopIteration:
-            self._session_key = None
+            found = next(iter(rows), None)
         except SuspiciousOperation as e:  # as Django's store does
             logging.getLogger(f"django.security.{e.__class__.__name__}").warning(str(e))
+            found = None
+        if found is None:
             self._session_key = None
-        return None
+        return found
