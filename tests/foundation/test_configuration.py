@@ -125,7 +125,9 @@ def read_while_writing(writer, reader) -> None:
         reader.close()
 
 
-def test_the_hourly_housekeeping_gives_sqlite_planner_statistics(tmp_path, django_db_blocker):
+def _statistics_after_housekeeping(tmp_path, blocker, table: str, schema: list[str], rows):
+    """Fill a fresh SQLite file (``schema`` statements, then ``rows`` into ``table``), run the
+    hourly housekeeping on it and return sqlite_stat1 for ``table``: {index: [numbers]}."""
     from django.db.backends.sqlite3.base import DatabaseWrapper
 
     from flowdash.lib.database import refresh_statistics
@@ -134,19 +136,65 @@ def test_the_hourly_housekeeping_gives_sqlite_planner_statistics(tmp_path, djang
     config = database_config(f"sqlite:///{tmp_path / 'db.sqlite3'}")
     config.update(TIME_ZONE=None, AUTOCOMMIT=True, ATOMIC_REQUESTS=False)
     db = DatabaseWrapper(config, "housekeeping")
-    with django_db_blocker.unblock():
+    with blocker.unblock():
         try:
             with db.cursor() as cursor:
-                cursor.execute("CREATE TABLE media (id INTEGER PRIMARY KEY, kind TEXT)")
-                cursor.execute("CREATE INDEX media_kind ON media (kind)")
+                for statement in schema:
+                    cursor.execute(statement)
+                columns = ", ".join(rows[0])
+                marks = ", ".join(["%s"] * len(rows[0]))
                 cursor.executemany(
-                    "INSERT INTO media (kind) VALUES (%s)", [("video",), ("image",)] * 500
+                    f"INSERT INTO {table} ({columns}) VALUES ({marks})",  # noqa: S608 - test names
+                    [list(row.values()) for row in rows],
                 )
             assert refresh_statistics(db) is True
             with db.cursor() as cursor:
-                cursor.execute("SELECT idx, stat FROM sqlite_stat1 WHERE tbl = 'media'")
-                stats = dict(cursor.fetchall())
+                cursor.execute("SELECT idx, stat FROM sqlite_stat1 WHERE tbl = %s", [table])
+                return {idx: stat.split() for idx, stat in cursor.fetchall()}
         finally:
             db.close()
-    rows, per_kind = (int(n) for n in stats["media_kind"].split())
+
+
+def test_the_hourly_housekeeping_gives_sqlite_planner_statistics(tmp_path, django_db_blocker):
+    stats = _statistics_after_housekeeping(
+        tmp_path,
+        django_db_blocker,
+        "media",
+        [
+            "CREATE TABLE media (id INTEGER PRIMARY KEY, kind TEXT)",
+            "CREATE INDEX media_kind ON media (kind)",
+        ],
+        [{"kind": "video"}, {"kind": "image"}] * 500,
+    )
+    rows, per_kind = (int(n) for n in stats["media_kind"])
     assert rows >= 400 and per_kind > 1  # estimates (sampled): many rows, few kinds
+
+
+def test_the_indexes_the_gallery_walks_newest_first_are_measured_exactly(
+    tmp_path, django_db_blocker
+):
+    """Sampled, SQLite's statistics made the gallery's partial newest-first index look bigger
+    than the table, and the planner walked another one (reading every item's row)."""
+    stats = _statistics_after_housekeeping(
+        tmp_path,
+        django_db_blocker,
+        "gallery_media",
+        [
+            "CREATE TABLE gallery_media (id INTEGER PRIMARY KEY, created_at TEXT, kind TEXT,"
+            " archived BOOL)",
+            "CREATE INDEX plain_newest ON gallery_media (created_at)",
+            "CREATE INDEX shown_newest ON gallery_media (created_at DESC, id DESC)"
+            " WHERE NOT archived",
+            "CREATE INDEX by_kind ON gallery_media (kind, created_at)",
+        ],
+        [
+            {
+                "created_at": f"2026-01-01 00:{n // 60:02d}:{n % 60:02d}",
+                "kind": "video",
+                "archived": 0,
+            }
+            for n in range(3000)
+        ],
+    )
+    assert stats["plain_newest"][0] == stats["shown_newest"][0] == "3000"
+    assert stats["by_kind"][0] != "3000"  # the others stay sampled (fast)

@@ -79,3 +79,24 @@ def test_saving_or_removing_the_token_shows_on_the_next_page(settings, client, a
     assert not [s for s in queries(client) if "accounts_apitoken" in s]
     ApiToken.objects.filter(pk=1).delete()
     assert "sandbox-banner" in client.get(PAGE).text
+
+
+@pytest.mark.django_db
+def test_a_session_read_by_plain_sql_still_ends_on_sign_out_and_on_expiry(client, creator_user):
+    from datetime import timedelta
+
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    client.force_login(creator_user)
+    old = client.cookies["sessionid"].value
+    assert client.get(PAGE).status_code == 200
+    client.post(reverse("team:logout"))
+    client.cookies["sessionid"] = old  # the signed-out cookie, sent again
+    assert client.get(PAGE).status_code == 302
+
+    client.force_login(creator_user)
+    assert client.get(PAGE).status_code == 200
+    Session.objects.update(expire_date=timezone.now() - timedelta(seconds=1))
+    response = client.get(PAGE)
+    assert response.status_code == 302 and "/login/" in response["Location"]
