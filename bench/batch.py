@@ -292,6 +292,7 @@ def measure(name, make, batch, args, sim, dan, single_params) -> None:
         f"({last:.1f} s / {ideal:.1f} s; {slots} image slots)"
     )
     print(f"wall / lower bound            = {last / bound:.3f}  ({last:.1f} s / {bound:.1f} s)")
+    print(f"slot refill gap               = {refill_gaps(remote.values(), sim)}")
     ratios = []
     for k, single in enumerate(singles):
         own = pipeline_bench.nominal_seconds(single, remote, args.speed) / args.speed
@@ -312,6 +313,31 @@ def measure(name, make, batch, args, sim, dan, single_params) -> None:
         f"POST /images                  = {len(posts)} for {len(jobs) + len(singles)} jobs "
         f"({refused} 429s)"
     )
+
+
+def refill_gaps(records, sim) -> str:
+    """How long a freed image slot sat idle, from the simulator's own records: on each account,
+    the k-th image to end frees the slot the (concurrency + k)-th image to start takes; the gap
+    is that start − that end (real seconds; median and p90; negative gaps count as 0)."""
+    per_account: dict[str, tuple[list[float], list[float]]] = {}
+    for rec in records:
+        if rec.type != "image" or not isinstance(rec.updated, int | float):
+            continue
+        starts, ends = per_account.setdefault(rec.email, ([], []))
+        starts.append(rec.created)
+        ends.append(rec.updated)
+    conc = sim.state.settings.image_concurrency
+    gaps = []
+    for starts, ends in per_account.values():
+        starts.sort()
+        ends.sort()
+        for k, start in enumerate(starts[conc:]):
+            gaps.append(max(0.0, start - ends[k]))
+    if not gaps:
+        return "n/a"
+    gaps.sort()
+    median, p90 = gaps[len(gaps) // 2], gaps[int(0.9 * (len(gaps) - 1))]
+    return f"median {median * 1000:.0f} ms, p90 {p90 * 1000:.0f} ms ({len(gaps)} refills)"
 
 
 if __name__ == "__main__":

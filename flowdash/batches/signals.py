@@ -2,9 +2,11 @@
 
 Beat tops every running batch up every ``FLOWDASH_BATCH_RELEASE_SECONDS``; with image jobs of a
 few seconds that left the image slots idle between ticks (bench/batch.py: wall ÷ ideal 6.0).
-The worker now also tops up after each ``drive_job`` task, at most every
-:data:`MIN_GAP` seconds per process (one query when no batch runs). The jobs app knows nothing
-of batches: this module listens to Celery's own ``task_postrun`` signal.
+A worker also tops up after each job step it drives, at most every :data:`MIN_GAP` seconds per
+process (one query when no batch runs). That is the pipeline's ``step_ended`` signal, not the
+end of a Celery task: a worker thread drives the image jobs its own requests woke one after
+another within one task (``drive_chain``), and a top-up only at the task's end left the batch's
+queued rows run dry under it. The jobs app knows nothing of batches.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ import logging
 import threading
 import time
 
-from celery.signals import task_postrun
+from django.dispatch import receiver
+
+from flowdash.jobs.pipeline.dispatch import step_ended
 
 log = logging.getLogger(__name__)
 
-DRIVE_TASK = "flowdash.jobs.tasks.drive_job"
 MIN_GAP = 0.1  # seconds between two top-ups by one worker process
 
 _last = 0.0
@@ -34,9 +37,9 @@ def _due() -> bool:
         return True
 
 
-@task_postrun.connect(weak=False)
+@receiver(step_ended, weak=False)
 def top_up_after_a_step(sender=None, **_kwargs) -> None:
-    if getattr(sender, "name", "") != DRIVE_TASK or not _due():
+    if not _due():
         return
     from flowdash.batches.services import release_running
 

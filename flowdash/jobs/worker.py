@@ -8,6 +8,7 @@ import logging
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 from celery.signals import worker_ready, worker_shutdown
 
@@ -50,6 +51,46 @@ def _download_slot_count() -> int:
     return int(os.environ.get("FLOWDASH_DOWNLOAD_SLOTS", default))
 
 
+class SharedLock:
+    """Many holders at once (``shared``) or one alone (``exclusive``); one waiting for
+    ``exclusive`` lets no new shared holder in, so it is not starved by a steady stream."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._shared = 0
+        self._exclusive = False
+        self._exclusive_waiting = 0
+
+    @contextmanager
+    def shared(self):
+        with self._cond:
+            while self._exclusive or self._exclusive_waiting:
+                self._cond.wait()
+            self._shared += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._shared -= 1
+                if not self._shared:
+                    self._cond.notify_all()
+
+    @contextmanager
+    def exclusive(self):
+        with self._cond:
+            self._exclusive_waiting += 1
+            while self._exclusive or self._shared:
+                self._cond.wait()
+            self._exclusive_waiting -= 1
+            self._exclusive = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._exclusive = False
+                self._cond.notify_all()
+
+
 class DownloadThreads:
     """The worker process's download threads: at most ``size`` downloads at once, none of them
     on a Celery thread, so the threads that submit and check jobs are never busy downloading.
@@ -65,7 +106,9 @@ class DownloadThreads:
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the sets and tokens below; no query is made under it
+        # Held shared by a query that uses a token, exclusively while the tokens move on.
+        self._tokens_in_use = SharedLock()
         self._pool: ThreadPoolExecutor | None = None
         self._waiting: set[int] = set()
         self._running: set[int] = set()
@@ -96,26 +139,34 @@ class DownloadThreads:
         from flowdash.jobs.downloads import hold
 
         ids = [int(i) for i in media_ids]
-        with self._lock:
-            ids = [i for i in ids if i not in self._running]
-            if not ids:
-                return []
-            if self._hold_token is None:
-                self._hold_token, self._lease_token = self._tokens()
-            held = [i for i in hold(ids, self._hold_token, fresh=fresh) if i not in self._waiting]
-            if not held:
-                return []
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(self.size, thread_name_prefix="flowdash-download")
-                self._stopping.clear()
-            if self._renewer is None or not self._renewer.is_alive():
-                self._renewer = threading.Thread(
-                    target=self._renew_loop, name="flowdash-download-holds", daemon=True
-                )
-                self._renewer.start()
-            self._waiting.update(held)
-            for media_id in held:
-                self._pool.submit(self._run, media_id)
+        with self._tokens_in_use.shared():
+            with self._lock:
+                ids = [i for i in ids if i not in self._running]
+                if not ids:
+                    return []
+                if self._hold_token is None:
+                    self._hold_token, self._lease_token = self._tokens()
+                token = self._hold_token
+            # The write waits for the database outside the lock: other threads' hand-overs
+            # and the download threads' starts do not queue behind it.
+            held = hold(ids, token, fresh=fresh)
+            with self._lock:
+                held = [i for i in held if i not in self._waiting]
+                if not held:
+                    return []
+                if self._pool is None:
+                    self._pool = ThreadPoolExecutor(
+                        self.size, thread_name_prefix="flowdash-download"
+                    )
+                    self._stopping.clear()
+                if self._renewer is None or not self._renewer.is_alive():
+                    self._renewer = threading.Thread(
+                        target=self._renew_loop, name="flowdash-download-holds", daemon=True
+                    )
+                    self._renewer.start()
+                self._waiting.update(held)
+                for media_id in held:
+                    self._pool.submit(self._run, media_id)
         return held
 
     def _run(self, media_id: int) -> None:
@@ -126,13 +177,16 @@ class DownloadThreads:
 
         close_old_connections()
         try:
-            with self._lock:
-                if media_id not in self._waiting:  # given back at shutdown
-                    return
-                self._waiting.discard(media_id)
-                if not start_held(media_id, self._hold_token, self._lease_token):
+            with self._tokens_in_use.shared():
+                with self._lock:
+                    if media_id not in self._waiting:  # given back at shutdown
+                        return
+                    self._waiting.discard(media_id)
+                    tokens = self._hold_token, self._lease_token
+                if not start_held(media_id, *tokens):
                     return  # taken over by another worker, or done meanwhile
-                self._running.add(media_id)
+                with self._lock:
+                    self._running.add(media_id)
             media = Media.objects.filter(pk=media_id).first()
             if media is not None and media.download_status == Media.Download.PENDING:
                 fetch_claimed(media)
@@ -158,7 +212,7 @@ class DownloadThreads:
         """Move every held row's time on (one statement per token)."""
         from flowdash.jobs.downloads import renew
 
-        with self._lock:
+        with self._tokens_in_use.exclusive(), self._lock:
             if self._hold_token is None:
                 return
             hold_until, lease_until = self._tokens()

@@ -8,17 +8,15 @@ import time
 from datetime import timedelta
 
 import pytest
-from celery.signals import task_postrun
 from django.utils import timezone
 
 from flowdash.accounts.models import FlowAccount
-from flowdash.accounts.tasks import sync_accounts_task
 from flowdash.batches import services, signals
 from flowdash.batches.models import Batch
 from flowdash.jobs import capacity
 from flowdash.jobs.models import Job
+from flowdash.jobs.pipeline.dispatch import step_ended
 from flowdash.jobs.queue import create_job
-from flowdash.jobs.tasks import drive_job
 
 pytestmark = pytest.mark.django_db
 
@@ -71,12 +69,14 @@ def test_a_worker_makes_the_next_rows_when_a_job_step_ends(creator_client, setti
     assert Job.objects.count() == 2
     Job.objects.update(status=Job.Status.COMPLETED)
 
-    task_postrun.send(sender=sync_accounts_task)
-    assert Job.objects.count() == 2  # another task's end: nothing to do with jobs
-
     time.sleep(signals.MIN_GAP)
-    task_postrun.send(sender=drive_job)
+    step_ended.send(sender=Job, job=Job.objects.first())
     assert Job.objects.count() == 4  # the next wave, without waiting for beat
+
+    Job.objects.update(status=Job.Status.COMPLETED)
+    time.sleep(signals.MIN_GAP)
+    step_ended.send(sender=Job, job=Job.objects.first())
+    assert Job.objects.count() == 6
     batch.refresh_from_db()
     assert batch.status == Batch.Status.RUNNING
 

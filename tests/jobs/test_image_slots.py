@@ -199,7 +199,16 @@ def test_the_thread_whose_image_request_ended_sends_the_job_it_woke_itself(accou
     assert waiting(parked)
     Job.objects.filter(pk=busy[0].pk).update(status=Job.Status.COMPLETED)  # one slot frees
 
-    first = dispatch.drive_chain(create_job("image", image_params(prompt="first")), api)
+    ended = []
+
+    def listen(sender, job, **kwargs):
+        ended.append(job.pk)
+
+    dispatch.step_ended.connect(listen)
+    try:
+        first = dispatch.drive_chain(create_job("image", image_params(prompt="first")), api)
+    finally:
+        dispatch.step_ended.disconnect(listen)
 
     # the first took the free slot; its request ended and the parked job went out next, in the
     # same call (not left due for a message and another worker thread to pick it up)
@@ -208,6 +217,7 @@ def test_the_thread_whose_image_request_ended_sends_the_job_it_woke_itself(accou
     assert parked.status == Job.Status.COMPLETED
     assert [p["body"]["prompt"] for p in posts(sim, "/images")] == ["first", "parked"]
     assert parked.submit_attempts == 1 and first.submit_attempts == 1
+    assert ended == [first.pk, parked.pk]  # each step told (a batch tops up after each)
 
 
 def test_a_chain_leaves_a_persons_new_image_job_its_slot(accounts, api, sim):

@@ -7,6 +7,7 @@ import logging
 import time
 
 from django.db import DatabaseError, close_old_connections
+from django.dispatch import Signal
 
 from flowdash.jobs.models import ACTIVE, Job, Kind
 from flowdash.jobs.nudges import nudge
@@ -25,6 +26,10 @@ LET_GO_PATIENCE = 30.0
 # requests woke (then it hands the next one over by message, like any other).
 CHAIN_SECONDS = 60.0
 
+# Sent (sender: Job, job=...) after each step a worker drove, a chain's included: other apps
+# act on a step's end without the pipeline knowing them (a batch makes its next rows).
+step_ended = Signal()
+
 
 def drive_chain(job: Job, client) -> Job:
     """``drive(job)``, then, while an image request that ended here woke a waiting image job,
@@ -36,6 +41,7 @@ def drive_chain(job: Job, client) -> Job:
     give_up = time.monotonic() + CHAIN_SECONDS
     with slots.chaining():
         job = drive(job, client)
+        _step_ended(job)
         while (pk := slots.kept_job()) is not None:
             nxt = Job.objects.filter(pk=pk, kind=Kind.IMAGE).first()
             if nxt is None:
@@ -43,8 +49,15 @@ def drive_chain(job: Job, client) -> Job:
             if time.monotonic() > give_up:
                 nudge(nxt.pk)
                 break
-            drive(nxt, client)
+            _step_ended(drive(nxt, client))
     return job
+
+
+def _step_ended(job: Job) -> None:
+    """Tell the listeners a step ended; one that breaks costs its own work, not the chain."""
+    for receiver, answer in step_ended.send_robust(sender=Job, job=job):
+        if isinstance(answer, Exception):
+            logger.error("after job %s's step, %r failed", job.pk, receiver, exc_info=answer)
 
 
 def drive(job: Job, client) -> Job:
