@@ -125,11 +125,18 @@ def release(batch: Batch) -> int:
     if batch.status != Batch.Status.RUNNING:
         return 0
     queued = BatchRow.objects.filter(batch=batch, job__status=Job.Status.QUEUED).count()
+    if queued >= buffer_size():
+        # A full buffer: nothing to make, and the batch is not done (a worker tops up after
+        # every job step, so this is the usual case and costs one query).
+        return 0
     # The buffer, plus what the image slots could take right now (so no slot idles while a
     # wave is being made), less what is queued already and other people's waiting jobs.
     images_wait = BatchRow.objects.filter(batch=batch, status=Row.WAITING, kind="image").exists()
     free_slots = sum(capacity.free_by_account().values()) if images_wait else 0
     room = buffer_size() + free_slots - queued - others_waiting()
+    # Image rows past the free slots are made waiting for a slot, as a worker would leave
+    # them after finding every slot taken, without a worker's look (one per row saved).
+    to_send = free_slots - capacity.due_image_jobs()
     made = 0
     if room > 0:
         # One transaction for the wave (one wait for SQLite's write lock, not one per row).
@@ -154,7 +161,9 @@ def release(batch: Batch) -> int:
                     check=False,  # checked and held when the batch started (or was retried)
                     credits=row.credits,
                     priority=0,  # people's own jobs go first for image slots
+                    parked=row.kind == Job.Kind.IMAGE and to_send <= 0,
                 )
+                to_send -= row.kind == Job.Kind.IMAGE
                 BatchRow.objects.filter(pk=row.pk).update(job=job)
                 made += 1
     _finish_if_done(batch)

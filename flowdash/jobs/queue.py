@@ -14,6 +14,7 @@ from django.db import transaction
 
 from flowdash.jobs.models import Job
 from flowdash.jobs.nudges import SUBMIT_QUEUE, nudge
+from flowdash.jobs.pipeline.slots import parked_fields
 
 
 def create_job(
@@ -25,9 +26,13 @@ def create_job(
     source_media=None,
     retry_of: Job | None = None,
     priority: int = 1,
+    parked: bool = False,
 ) -> Job:
     """Save a queued job with its full request and nudge the pipeline. ``priority`` 0 for a
-    batch's rows (they give way to people's own jobs for image slots)."""
+    batch's rows (they give way to people's own jobs for image slots). ``parked``: an image
+    job made while every slot is taken is saved already waiting for one, not nudged (a
+    worker would only find the slots full and park it): an ended request wakes it, or its
+    fallback wait ends and the reconciler sends it."""
     with transaction.atomic():
         job = Job(
             kind=kind,
@@ -37,10 +42,12 @@ def create_job(
             source_media=source_media,
             retry_of=retry_of,
             priority=priority,
+            **(parked_fields() if parked and kind == Job.Kind.IMAGE else {}),
         )
         job.set_webhook_token_hash()
         job.save()
-        nudge(job.pk, queue=SUBMIT_QUEUE)
+        if job.next_check_at is None:
+            nudge(job.pk, queue=SUBMIT_QUEUE)
     return job
 
 

@@ -38,6 +38,7 @@ def create_priced_job(
     check: bool = True,
     credits: int | None = None,
     priority: int = 1,
+    parked: bool = False,
 ):
     """Check the person's limit, then save the queued job and its charge together.
 
@@ -59,6 +60,7 @@ def create_priced_job(
             source_media=source_media,
             retry_of=retry_of,
             priority=priority,
+            parked=parked,
         )
         JobCharge.objects.create(
             job=job,

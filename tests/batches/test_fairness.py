@@ -90,3 +90,23 @@ def test_image_rows_fill_every_free_image_slot_not_only_the_buffer(creator_clien
     batch = _batch(creator_client, 20)
     assert Job.objects.count() == 2 + free  # the buffer, plus one per free slot
     assert services.release(batch) == 0  # all of them still queued: no room
+
+
+def test_image_rows_past_the_free_slots_are_made_waiting_for_a_slot(creator_client, settings):
+    settings.FLOWDASH_BATCH_BUFFER = 2
+    FlowAccount.objects.create(email="ultra.creator@gmail.com", health="OK")
+    free = sum(capacity.free_by_account().values())
+    batch = _batch(creator_client, 20)
+
+    jobs = list(Job.objects.filter(batch_row__batch=batch).order_by("batch_row__number"))
+    assert len(jobs) == free + 2
+    sent, parked = jobs[:free], jobs[free:]
+    # the first rows go to the free slots; the rest wait, told so, for an ended request
+    assert all(j.next_check_at is None and not j.error_code for j in sent)
+    assert all(j.error_code == capacity.SLOT_WAIT for j in parked)
+    assert all(j.next_check_at > timezone.now() for j in parked)
+    assert "Waiting for a free image slot" in parked[0].error_message
+    assert list(capacity.waiting_jobs(5)) == [j.pk for j in parked]
+    assert services.release(batch) == 0  # a full buffer: no more rows, still running
+    batch.refresh_from_db()
+    assert batch.status == Batch.Status.RUNNING

@@ -61,14 +61,12 @@ def no_slot_before_claim(job: Job) -> bool:
     return not capacity.has_room(job, job.requested_account)
 
 
-def wait_for_slot(job: Job, fixed=None, expected: str = Status.SUBMITTING) -> Job:
-    """Every account the job may use is generating as many images as it takes: wait, queued,
-    for one to end (it wakes the oldest waiting job); a slow timer covers a lost wake-up.
-
-    ``expected`` is ``submitting`` for a job we claimed, or ``queued`` for one that found no
-    room before its claim (it is then moved only while still due and unheld)."""
-    delay = capacity.WAIT_FALLBACK / time_scale()
-    waiting = {
+def parked_fields(delay: float | None = None) -> dict:
+    """A queued image job's fields while it waits for a slot: woken by an ended request, else
+    due again after ``delay`` (the fallback wait) for a look of its own."""
+    if delay is None:
+        delay = capacity.WAIT_FALLBACK / time_scale()
+    return {
         "next_check_at": at(delay),
         "error_status": None,
         "error_code": capacity.SLOT_WAIT,
@@ -76,6 +74,16 @@ def wait_for_slot(job: Job, fixed=None, expected: str = Status.SUBMITTING) -> Jo
         "error_message": "Waiting for a free image slot: the accounts are generating as many "
         "images as they take.",
     }
+
+
+def wait_for_slot(job: Job, fixed=None, expected: str = Status.SUBMITTING) -> Job:
+    """Every account the job may use is generating as many images as it takes: wait, queued,
+    for one to end (it wakes the oldest waiting job); a slow timer covers a lost wake-up.
+
+    ``expected`` is ``submitting`` for a job we claimed, or ``queued`` for one that found no
+    room before its claim (it is then moved only while still due and unheld)."""
+    delay = capacity.WAIT_FALLBACK / time_scale()
+    waiting = parked_fields(delay)
     if expected == Status.QUEUED:
         now = timezone.now()
         parked = (
