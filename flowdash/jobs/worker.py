@@ -106,8 +106,10 @@ class DownloadThreads:
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._lock = threading.Lock()  # the sets and tokens below; no query is made under it
-        # Held shared by a query that uses a token, exclusively while the tokens move on.
+        # The sets and tokens below. Only the renewal (rare) queries under it: a hand-over's or
+        # a start's query waits for the database outside it, holding the tokens shared.
+        self._lock = threading.Lock()
+        # Held shared by a query that uses a token, exclusively by the renewal that moves them.
         self._tokens_in_use = SharedLock()
         self._pool: ThreadPoolExecutor | None = None
         self._waiting: set[int] = set()
