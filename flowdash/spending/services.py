@@ -18,12 +18,16 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from flowdash.spending import budget
 from flowdash.spending.models import JobCharge
 from flowdash.spending.pricing import price
+
+# How long a finished job's charge waits for a credit reading of its account before it is
+# settled without a figure.
+SETTLE_PATIENCE = timedelta(days=2)
 
 
 def create_priced_job(
@@ -114,7 +118,7 @@ def settle(charge: JobCharge) -> bool:
     before = samples.filter(taken_at__lte=job.submitted_at).order_by("-taken_at").first()
     after = samples.filter(taken_at__gte=job.finished_at).order_by("taken_at").first()
     if after is None:
-        if now - job.finished_at > timedelta(days=2):
+        if now - job.finished_at > SETTLE_PATIENCE:
             return _note(charge, None, "no credit reading of the account after the job ended")
         return False  # the next account sync will tell
     if before is None:
@@ -148,38 +152,60 @@ PRICED_KINDS = ("image", "video", "extend", "video_upscale")
 def record_unpriced(limit: int = 500) -> int:
     """Price the jobs made without :func:`create_priced_job` (a caller not switched over yet),
     on the day they were made, so the Spending page misses none. Their limit was not checked
-    before they were sent; this only records them."""
+    before they were sent; this only records them. One insert for them all (a charge made
+    meanwhile by another process is kept); returns how many were missing."""
     from flowdash.jobs.models import Job
 
-    made = 0
     missing = (
         Job.objects.filter(charge__isnull=True, kind__in=PRICED_KINDS)
         .select_related("requested_account")
         .order_by("pk")[:limit]
     )
+    charges = []
     for job in missing:
         quote = price(job.kind, job.params or {}, job.requested_account)
-        _, created = JobCharge.objects.get_or_create(
-            job=job,
-            defaults={
-                "user_id": job.requested_by_id,
-                "account": job.requested_account,
-                "kind": job.kind,
-                "model": quote.model,
-                "credits": quote.credits,
-                "words": (quote.words + " (priced after it was made)")[:200],
-                "charged_on": timezone.localdate(job.created_at),
-            },
+        charges.append(
+            JobCharge(
+                job=job,
+                user_id=job.requested_by_id,
+                account=job.requested_account,
+                kind=job.kind,
+                model=quote.model,
+                credits=quote.credits,
+                words=(quote.words + " (priced after it was made)")[:200],
+                charged_on=timezone.localdate(job.created_at),
+            )
         )
-        made += int(created)
-    return made
+    JobCharge.objects.bulk_create(charges, ignore_conflicts=True)
+    return len(charges)
 
 
 def settle_finished(limit: int = 500) -> int:
-    """Settle the charges of finished jobs not settled yet; returns how many were."""
+    """Settle the charges of finished jobs not settled yet; returns how many were.
+
+    Only charges that :func:`settle` can settle now are read: a paid job on an account whose
+    credits were not read since it ended waits for the next reading (the account sync), and
+    is not looked at again every minute until then (with thousands of jobs that waste was
+    most of a worker's time: bench/scale.py)."""
+    from flowdash.accounts.models import AccountSample
     from flowdash.jobs.models import FINISHED
 
-    pending = JobCharge.objects.filter(settled_at__isnull=True, job__status__in=FINISHED)
+    last_reading = (
+        AccountSample.objects.filter(account_id=OuterRef("job__account_id"), credits__isnull=False)
+        .order_by("-taken_at")
+        .values("taken_at")[:1]
+    )
+    pending = (
+        JobCharge.objects.filter(settled_at__isnull=True, job__status__in=FINISHED)
+        .annotate(last_reading=Subquery(last_reading))
+        .filter(
+            Q(job__account__isnull=True)
+            | Q(job__submitted_at__isnull=True)
+            | Q(credits=0)
+            | Q(last_reading__gte=F("job__finished_at"))
+            | Q(job__finished_at__lt=timezone.now() - SETTLE_PATIENCE)
+        )
+    )
     done = 0
     for charge in pending.select_related("job").order_by("pk")[:limit]:
         done += int(settle(charge))

@@ -207,3 +207,26 @@ def test_jobs_made_elsewhere_are_priced_after_the_fact(creator_user, pro):
     job.refresh_from_db()
     assert job.charge.credits == 200 and job.charge.charged_on == budget.today()
     assert budget.spent(creator_user) == 200
+
+
+def test_charges_wait_for_a_reading_without_being_read_again_and_again(creator_user, pro):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from flowdash.spending.services import settle_finished
+
+    now = timezone.now()
+    AccountSample.objects.create(account=pro, taken_at=now - timedelta(minutes=9), credits=1000)
+    jobs = [create_priced_job("video", video(), user=creator_user, requested_account=pro)]
+    _finished(jobs[0], pro, now - timedelta(minutes=5), now - timedelta(minutes=2))
+    with CaptureQueriesContext(connection) as one:
+        assert settle_finished() == 0  # no reading since it ended: the next sync will tell
+    for _ in range(20):
+        job = create_priced_job("video", video(), user=creator_user, requested_account=pro)
+        jobs.append(_finished(job, pro, now - timedelta(minutes=5), now - timedelta(minutes=2)))
+    with CaptureQueriesContext(connection) as many:
+        assert settle_finished() == 0
+    assert len(many) == len(one)  # waiting charges cost the minute's pass nothing each
+    AccountSample.objects.create(account=pro, taken_at=now - timedelta(minutes=1), credits=0)
+    assert settle_finished() == 21  # the reading came: every one is looked at, and settled
+    assert not JobCharge.objects.filter(settled_at__isnull=True).exists()
