@@ -142,11 +142,16 @@ def refusal(url: str, kind: str) -> str | None:
 # --- events ------------------------------------------------------------------------------------
 
 
-def _interested(kind: str, owner_id: int | None) -> list[Target]:
+def _choices() -> list[Choice]:
+    return list(Choice.objects.select_related("target").filter(target__enabled=True))
+
+
+def _interested(kind: str, owner_id: int | None, choices: list[Choice] | None = None):
+    """The enabled targets that want this event (``choices``: read once for many events)."""
     if kind == EventKind.TEST:
         return []
     targets: dict[int, Target] = {}
-    for choice in Choice.objects.select_related("target").filter(target__enabled=True):
+    for choice in _choices() if choices is None else choices:
         if choice.wants(kind, owner_id):
             targets[choice.target_id] = choice.target
     return list(targets.values())
@@ -184,6 +189,52 @@ def emit(
     except IntegrityError:
         return None
     return event
+
+
+def emit_many(specs: list[tuple]) -> int:
+    """Record many events at once, each ``(kind, key, title, message, payload, owner_id)``,
+    with their deliveries: one transaction and a few statements for them all (a burst of
+    thousands of finished jobs made one write transaction each, the scan then taking most of
+    a worker: bench/scale.py). A key already recorded is skipped, as by :func:`emit`; should
+    another process record one of them meanwhile, they are recorded one at a time instead.
+    Returns how many were recorded."""
+    if not specs:
+        return 0
+    try:
+        with transaction.atomic():
+            keys = [spec[1] for spec in specs]
+            taken = set(Event.objects.filter(key__in=keys).values_list("key", flat=True))
+            fresh = {}
+            for kind, key, title, message, payload, owner_id in specs:
+                if key not in taken and key not in fresh:
+                    fresh[key] = Event(
+                        kind=kind,
+                        key=key,
+                        owner_id=owner_id,
+                        title=title[:300],
+                        message=message,
+                        payload=payload or {},
+                    )
+            events = Event.objects.bulk_create(list(fresh.values()))
+            if events and events[0].pk is None:  # a database that does not return new ids
+                ids = dict(Event.objects.filter(key__in=list(fresh)).values_list("key", "pk"))
+                for event in events:
+                    event.pk = ids[event.key]
+            choices = _choices()
+            now = timezone.now()
+            deliveries = Delivery.objects.bulk_create(
+                [
+                    Delivery(event=event, target=target, next_attempt_at=now, queued_at=now)
+                    for event in events
+                    for target in _interested(event.kind, event.owner_id, choices)
+                ]
+            )
+            if deliveries:
+                made = set(Delivery.objects.filter(event__in=events).values_list("pk", flat=True))
+                transaction.on_commit(lambda: nudge(sorted(made)))
+    except IntegrityError:
+        return sum(bool(emit(*spec[:5], owner=spec[5])) for spec in specs)
+    return len(events)
 
 
 def nudge(delivery_ids: list[int]) -> None:
@@ -294,12 +345,14 @@ def scan_jobs(now=None) -> int:
             .prefetch_related("media")
             .filter(pk__in=new[start : start + SCAN_BATCH], status__in=statuses)
         )
+        specs = []
         for job in jobs:
             spec = _job_event(job)
-            if spec:  # emit() records a key once, should the job have moved on meanwhile
+            if spec:  # recorded once by its key, should the job have moved on meanwhile
                 kind, key, title, message = spec
                 payload = {"event": kind, "job": _job_payload(job)}
-                made += bool(emit(kind, key, title, message, payload, owner=job.requested_by_id))
+                specs.append((kind, key, title, message, payload, job.requested_by_id))
+        made += emit_many(specs)
     ScanCursor.objects.filter(pk=cursor.pk).update(at=now)
     return made
 

@@ -12,6 +12,7 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.db.models import Count
 from django.utils import timezone
 
 from flowdash.accounts.models import Alert, CaptchaProviderSnapshot
@@ -201,6 +202,34 @@ def test_a_rescan_of_announced_jobs_loads_none_of_their_rows(admin_user):
     assert len(whole_rows) == 1, whole_rows
     assert f'"jobs_job"."id" IN ({again.pk})' in whole_rows[0]  # the new job's row only
     assert Event.objects.filter(key__startswith="job:").count() == 6
+
+
+def test_a_burst_of_finished_jobs_is_recorded_in_a_few_writes(make_user):
+    """Thousands of jobs ending together: the scan records their events and deliveries with
+    the same few statements whatever their number (one write transaction each made the scan
+    take most of a worker in bench/scale.py), and each still reaches only who chose it."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    ann, ben = make_user("ann", "creator"), make_user("ben", "creator")
+    own, everyone = webhook("https://93.184.215.14/a", "a"), webhook("https://93.184.215.14/b", "b")
+    choose(ann, own, ["job_completed"])
+    choose(ben, everyone, ["job_completed"], Choice.Scope.ALL)
+
+    def writes(jobs: int) -> int:
+        for k in range(jobs):
+            completed_job(ann if k % 2 else ben)
+        with CaptureQueriesContext(connection) as seen:
+            assert services.scan_jobs() == jobs
+        return sum(1 for q in seen if q["sql"].startswith(("INSERT", "UPDATE")))
+
+    services.scan_jobs()  # the scan's cursor is made by the first
+    assert writes(3) == writes(30) <= 4
+    assert Event.objects.count() == 33
+    by_target = dict(
+        Delivery.objects.values_list("target__name").annotate(n=Count("pk")).order_by()
+    )
+    assert by_target == {"a": 16, "b": 33}  # ann's own jobs to a; everybody's to b
 
 
 def test_each_needs_attention_episode_is_one_event(admin_user):
