@@ -185,8 +185,8 @@ def settle_finished(limit: int = 500) -> int:
 
     Only charges that :func:`settle` can settle now are read: a paid job on an account whose
     credits were not read since it ended waits for the next reading (the account sync), and
-    is not looked at again every minute until then (with thousands of jobs that waste was
-    most of a worker's time: bench/scale.py)."""
+    is not looked at again every minute until then (bench/scale.py, 5,000 videos: each
+    minute's pass, which read them all again, took 13 s on average)."""
     from flowdash.accounts.models import AccountSample
     from flowdash.jobs.models import FINISHED
 
