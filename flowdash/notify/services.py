@@ -157,6 +157,17 @@ def _interested(kind: str, owner_id: int | None, choices: list[Choice] | None = 
     return list(targets.values())
 
 
+def _event(kind, key, title, message, payload, owner_id) -> Event:
+    return Event(
+        kind=kind,
+        key=key,
+        owner_id=owner_id,
+        title=title[:300],
+        message=message,
+        payload=payload or {},
+    )
+
+
 def emit(
     kind: str,
     key: str,
@@ -170,14 +181,8 @@ def emit(
     owner_id = getattr(owner, "pk", owner)
     try:
         with transaction.atomic():
-            event = Event.objects.create(
-                kind=kind,
-                key=key,
-                owner_id=owner_id,
-                title=title[:300],
-                message=message,
-                payload=payload or {},
-            )
+            event = _event(kind, key, title, message, payload, owner_id)
+            event.save(force_insert=True)
             chosen = targets if targets is not None else _interested(kind, owner_id)
             now = timezone.now()
             deliveries = [
@@ -207,14 +212,7 @@ def emit_many(specs: list[tuple]) -> int:
             fresh = {}
             for kind, key, title, message, payload, owner_id in specs:
                 if key not in taken and key not in fresh:
-                    fresh[key] = Event(
-                        kind=kind,
-                        key=key,
-                        owner_id=owner_id,
-                        title=title[:300],
-                        message=message,
-                        payload=payload or {},
-                    )
+                    fresh[key] = _event(kind, key, title, message, payload, owner_id)
             events = Event.objects.bulk_create(list(fresh.values()))
             if events and events[0].pk is None:  # a database that does not return new ids
                 ids = dict(Event.objects.filter(key__in=list(fresh)).values_list("key", "pk"))
