@@ -7,6 +7,7 @@ changed cursor is recognised and the first page shown instead.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -21,7 +22,7 @@ from django.utils import timezone
 from flowdash.accounts.models import FlowAccount
 from flowdash.gallery.cards import CardRef
 from flowdash.gallery.models import Collection, CollectionItem, Media, Tag
-from flowdash.gallery.search import narrowed, newest_window
+from flowdash.gallery.search import index_first, narrowed, newest_window
 from flowdash.lib.params import MAX_DATE, MIN_DATE, parse_bool, parse_date, parse_id
 
 PAGE_SIZES = (24, 48, 96)
@@ -121,7 +122,11 @@ class GalleryFilters:
             f.notices.append(f"Only the first {MAX_TAGS} tags were used.")
             tags = tags[:MAX_TAGS]
         if tags:
-            known = dict(Tag.objects.filter(name__in=tags).values_list("name", "pk"))
+            # Tags are never deleted, so the menus' cached names and ids hold; a tag newer than
+            # the cache is asked of the database.
+            known = {name: pk for name, pk in menu_data()["tags"] if name in tags}
+            if len(known) < len(set(tags)):
+                known = dict(Tag.objects.filter(name__in=tags).values_list("name", "pk"))
             unknown = [t for t in tags if t not in known]
             if unknown:
                 f.notices.append(
@@ -198,11 +203,14 @@ class GalleryFilters:
         # Tags, collection and favourites: see related_filter().
         tagged = Media.tags.through.objects
         for tag_id in self.tag_ids:
-            qs = related_filter(qs, tagged.filter(tag_id=tag_id))
+            qs = related_filter(qs, tagged.filter(tag_id=tag_id), f"tag:{tag_id}")
         if self.collection:
-            qs = related_filter(qs, CollectionItem.objects.filter(collection=self.collection))
+            collection = self.collection.pk
+            rows = CollectionItem.objects.filter(collection_id=collection)
+            qs = related_filter(qs, rows, f"collection:{collection}")
         if self.fav:
-            qs = related_filter(qs, Media.favourited_by.through.objects.filter(user_id=user.pk))
+            rows = Media.favourited_by.through.objects.filter(user_id=user.pk)
+            qs = related_filter(qs, rows, f"favourites:{user.pk}")
         tz = timezone.get_current_timezone()
         if self.date_from:
             qs = qs.filter(created_at__gte=datetime.combine(self.date_from, time.min, tz))
@@ -224,12 +232,15 @@ class GalleryFilters:
             at, pk = self.cursor
             # The first term is a plain range on the index; the second breaks ties.
             qs = qs.filter(created_at__lte=at).filter(Q(created_at__lt=at) | Q(pk__lt=pk))
+        total = self.facets.get("newest", 0)  # at least as many items as the gallery holds
         if not self.q:
             items = self._first_rows(qs, user)
+        elif index_first(self.q, total):
+            items = self._first_rows(narrowed(qs.matching(self.q), self.q), user)
         else:
             # A common word: the newest few thousand items hold a page, found by reading them newest
             # first. A rare one: the word index (see gallery/search.py). The same items either way.
-            window = newest_window(qs, self.per + 1)
+            window = newest_window(qs, self.per + 1, total, self._view_key(user))
             items = self._first_rows((qs if window is None else window).matching(self.q), user)
             if window is not None and len(items) <= self.per:
                 items = self._first_rows(narrowed(qs.matching(self.q), self.q), user)
@@ -239,6 +250,14 @@ class GalleryFilters:
             last = items[-1]
             next_cursor = make_cursor(last.created_at, last.pk)
         return items, next_cursor
+
+    def _view_key(self, user) -> str:
+        """What names the items this view shows before its search words: the other filters,
+        the page's place, who is looking (favourites, "mine") and the newest item's id."""
+        params = self.as_params()
+        params.pop("q", None)
+        named = [user.pk, self.facets.get("newest", 0), self.cursor, sorted(params.items())]
+        return hashlib.blake2b(repr(named).encode(), digest_size=16).hexdigest()
 
     def _first_rows(self, qs: QuerySet[Media], user) -> list[CardRef]:
         """The first ``per + 1`` cards of ``qs``, newest first, each with the favourite mark."""
@@ -280,7 +299,7 @@ class GalleryFilters:
                     self.creator.get_username() if self.creator else None,
                 ),
             ),
-            ("tag", "Tag", "Any tag", [(n, n, n in tags) for n in data["tags"]]),
+            ("tag", "Tag", "Any tag", [(n, n, n in tags) for n, _ in data["tags"]]),
             (
                 "collection",
                 "Collection",
@@ -333,9 +352,13 @@ class GalleryFilters:
 
 # Up to this many items in a tag, collection or someone's favourites, the page starts from them.
 FEW_RELATED = 2000
+# How long the choice between the two plans below is kept. It only picks the plan (both show
+# the same items), so a choice a minute old costs at worst some speed; asking again on every
+# page cost two queries of a favourites + tag page's seven.
+PLAN_SECONDS = 60
 
 
-def related_filter(qs: QuerySet[Media], rows: QuerySet) -> QuerySet[Media]:
+def related_filter(qs: QuerySet[Media], rows: QuerySet, name: str) -> QuerySet[Media]:
     """Keep the items of ``qs`` named by ``rows`` (tag, collection or favourite rows, each with
     a ``media_id``), in the plan that costs the same at any size of gallery.
 
@@ -347,7 +370,12 @@ def related_filter(qs: QuerySet[Media], rows: QuerySet) -> QuerySet[Media]:
     100 ms at a million items.) A subquery with LIMIT is not turned into a join by either
     database, which is what keeps the second plan.
     """
-    if rows[: FEW_RELATED + 1].count() <= FEW_RELATED:
+    key = f"gallery:few:{FEW_RELATED}:{name}"  # ``name``: what ``rows`` are, e.g. "tag:4"
+    few = cache.get(key)
+    if few is None:
+        few = rows[: FEW_RELATED + 1].count() <= FEW_RELATED
+        cache.set(key, few, PLAN_SECONDS)
+    if few:
         return qs.filter(pk__in=rows.values("media_id"))
     one = rows.filter(media_id=OuterRef("pk")).values("media_id")[:1]
     name = f"related_{len(qs.query.annotations)}"
@@ -398,7 +426,7 @@ def menu_data() -> dict[str, list]:
                 .order_by("username")
                 .values_list("username", flat=True)
             ),
-            "tags": list(Tag.objects.order_by("name").values_list("name", flat=True)),
+            "tags": list(Tag.objects.order_by("name").values_list("name", "pk")),
             "collections": list(Collection.objects.order_by("name").values_list("pk", "name")),
         }
         cache.set(MENUS_KEY, data, 60)
@@ -409,8 +437,9 @@ def forget_menus() -> None:
     cache.delete(MENUS_KEY)
 
 
-def media_facets() -> dict[str, list[str]]:
-    """The distinct models and aspect ratios in the gallery, for the filter menus.
+def media_facets() -> dict:
+    """The distinct models and aspect ratios in the gallery, for the filter menus, and the
+    newest item's id ("newest": 0 when the gallery is empty, and never fewer than its items).
 
     Reading them scans an index of every row, so the answer is cached and recomputed when a
     newer row exists (the highest id changes) or after ten minutes.
@@ -427,4 +456,4 @@ def media_facets() -> dict[str, list[str]]:
             ),
         }
         cache.set(key, facets, 600)
-    return facets
+    return {**facets, "newest": newest}

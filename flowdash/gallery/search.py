@@ -17,6 +17,7 @@ query; this module only adds a way to reach the few candidates without reading e
 
 from __future__ import annotations
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
@@ -30,6 +31,10 @@ WINDOW = 50
 # query word is common and the newest-first walk finds a page soon enough.
 FEW = 5000
 MAX_WORDS = 8  # as MediaQuerySet.matching
+# How long where a window ends, and how many items have a word, are kept: both only pick the
+# plan, so an out-of-date one costs some speed, never a wrong page.
+PLAN_SECONDS = 60
+WORD_SECONDS = 600
 MAX_WORD_CHARS = 60
 
 # The words of search_text as a tsvector: each word one lexeme as it is (no parser, no
@@ -45,16 +50,38 @@ def query_words(query: str) -> list[str]:
     return [w[:MAX_WORD_CHARS] for w in search_words(query)[:MAX_WORDS]]
 
 
-def newest_window(qs: QuerySet, page: int) -> QuerySet | None:
+def newest_window(qs: QuerySet, page: int, total: int, view: str) -> QuerySet | None:
     """``qs`` cut to its newest ``WINDOW * page`` items (by created_at, pk), or None when it
-    has no more than that many (then ``qs`` itself is as cheap). One query, an index walk."""
+    has no more than that many (then ``qs`` itself is as cheap).
+
+    ``total``: at least the number of items in the gallery. ``view``: a key naming the items
+    of ``qs`` (see ``GalleryFilters._view_key``). Where the window ends is one query, an index
+    walk, kept for a minute under that key: someone typing a search asks for the same view
+    with each word. Any edge gives a window that is the start of ``qs`` in the page's order,
+    so one that is out of date changes how many rows are read, never which items are shown
+    (a page the window does not fill is looked for past it).
+    """
     size = max(1, int(WINDOW * page))
-    edge = qs.order_by("-created_at", "-pk").values_list("created_at", "pk")[size - 1 : size]
-    found = list(edge)
-    if not found:
+    if total <= size:
         return None
-    at, pk = found[0]
+    key = f"gallery:edge:{size}:{view}"
+    edge = cache.get(key)
+    if edge is None:
+        found = qs.order_by("-created_at", "-pk").values_list("created_at", "pk")[size - 1 : size]
+        edge = tuple(next(iter(found), ()))
+        cache.set(key, edge, PLAN_SECONDS)
+    if not edge:
+        return None
+    at, pk = edge
     return qs.filter(created_at__gte=at).filter(Q(created_at__gt=at) | Q(pk__gte=pk))
+
+
+def index_first(query: str, total: int) -> bool:
+    """Whether a search should go to the word index at once: one of its words is known (from an
+    earlier search, see :func:`word_counts`) to be in fewer items than the newest window would
+    need to hold a page, so reading the window would be wasted."""
+    counts = word_counts(query_words(query), known_only=True)
+    return any(n <= FEW and n * WINDOW < total for n in counts.values())
 
 
 def narrowed(qs: QuerySet, query: str) -> QuerySet:
@@ -63,10 +90,10 @@ def narrowed(qs: QuerySet, query: str) -> QuerySet:
     words = query_words(query)
     if not words:
         return qs
+    counts = word_counts(words)
     if connection.vendor == "postgresql":
         # GIN reads every item of a word start it is asked for (60 ms for a word in 17% of a
         # million items, 0.8 s for four such words): ask it only for the rare words.
-        counts = _pg_items_with(words)
         rare = [w for w in words if counts[w] <= FEW]
         if not rare:
             return qs
@@ -78,7 +105,6 @@ def narrowed(qs: QuerySet, query: str) -> QuerySet:
         )
         return qs.filter(words_match)
     if connection.vendor == "sqlite":
-        counts = {w: _sqlite_items_with(w) for w in dict.fromkeys(words)}
         rarest = min(counts, key=counts.__getitem__)
         if counts[rarest] <= FEW:
             return qs.filter(
@@ -90,15 +116,38 @@ def narrowed(qs: QuerySet, query: str) -> QuerySet:
     return qs
 
 
+def word_counts(words: list[str], *, known_only: bool = False) -> dict[str, float]:
+    """About how many items have a word starting with each of ``words`` (see the two functions
+    below), each kept for ``WORD_SECONDS``; ``known_only``: only those already kept.
+
+    A count only picks the plan, never the items shown, so one that is out of date costs at
+    worst some speed. Asked afresh, a common word start costs SQLite 2-3 ms at a million items.
+    """
+    vendor = connection.vendor
+    keys = {w: f"gallery:word:{vendor}:{w}" for w in dict.fromkeys(words)}
+    kept = cache.get_many(keys.values())
+    counts = {w: kept[key] for w, key in keys.items() if key in kept}
+    missing = [w for w in keys if w not in counts]
+    if known_only or not missing or vendor not in ("postgresql", "sqlite"):
+        return counts
+    if vendor == "postgresql":
+        fresh, measured = _pg_items_with(missing)
+    else:
+        fresh, measured = {w: _sqlite_items_with(w) for w in missing}, True
+    if measured:  # PostgreSQL before its first ANALYZE counts every word 0: not kept
+        cache.set_many({keys[w]: n for w, n in fresh.items()}, WORD_SECONDS)
+    return {**counts, **fresh}
+
+
 def _column(qs: QuerySet) -> str:
     return f"{connection.ops.quote_name(qs.model._meta.db_table)}.{connection.ops.quote_name('search_text')}"
 
 
-def _pg_items_with(words: list[str]) -> dict[str, float]:
+def _pg_items_with(words: list[str]) -> tuple[dict[str, float], bool]:
     """About how many items have a word starting with each of ``words``, from the statistics
     ANALYZE (autovacuum) keeps of the indexed expression: the most common words and their
     shares. A word start that none of them has is rarer than all of them: counted 0. Without
-    statistics yet, every word counts 0 (the index is asked)."""
+    statistics yet, every word counts 0 (the index is asked), and the second value is False."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT s.most_common_elems::text::text[], s.most_common_elem_freqs, c.reltuples "
@@ -108,11 +157,12 @@ def _pg_items_with(words: list[str]) -> dict[str, float]:
         )
         row = cursor.fetchone()
     common, shares, items = row if row and row[0] else ([], [], 0)
-    return {
+    counts = {
         w: max(items, 0)
         * sum(share for word, share in zip(common, shares, strict=False) if word.startswith(w))
         for w in words
     }
+    return counts, bool(common)
 
 
 def _sqlite_items_with(word: str) -> int:

@@ -97,7 +97,7 @@ def gallery_view(request):
         menus=filters.menus(),
         selection_collections=menu_data()["collections"],
         page_sizes=PAGE_SIZES,
-        has_any=bool(items) or Media.objects.exists(),
+        has_any=bool(items) or filters.facets["newest"] > 0,
     )
     return render(request, "gallery/index.html", context)
 

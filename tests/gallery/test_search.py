@@ -184,3 +184,32 @@ def test_the_migration_indexes_the_expression_the_search_asks_for():
     found = re.search(r'PG_WORDS = \(\n    r"(.*)"\n    r"(.*)"\n\)', text)
     assert found, "PG_WORDS not found in migration 0007"
     assert found[1] + found[2] == search.PG_WORDS_SQL.format(column="search_text")
+
+
+@pytest.mark.django_db
+def test_a_kept_plan_that_is_out_of_date_still_shows_the_right_items(viewer_client, monkeypatch):
+    """Where the newest window ends and how many items have a word are kept for a while (they
+    only pick the plan). Items archived since, or a word that became common, change how many
+    rows are read, never what is shown."""
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr(search, "WINDOW", 0.2)  # a window of the newest 5 items (24 per page)
+    made = gallery()
+    with CaptureQueriesContext(connection) as first:
+        assert shown(viewer_client, "lighthouse") == expected("lighthouse")
+    with CaptureQueriesContext(connection) as again:
+        assert shown(viewer_client, "lighthouse") == expected("lighthouse")
+    edges = [[q for q in ctx.captured_queries if "OFFSET" in q["sql"]] for ctx in (first, again)]
+    assert edges[0] and not edges[1]  # where the window ends was read once, then kept
+    # The window's newest items are filed away: the kept edge now holds no item at all.
+    newest = [m.pk for m in sorted(made, key=lambda m: m.created_at)[-8:]]
+    Media.objects.filter(pk__in=newest).update(archived=True)
+    want = [pk for pk in expected("lighthouse") if pk not in newest]
+    assert shown(viewer_client, "lighthouse") == want and len(want) == 26
+    # "zebra" is known to be rare, then half the gallery gets it: the index is still asked.
+    assert shown(viewer_client, "zebra") == expected("zebra")
+    for media in Media.objects.filter(pk__in=[m.pk for m in made[::2]]):
+        media.prompt += " zebra"
+        media.save()
+    want = [pk for pk in expected("zebra") if pk not in newest]
+    assert shown(viewer_client, "zebra") == want and len(want) > 26
