@@ -7,6 +7,7 @@ import unicodedata
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
@@ -44,10 +45,8 @@ class MediaQuerySet(models.QuerySet):
 
     def matching(self, query: str, max_words: int = 8):
         """Items whose prompt (or name) has every word of ``query`` as a word or word start."""
-        qs = self
-        for word in search_words(query)[:max_words]:
-            qs = qs.filter(search_text__contains=f" {word[:60]}")
-        return qs
+        words = search_words(query)[:max_words]
+        return self.filter(*[Q(search_text__contains=f" {word[:60]}") for word in words])
 
 
 class Media(models.Model):

@@ -73,7 +73,7 @@ def newest_window(qs: QuerySet, page: int, total: int, view: str) -> QuerySet | 
     if not edge:
         return None
     at, pk = edge
-    return qs.filter(created_at__gte=at).filter(Q(created_at__gt=at) | Q(pk__gte=pk))
+    return qs.filter(Q(created_at__gte=at), Q(created_at__gt=at) | Q(pk__gte=pk))
 
 
 def index_first(query: str, total: int) -> bool:
