@@ -12,6 +12,9 @@ the page; joining cached strings costs almost nothing.
 
 from __future__ import annotations
 
+import threading
+import uuid
+from collections import OrderedDict
 from datetime import datetime
 from typing import NamedTuple
 
@@ -55,10 +58,49 @@ def card_key(ref: CardRef, zone: str) -> str:
     return f"gallery:card:{_VERSION}:{ref.pk}:{born}:{state}:{zone}"
 
 
+# The cards this process built or read lately, as plain strings: looking 48 of them up here
+# costs a dictionary lookup each, where the shared cache unpickles every one (about a tenth of a
+# grid page's CPU). A key names everything its card shows, so a card kept here is never stale;
+# they are dropped with the shared cache all the same (a cleared cache has a new generation).
+LOCAL_CARDS = 5000
+GENERATION_KEY = "gallery:cards:generation"
+_local: OrderedDict[str, str] = OrderedDict()
+_local_lock = threading.Lock()
+_generation = [""]
+
+
+def _kept(keys: list[str]) -> dict[str, str]:
+    """The cards of ``keys`` kept in this process, then those in the shared cache."""
+    generation = cache.get(GENERATION_KEY)
+    if generation is None:
+        cache.add(GENERATION_KEY, uuid.uuid4().hex, None)
+        generation = cache.get(GENERATION_KEY)
+    with _local_lock:
+        if generation != _generation[0]:
+            _local.clear()
+            _generation[0] = generation
+        found = {key: _local[key] for key in keys if key in _local}
+        for key in found:
+            _local.move_to_end(key)
+    missing = [key for key in keys if key not in found]
+    if missing:
+        shared = cache.get_many(missing)
+        _keep(shared)
+        found.update(shared)
+    return found
+
+
+def _keep(cards: dict[str, str]) -> None:
+    with _local_lock:
+        _local.update(cards)
+        while len(_local) > LOCAL_CARDS:
+            _local.popitem(last=False)
+
+
 def render_cards(refs: list[CardRef]) -> SafeString:
     zone = timezone.get_current_timezone_name()
     keys = [card_key(ref, zone) for ref in refs]
-    cached = cache.get_many(keys)
+    cached = _kept(keys)
     rows = _rows([ref.pk for key, ref in zip(keys, refs, strict=True) if key not in cached])
     missing = {}
     parts = []
@@ -75,6 +117,7 @@ def render_cards(refs: list[CardRef]) -> SafeString:
         parts.append(html)
     if missing:
         cache.set_many(missing, CARD_TTL)
+        _keep(missing)
     return mark_safe("".join(parts))  # noqa: S308 - each part is an escaped template rendering
 
 

@@ -289,3 +289,17 @@ def test_query_count_does_not_grow_with_page_size_or_depth(client, make_user):
         client.get(URL, {"per": 96})
     assert len(warm.captured_queries) < large
     assert not [q for q in warm.captured_queries if '"gallery_media"."prompt"' in q["sql"]]
+
+
+@pytest.mark.django_db
+def test_cards_kept_in_the_process_go_with_the_shared_cache(viewer_client):
+    """A web process keeps the cards it built as plain strings (no unpickling of 48 cards per
+    page); clearing the shared cache drops them there too, so an edit made behind the
+    cache's back shows once the cache is cleared, as it did before."""
+    made = rows(3)
+    assert "item number 2" in viewer_client.get(URL).text
+    Media.objects.filter(pk=made[2].pk).update(prompt="a quiet harbour")
+    assert "item number 2" in viewer_client.get(URL).text  # the kept card
+    cache.clear()
+    page = viewer_client.get(URL).text
+    assert "a quiet harbour" in page and "item number 2" not in page
