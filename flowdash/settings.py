@@ -346,6 +346,16 @@ AUTHENTICATION_BACKENDS = [
 ]
 # Django's database sessions, read with one plain query instead of an ORM query on every page.
 SESSION_ENGINE = "flowdash.team.sessions"
+# Each web process's own cache: the gallery's cards, filter menus and plan choices, and the
+# token's masked form. Django's default keeps 300 entries and throws out a third when full: two
+# pages of 96 cards filled it, and the menus, plan choices and masked token went with the cards
+# (a query each, on the next page). Cards are 1-2 KB, so this is at most some 20 MB.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "OPTIONS": {"MAX_ENTRIES": 10_000},
+    }
+}
 AXES_FAILURE_LIMIT = env.int("FLOWDASH_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own

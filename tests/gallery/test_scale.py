@@ -173,3 +173,23 @@ def test_the_grid_index_is_migrated_on_this_database():
         else:
             cursor.execute("SELECT sql FROM sqlite_master WHERE name = 'media_shown_newest'")
             assert 'WHERE NOT "archived"' in cursor.fetchone()[0]
+
+
+@pytest.mark.django_db
+def test_browsing_hundreds_of_cards_keeps_what_picks_the_plans(client, make_user):
+    """Cards share the process's cache with the menus and the plan choices: a few pages of 96
+    cards must not push those out (Django's default cache kept 300 entries)."""
+    user = make_user("quinn", "creator")
+    client.force_login(user)
+    tag = Tag.objects.create(name="hero")
+    add_rows(500, user, tag, start=0)
+    filtered = {"fav": "1", "tag": "hero"}
+    assert client.get(URL, filtered).status_code == 200  # plans chosen, menus read
+    cursor = None
+    for _ in range(5):
+        page = client.get(URL, {"per": 96, **({"cursor": cursor} if cursor else {})})
+        cursor = page.context["next_cursor"]
+    with CaptureQueriesContext(connection) as ctx:
+        assert 'class="g-thumb"' in client.get(URL, filtered).text
+    assert not [q for q in ctx.captured_queries if "COUNT(*)" in q["sql"]]
+    assert len(ctx.captured_queries) == 4
