@@ -24,7 +24,7 @@ from django.utils import timezone
 from flowdash.accounts.models import FlowAccount
 from flowdash.gallery.cards import CardRef
 from flowdash.gallery.models import Collection, CollectionItem, Media, Tag
-from flowdash.gallery.search import index_first, narrowed, newest_window
+from flowdash.gallery.search import PLAN_SECONDS, index_first, narrowed, newest_window
 from flowdash.lib.params import MAX_DATE, MIN_DATE, parse_bool, parse_date, parse_id
 
 PAGE_SIZES = (24, 48, 96)
@@ -349,11 +349,10 @@ class GalleryFilters:
 
 
 # Up to this many items in a tag, collection or someone's favourites, the page starts from them.
+# Which of the two plans below a tag (etc.) needs is kept for PLAN_SECONDS: it only picks the
+# plan (both show the same items), and asking on every page cost two queries of a favourites +
+# tag page's seven.
 FEW_RELATED = 2000
-# How long the choice between the two plans below is kept. It only picks the plan (both show
-# the same items), so a choice a minute old costs at worst some speed; asking again on every
-# page cost two queries of a favourites + tag page's seven.
-PLAN_SECONDS = 60
 
 
 # The rows that name a tag's, a collection's or someone's favourite items: (model, column).

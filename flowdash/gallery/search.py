@@ -13,6 +13,10 @@ query; this module only adds a way to reach the few candidates without reading e
   the walk it replaces): on PostgreSQL a GIN index of the words as a tsvector, the rare words
   told apart by the statistics ANALYZE keeps of it; on SQLite an FTS5 table, asked for the
   rarest word (counted with fts5vocab).
+
+What picks the way is kept for a while (:func:`word_counts`, :func:`newest_window`): a search
+with a word already known to be rare goes to the word index at once, without reading the
+window first.
 """
 
 from __future__ import annotations
@@ -31,8 +35,9 @@ WINDOW = 50
 # query word is common and the newest-first walk finds a page soon enough.
 FEW = 5000
 MAX_WORDS = 8  # as MediaQuerySet.matching
-# How long where a window ends, and how many items have a word, are kept: both only pick the
-# plan, so an out-of-date one costs some speed, never a wrong page.
+# How long what picks a plan is kept (where a window ends, here; how big a tag or someone's
+# favourites are, in filters.py), and how many items have a word: each only picks the plan, so
+# an out-of-date one costs some speed, never a wrong page.
 PLAN_SECONDS = 60
 WORD_SECONDS = 600
 MAX_WORD_CHARS = 60
