@@ -130,7 +130,7 @@ class Media(models.Model):
     search_text = models.TextField(blank=True, default="", editable=False)
 
     favourited_by = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, blank=True, related_name="favourite_media"
+        settings.AUTH_USER_MODEL, blank=True, related_name="favourite_media", through="Favourite"
     )
     tags = models.ManyToManyField("Tag", blank=True, related_name="media")
 
@@ -182,6 +182,57 @@ class Media(models.Model):
         from django.urls import reverse
 
         return reverse("gallery:detail", args=[self.pk])
+
+
+class FavouriteQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        """Each row gets its item's ``created_at`` (one query for all of them): this is how
+        ``media.favourited_by.add(…)`` and ``user.favourite_media.add(…)`` write rows."""
+        objs = list(objs)
+        missing = {obj.media_id for obj in objs if obj.media_created_at is None}
+        if missing:
+            moments = dict(
+                Media.objects.filter(pk__in=missing).values_list("pk", "created_at").order_by()
+            )
+            for obj in objs:
+                if obj.media_created_at is None:
+                    obj.media_created_at = moments.get(obj.media_id)
+        return super().bulk_create(objs, *args, **kwargs)
+
+
+class Favourite(models.Model):
+    """Someone's favourite item: the rows of ``Media.favourited_by``.
+
+    The row keeps its item's ``created_at``, so that the person's favourites can be read in the
+    gallery's order (newest first) from one index and a favourites page stops after one page
+    of them. Without it the page walked the whole gallery newest first and looked each item up:
+    with 1% of the items someone's favourites, 100 rows per card shown, which grows with the
+    gallery. An item's ``created_at`` is set once, when it is made, and never changes.
+    """
+
+    media = models.ForeignKey(Media, on_delete=models.CASCADE, related_name="favourite_rows")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    media_created_at = models.DateTimeField()
+
+    objects = FavouriteQuerySet.as_manager()
+
+    class Meta:
+        # The table Django made for the relation before it had a model of its own.
+        db_table = "gallery_media_favourited_by"
+        unique_together = [("media", "user")]
+        indexes = [
+            models.Index(fields=["user", "-media_created_at", "-media"], name="favourite_newest")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.media_id} by {self.user_id}"
+
+    def save(self, *args, **kwargs):
+        if self.media_created_at is None:
+            self.media_created_at = Media.objects.values_list("created_at", flat=True).get(
+                pk=self.media_id
+            )
+        super().save(*args, **kwargs)
 
 
 class Lineage(models.Model):

@@ -55,9 +55,12 @@ def query_words(query: str) -> list[str]:
     return [w[:MAX_WORD_CHARS] for w in search_words(query)[:MAX_WORDS]]
 
 
-def newest_window(qs: QuerySet, page: int, total: int, view: str) -> QuerySet | None:
-    """``qs`` cut to its newest ``WINDOW * page`` items (by created_at, pk), or None when it
-    has no more than that many (then ``qs`` itself is as cheap).
+def newest_window(
+    qs: QuerySet, page: int, total: int, view: str, order: tuple[str, str] = ("created_at", "pk")
+) -> QuerySet | None:
+    """``qs`` cut to its newest ``WINDOW * page`` items (by created_at, pk, or the names
+    ``order`` gives them in ``qs``), or None when it has no more than that many (then ``qs``
+    itself is as cheap).
 
     ``total``: at least the number of items in the gallery. ``view``: a key naming the items
     of ``qs`` (see ``GalleryFilters._view_key``). Where the window ends is one query, an index
@@ -72,13 +75,16 @@ def newest_window(qs: QuerySet, page: int, total: int, view: str) -> QuerySet | 
     key = f"gallery:edge:{size}:{view}"
     edge = cache.get(key)
     if edge is None:
-        found = qs.order_by("-created_at", "-pk").values_list("created_at", "pk")[size - 1 : size]
-        edge = tuple(next(iter(found), ()))
+        # The values are the item's (equal to what ``order`` names, which may be aliases).
+        found = qs.order_by(*(f"-{name}" for name in order)).values_list("created_at", "pk")
+        edge = tuple(next(iter(found[size - 1 : size]), ()))
         cache.set(key, edge, PLAN_SECONDS)
     if not edge:
         return None
-    at, pk = edge
-    return qs.filter(Q(created_at__gte=at), Q(created_at__gt=at) | Q(pk__gte=pk))
+    (at, pk), (at_key, pk_key) = edge, order
+    return qs.filter(
+        Q((f"{at_key}__gte", at)), Q((f"{at_key}__gt", at)) | Q((f"{pk_key}__gte", pk))
+    )
 
 
 def index_first(query: str, total: int) -> bool:

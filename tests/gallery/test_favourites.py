@@ -1,0 +1,133 @@
+"""Someone's favourites: the rows keep their item's created_at, and a favourites page is read
+from them newest first, page after page, in the grid's order."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from flowdash.gallery.models import Favourite, Media, Tag
+from tests.gallery.factories import make_media
+
+URL = reverse("gallery:index")
+T0 = datetime(2026, 2, 1, 9, 0, tzinfo=UTC)
+
+
+def walk(client, params: dict) -> list[int]:
+    """Every item a view shows, page after page (24 per page), by following "Load more"."""
+    shown, cursor = [], None
+    for _ in range(50):
+        page = client.get(URL, {**params, "per": 24, **({"cursor": cursor} if cursor else {})})
+        assert page.status_code == 200
+        shown += [card.pk for card in page.context["items"]]
+        cursor = page.context["next_cursor"]
+        if cursor is None:
+            return shown
+    raise AssertionError("more than 50 pages")
+
+
+@pytest.mark.django_db
+def test_favourites_are_shown_in_the_grids_order_across_pages(client, make_user):
+    quinn, olga = make_user("quinn", "creator"), make_user("olga", "creator")
+    client.force_login(quinn)
+    hero = Tag.objects.create(name="hero")
+    # 60 items; every 12 share one moment (ties broken by id, as the grid does).
+    made = [
+        make_media(prompt=f"item {i}", created_at=T0 + timedelta(minutes=i // 12))
+        for i in range(60)
+    ]
+    # Favourited out of order, both ways round, and some by someone else only.
+    for i in (59, 3, 40, 12, 13, 11, 0, 25, 26, 27, 50, 49, 48, 36, 24, 23, 35, 47, 58, 1):
+        made[i].favourited_by.add(quinn)
+    quinn.favourite_media.add(*[made[i] for i in range(5, 10)], made[30], made[31])
+    olga.favourite_media.add(*made[40:])
+    Favourite.objects.create(media=made[2], user=quinn)  # as the admin would
+    for i in (0, 3, 12, 13, 25, 26, 27, 31, 36, 47, 48, 49, 50, 58):
+        made[i].tags.add(hero)
+
+    # Each row holds its item's moment, whichever way it was added.
+    rows = Favourite.objects.filter(user=quinn).select_related("media")
+    assert rows.count() == 28
+    assert all(row.media_created_at == row.media.created_at for row in rows)
+
+    newest_first = list(Media.objects.order_by("-created_at", "-pk").values_list("pk", flat=True))
+    favourites = set(quinn.favourite_media.values_list("pk", flat=True))
+    assert walk(client, {"fav": "1"}) == [pk for pk in newest_first if pk in favourites]
+    tagged = set(hero.media.values_list("pk", flat=True))
+    assert walk(client, {"fav": "1", "tag": "hero"}) == [
+        pk for pk in newest_first if pk in favourites & tagged
+    ]
+    # A search among them, and an archived favourite is left out as anywhere else.
+    Media.objects.filter(pk=made[59].pk).update(archived=True)
+    assert walk(client, {"fav": "1", "q": "item 5"}) == [
+        pk
+        for pk in newest_first
+        if pk in favourites
+        and pk != made[59].pk
+        and Media.objects.get(pk=pk).prompt.startswith("item 5")
+    ]
+    # Every card on a favourites page is marked as one.
+    page = client.get(URL, {"fav": "1"})
+    assert all(card.is_favourite for card in page.context["items"])
+    # Taking one back removes it from the page.
+    client.post(reverse("gallery:favourite", args=[made[58].pk]))
+    assert made[58].pk not in walk(client, {"fav": "1"})
+
+
+@pytest.mark.django_db
+def test_a_favourites_page_reads_the_persons_favourites_by_their_index(client, make_user):
+    """The page starts from the favourite rows in the grid's order (index favourite_newest),
+    not from the whole gallery with a lookup per item."""
+    quinn = make_user("quinn", "creator")
+    client.force_login(quinn)
+    made = [make_media(prompt=f"item {i}") for i in range(5)]
+    quinn.favourite_media.add(*made)
+    with CaptureQueriesContext(connection) as ctx:
+        assert len(client.get(URL, {"fav": "1"}).context["items"]) == 5
+    order = '"gallery_media_favourited_by"."media_created_at" DESC'
+    [sql] = [q["sql"] for q in ctx.captured_queries if order in q["sql"]]
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
+            plan = " ".join(str(row) for row in cursor.fetchall())
+        else:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("SET LOCAL enable_sort = off")
+            cursor.execute(f"EXPLAIN {sql}")
+            plan = " ".join(row[0] for row in cursor.fetchall())
+    # Its index, already in the page's order: nothing is sorted.
+    assert "favourite_newest" in plan
+    assert "TEMP B-TREE" not in plan and "Sort Key" not in plan
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_gives_existing_favourites_their_items_moment(make_user):
+    """Favourites made before migration 0009 get their item's created_at."""
+    executor = MigrationExecutor(connection)
+    before, after = (
+        [("gallery", "0008_shown_by_id_covering_index")],
+        executor.loader.graph.leaf_nodes(),
+    )
+    executor.migrate(before)
+    try:
+        old = executor.loader.project_state(before).apps
+        OldMedia = old.get_model("gallery", "Media")
+        quinn = make_user("quinn", "creator")
+        items = [
+            OldMedia.objects.create(kind="image", prompt=f"old {i}", search_text="")
+            for i in range(3)
+        ]
+        for i, item in enumerate(items):
+            OldMedia.objects.filter(pk=item.pk).update(created_at=T0 - timedelta(days=i))
+            item.favourited_by.add(quinn.pk)
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(after)
+    rows = Favourite.objects.filter(user=quinn).order_by("media_created_at")
+    assert [row.media_created_at for row in rows] == [T0 - timedelta(days=i) for i in (2, 1, 0)]
