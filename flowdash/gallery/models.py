@@ -198,11 +198,13 @@ class FavouriteQuerySet(models.QuerySet):
         """Each row gets its item's ``created_at`` (one query for all of them): this is how
         ``media.favourited_by.add(…)`` and ``user.favourite_media.add(…)`` write rows."""
         objs = list(objs)
-        missing = {obj.media_id for obj in objs if obj.media_created_at is None}
+        missing = sorted({obj.media_id for obj in objs if obj.media_created_at is None})
         if missing:
-            moments = dict(
-                Media.objects.filter(pk__in=missing).values_list("pk", "created_at").order_by()
-            )
+            moments = {}
+            for start in range(0, len(missing), 10_000):  # SQLite takes 32,766 parameters
+                ids = missing[start : start + 10_000]
+                rows = Media.objects.filter(pk__in=ids).values_list("pk", "created_at")
+                moments.update(rows.order_by())
             for obj in objs:
                 if obj.media_created_at is None:
                     obj.media_created_at = moments.get(obj.media_id)
