@@ -6,8 +6,8 @@ import re
 import unicodedata
 
 from django.conf import settings
-from django.db import connections, models
-from django.db.models.expressions import RawSQL
+from django.db import models
+from django.db.models import Q
 
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
@@ -45,17 +45,8 @@ class MediaQuerySet(models.QuerySet):
 
     def matching(self, query: str, max_words: int = 8):
         """Items whose prompt (or name) has every word of ``query`` as a word or word start."""
-        words = [f"% {word[:60]}%" for word in search_words(query)[:max_words]]
-        if not words:
-            return self
-        # As ``search_text__contains`` would ask (case-sensitive on PostgreSQL, ASCII
-        # case-insensitive on SQLite: search_text and the words are lower-case either way),
-        # written once: a word holds only letters and digits, so nothing needs escaping, and
-        # building one lookup per word cost a search page 0.2 ms of CPU.
-        quote = connections[self.db].ops.quote_name
-        column = f"{quote(self.model._meta.db_table)}.{quote('search_text')}"
-        sql = " AND ".join([f"{column} LIKE %s"] * len(words))
-        return self.filter(RawSQL(f"({sql})", words, output_field=models.BooleanField()))  # noqa: S611 - the words are parameters
+        words = search_words(query)[:max_words]
+        return self.filter(*[Q(search_text__contains=f" {word[:60]}") for word in words])
 
 
 class Media(models.Model):
