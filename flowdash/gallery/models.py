@@ -186,10 +186,10 @@ class Media(models.Model):
 
 class FavouriteQuerySet(models.QuerySet):
     def bulk_create(self, objs, *args, **kwargs):
-        """Each row gets its item's ``created_at`` (one query for all of them): this is how
+        """Each row gets its item's ``created_at`` (one query per 10,000 rows): this is how
         ``media.favourited_by.add(…)`` and ``user.favourite_media.add(…)`` write rows."""
         objs = list(objs)
-        missing = sorted({obj.media_id for obj in objs if obj.media_created_at is None})
+        missing = list({obj.media_id for obj in objs if obj.media_created_at is None})
         if missing:
             moments = {}
             for start in range(0, len(missing), 10_000):  # SQLite takes 32,766 parameters
