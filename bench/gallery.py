@@ -273,6 +273,8 @@ def pages(user) -> dict[str, str]:
         "first page": "/gallery/",
         "filtered page": "/gallery/?kind=video&model=veo-3.1-fast&ratio=16%3A9",
         "favourites+tag": "/gallery/?fav=1&tag=hero",
+        # One tag (on 2% of the items): read from the tag's rows, newest first.
+        "tag": "/gallery/?tag=hero",
         "search": "/gallery/?q=lighthouse+dawn",
         # A word no item has: without a word index the search reads every row to say so.
         "search, rare word": "/gallery/?q=zebra",

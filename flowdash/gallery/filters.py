@@ -205,13 +205,18 @@ class GalleryFilters:
             where.append(Q(account=self.account))
         if self.creator:
             where.append(Q(created_by=self.creator))
-        # Tags and collection: see related_filter(). Favourites: a join, read in the grid's
-        # order from the person's favourites (see page()).
-        where += [related_filter("tag", tag_id) for tag_id in self.tag_ids]
+        # Favourites, or else the first tag: a join, read in the grid's order from the person's
+        # favourites or the tag's rows (see page()). Further tags and the collection: see
+        # related_filter().
+        walked, tag_ids = self.walked(), self.tag_ids
+        if walked == "fav":
+            where.append(Q(favourite_rows__user=user))
+        elif walked == "tag":
+            where.append(Q(tagging_rows__tag_id=tag_ids[0]))
+            tag_ids = tag_ids[1:]
+        where += [related_filter("tag", tag_id) for tag_id in tag_ids]
         if self.collection:
             where.append(related_filter("collection", self.collection.pk))
-        if self.fav:
-            where.append(Q(favourite_rows__user=user))
         tz = timezone.get_current_timezone()
         if self.date_from:
             where.append(Q(created_at__gte=datetime.combine(self.date_from, time.min, tz)))
@@ -231,16 +236,17 @@ class GalleryFilters:
         """
         qs = self.queryset(user, search=False)
         order = ("created_at", "pk")
-        if self.fav:
-            # The favourite rows keep their items' created_at: the page walks the person's
-            # favourites newest first (index favourite_newest) and stops after one page, where
-            # walking the gallery and looking each item up read 100 rows per card at 1%.
-            # Ordering and the cursor name the favourite row's columns (the same values as the
-            # item's) so that the database sees the index's order; the join is the filter's.
-            qs = qs.alias(
-                fav_at=F("favourite_rows__media_created_at"), fav_pk=F("favourite_rows__media_id")
-            )
-            order = ("fav_at", "fav_pk")
+        walked = self.walked()
+        if walked:
+            # The favourite and tag rows keep their items' created_at: the page walks the
+            # person's favourites (index favourite_newest) or the tag's items (tagging_newest)
+            # newest first and stops after one page, where walking the gallery and looking each
+            # item up read 100 rows per card at 1%. Ordering and the cursor name the row's
+            # columns (the same values as the item's) so that the database sees the index's
+            # order; the join is the filter's.
+            rows = {"fav": "favourite_rows", "tag": "tagging_rows"}[walked]
+            qs = qs.alias(row_at=F(f"{rows}__media_created_at"), row_pk=F(f"{rows}__media_id"))
+            order = ("row_at", "row_pk")
         at_key, pk_key = order
         if self.cursor:
             at, pk = self.cursor
@@ -268,6 +274,11 @@ class GalleryFilters:
             last = items[-1]
             next_cursor = make_cursor(last.created_at, last.pk)
         return items, next_cursor
+
+    def walked(self) -> str:
+        """Which item rows a page is read from, in the grid's order: "fav" (the person's
+        favourites), "tag" (the first tag's items) or "" (the gallery itself)."""
+        return "fav" if self.fav else "tag" if self.tag_ids else ""
 
     def _view_key(self, user) -> str:
         """What names the items this view shows before its search words: the other filters,

@@ -132,7 +132,7 @@ class Media(models.Model):
     favourited_by = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="favourite_media", through="Favourite"
     )
-    tags = models.ManyToManyField("Tag", blank=True, related_name="media")
+    tags = models.ManyToManyField("Tag", blank=True, related_name="media", through="Tagging")
 
     objects = MediaQuerySet.as_manager()
 
@@ -184,10 +184,10 @@ class Media(models.Model):
         return reverse("gallery:detail", args=[self.pk])
 
 
-class FavouriteQuerySet(models.QuerySet):
+class ItemRowQuerySet(models.QuerySet):
     def bulk_create(self, objs, *args, **kwargs):
         """Each row gets its item's ``created_at`` (one query per 10,000 rows): this is how
-        ``media.favourited_by.add(…)`` and ``user.favourite_media.add(…)`` write rows."""
+        ``media.favourited_by.add(…)``, ``tag.media.add(…)`` and the like write rows."""
         objs = list(objs)
         missing = list({obj.media_id for obj in objs if obj.media_created_at is None})
         if missing:
@@ -202,21 +202,34 @@ class FavouriteQuerySet(models.QuerySet):
         return super().bulk_create(objs, *args, **kwargs)
 
 
-class Favourite(models.Model):
-    """Someone's favourite item: the rows of ``Media.favourited_by``.
+class ItemRow(models.Model):
+    """A row that names a gallery item (its ``media``) and keeps the item's ``created_at``, so
+    that the rows of one person (favourites) or one tag can be read in the gallery's order,
+    newest first, from one index, and a page of them stops after one page. Without it such a
+    page walked the whole gallery newest first and looked each item up: with 1% of the items
+    named, 100 rows read per card shown, which grows with the gallery. An item's
+    ``created_at`` is set once, when it is made, and never changes."""
 
-    The row keeps its item's ``created_at``, so that the person's favourites can be read in the
-    gallery's order (newest first) from one index and a favourites page stops after one page
-    of them. Without it the page walked the whole gallery newest first and looked each item up:
-    with 1% of the items someone's favourites, 100 rows per card shown, which grows with the
-    gallery. An item's ``created_at`` is set once, when it is made, and never changes.
-    """
+    media_created_at = models.DateTimeField()
+
+    objects = ItemRowQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.media_created_at is None:
+            self.media_created_at = Media.objects.values_list("created_at", flat=True).get(
+                pk=self.media_id
+            )
+        super().save(*args, **kwargs)
+
+
+class Favourite(ItemRow):
+    """Someone's favourite item: the rows of ``Media.favourited_by`` (see ItemRow)."""
 
     media = models.ForeignKey(Media, on_delete=models.CASCADE, related_name="favourite_rows")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    media_created_at = models.DateTimeField()
-
-    objects = FavouriteQuerySet.as_manager()
 
     class Meta:
         # The table Django made for the relation before it had a model of its own.
@@ -229,12 +242,23 @@ class Favourite(models.Model):
     def __str__(self) -> str:
         return f"{self.media_id} by {self.user_id}"
 
-    def save(self, *args, **kwargs):
-        if self.media_created_at is None:
-            self.media_created_at = Media.objects.values_list("created_at", flat=True).get(
-                pk=self.media_id
-            )
-        super().save(*args, **kwargs)
+
+class Tagging(ItemRow):
+    """An item's tag: the rows of ``Media.tags`` (see ItemRow)."""
+
+    media = models.ForeignKey(Media, on_delete=models.CASCADE, related_name="tagging_rows")
+    tag = models.ForeignKey("Tag", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        # The table Django made for the relation before it had a model of its own.
+        db_table = "gallery_media_tags"
+        unique_together = [("media", "tag")]
+        indexes = [
+            models.Index(fields=["tag", "-media_created_at", "-media"], name="tagging_newest")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.media_id} tagged {self.tag_id}"
 
 
 class Lineage(models.Model):
