@@ -32,6 +32,18 @@ def walk(client, params: dict) -> list[int]:
     raise AssertionError("more than 50 pages")
 
 
+def search_leaves_out_archived(client, params: dict, members: set[int], item: Media) -> None:
+    """A search among a view's items (``members``) finds them in the grid's order, and
+    ``item``, once archived, is left out as anywhere else."""
+    Media.objects.filter(pk=item.pk).update(archived=True)
+    newest_first = Media.objects.order_by("-created_at", "-pk").values_list("pk", "prompt")
+    assert walk(client, {**params, "q": "item 5"}) == [
+        pk
+        for pk, prompt in newest_first
+        if pk in members and pk != item.pk and prompt.startswith("item 5")
+    ]
+
+
 @pytest.mark.django_db
 def test_favourites_are_shown_in_the_grids_order_across_pages(client, make_user):
     quinn, olga = make_user("quinn", "creator"), make_user("olga", "creator")
@@ -63,15 +75,7 @@ def test_favourites_are_shown_in_the_grids_order_across_pages(client, make_user)
     assert walk(client, {"fav": "1", "tag": "hero"}) == [
         pk for pk in newest_first if pk in favourites & tagged
     ]
-    # A search among them, and an archived favourite is left out as anywhere else.
-    Media.objects.filter(pk=made[59].pk).update(archived=True)
-    assert walk(client, {"fav": "1", "q": "item 5"}) == [
-        pk
-        for pk in newest_first
-        if pk in favourites
-        and pk != made[59].pk
-        and Media.objects.get(pk=pk).prompt.startswith("item 5")
-    ]
+    search_leaves_out_archived(client, {"fav": "1"}, favourites, made[59])
     # Every card on a favourites page is marked as one.
     page = client.get(URL, {"fav": "1"})
     assert all(card.is_favourite for card in page.context["items"])
@@ -130,15 +134,7 @@ def test_a_tags_items_are_shown_in_the_grids_order_across_pages(client, make_use
     page = client.get(URL, {"tag": "hero"})
     marked = {card.pk for card in page.context["items"] if card.is_favourite}
     assert marked == {made[59].pk, made[13].pk}
-    # A search among them, and an archived item is left out as anywhere else.
-    Media.objects.filter(pk=made[59].pk).update(archived=True)
-    assert walk(client, {"tag": "hero", "q": "item 5"}) == [
-        pk
-        for pk in newest_first
-        if pk in heroes
-        and pk != made[59].pk
-        and Media.objects.get(pk=pk).prompt.startswith("item 5")
-    ]
+    search_leaves_out_archived(client, {"tag": "hero"}, heroes, made[59])
     # Taking the tag off an item removes it from the tag's page.
     tag_off = reverse("gallery:tag-remove", args=[made[58].pk, hero.pk])
     assert client.post(tag_off).status_code in (200, 302)
