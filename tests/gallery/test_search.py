@@ -178,6 +178,33 @@ def test_the_word_index_is_migrated_on_this_database():
             }
 
 
+@pytest.mark.django_db
+def test_a_common_word_is_tested_in_the_index_without_reading_the_items(viewer_client, monkeypatch):
+    """A common word's page reads the newest items in turn. On SQLite their words are tested
+    in the index media_shown_search (migration 0011), which holds every column the page reads,
+    so no item's row is read; PostgreSQL has no such index (a long prompt would not fit)."""
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr(search, "WINDOW", 0.2)  # a window of the newest 5 items (24 per page)
+    gallery()
+    with CaptureQueriesContext(connection) as ctx:
+        assert shown(viewer_client, "lighthouse") == expected("lighthouse")
+    walks = [
+        q["sql"]
+        for q in ctx.captured_queries
+        if "LIKE '% lighthouse%'" in q["sql"] and 'created_at" >=' in q["sql"]
+    ]
+    assert walks, "no query read the newest window"
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(f"EXPLAIN QUERY PLAN {walks[0]}")
+            plan = " ".join(str(row) for row in cursor.fetchall())
+            assert "USING COVERING INDEX media_shown_search" in plan, plan
+        else:
+            cursor.execute("SELECT 1 FROM pg_indexes WHERE indexname = 'media_shown_search'")
+            assert cursor.fetchone() is None
+
+
 def test_the_migration_indexes_the_expression_the_search_asks_for():
     migration = Path(search.__file__).parent / "migrations" / "0007_search_word_index.py"
     text = migration.read_text()
