@@ -1,9 +1,13 @@
-"""htmx plumbing in one place: redirects become HX-Location, messages ride along out of band."""
+"""htmx plumbing in one place (redirects become HX-Location, messages ride along out of band), NUL
+characters kept out, and the Content-Security-Policy header."""
 
 from __future__ import annotations
 
 import json
 
+import csp.constants
+import csp.middleware
+import csp.utils
 from django.conf import settings
 from django.contrib.messages import get_messages
 from django.http import HttpRequest, HttpResponse, QueryDict
@@ -83,3 +87,38 @@ class RejectNulMiddleware:
                 content_type="text/plain; charset=utf-8",
             )
         return self.get_response(request)
+
+
+class CSPMiddleware(csp.middleware.CSPMiddleware):
+    """django-csp's middleware, with the policy built once per process instead of for every
+    response (about 0.07 ms of every page): flowdash has one policy, from the settings, with no
+    nonce and no view that changes it. Should a view change it (django-csp's decorators) or a
+    template use the nonce, that response gets django-csp's own handling, unchanged."""
+
+    PER_RESPONSE = tuple(
+        f"_csp_{part}{ro}"
+        for part in ("config", "update", "replace", "exempt")
+        for ro in ("", "_ro")
+    )
+
+    def __init__(self, get_response):
+        super().__init__(get_response)
+        policy = getattr(settings, "CONTENT_SECURITY_POLICY", None) or {}
+        plain = not policy.get("EXCLUDE_URL_PREFIXES") and not getattr(
+            settings, "CONTENT_SECURITY_POLICY_REPORT_ONLY", None
+        )
+        self.policy = csp.utils.build_policy() if plain else ""
+
+    def process_response(self, request, response):
+        if (
+            not self.policy
+            or getattr(request, "_csp_nonce", None) is not None
+            or any(hasattr(response, name) for name in self.PER_RESPONSE)
+            or (settings.DEBUG and response.status_code in (404, 500))
+        ):
+            return super().process_response(request, response)
+        if csp.constants.HEADER not in response:
+            response[csp.constants.HEADER] = self.policy
+        # As django-csp does: the nonce can no longer reach the header.
+        request.csp_nonce = csp.middleware.CheckableLazyObject(self._csp_nonce_post_response)
+        return response

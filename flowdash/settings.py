@@ -93,7 +93,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "flowdash.middleware.HtmxMessagesMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "flowdash.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
