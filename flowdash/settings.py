@@ -308,7 +308,7 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if SERVE_FROM_FINDERS
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        else "flowdash.lib.static_files.StaticFilesStorage"
     },
 }
 # S3 media: uploads in bounded parts, files on disk from their path (flowdash/lib/object_storage.py),
