@@ -100,3 +100,19 @@ def test_a_session_read_by_plain_sql_still_ends_on_sign_out_and_on_expiry(client
     Session.objects.update(expire_date=timezone.now() - timedelta(seconds=1))
     response = client.get(PAGE)
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+@pytest.mark.django_db
+def test_the_person_a_page_loads_is_the_one_stored(client, creator_user):
+    """Read with plain SQL and the ORM's converters: every field as the ORM reads it (dates
+    with their time zone, the password hash the session is checked against)."""
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    client.force_login(creator_user)
+    loaded = client.get(PAGE).wsgi_request.user
+    stored = get_user_model().objects.get(pk=creator_user.pk)
+    for field in stored._meta.concrete_fields:
+        assert getattr(loaded, field.attname) == getattr(stored, field.attname), field.name
+    assert timezone.is_aware(loaded.last_login) and timezone.is_aware(loaded.date_joined)
+    assert loaded.get_session_auth_hash() == stored.get_session_auth_hash()
