@@ -247,15 +247,18 @@ def row_writer(connection, table: str, columns: list[str]):
 
 
 def session_cookie(user) -> str:
+    """The Cookie header of a browser signed in as ``user``: its session, and the CSRF cookie
+    the sign-in form gave it (without that, every page would make and set a new one)."""
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
+    from django.middleware.csrf import _get_new_csrf_string
 
     store = SessionStore()
     store[SESSION_KEY] = str(user.pk)
     store[BACKEND_SESSION_KEY] = "flowdash.team.backends.RoleBackend"
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
     store.create()
-    return store.session_key
+    return f"sessionid={store.session_key}; csrftoken={_get_new_csrf_string()}"
 
 
 def pages(user) -> dict[str, str]:
@@ -316,7 +319,7 @@ def fetch(port: int, path: str, cookie: str | None, headers: dict[str, str]) -> 
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)  # a loaded machine
     all_headers = dict(headers)
     if cookie:
-        all_headers["Cookie"] = f"sessionid={cookie}"
+        all_headers["Cookie"] = cookie
     started = time.perf_counter()
     conn.request("GET", path, headers=all_headers)
     response = conn.getresponse()
