@@ -27,7 +27,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from flowdash.gallery import services
 from flowdash.gallery.cards import render_cards
-from flowdash.gallery.filters import PAGE_SIZES, GalleryFilters, forget_menus, menu_data
+from flowdash.gallery.filters import (
+    PAGE_SIZES,
+    GalleryFilters,
+    forget_menus,
+    menu_data,
+    menus_html,
+)
 from flowdash.gallery.forms import AddToCollectionForm, CollectionForm, TagForm
 from flowdash.gallery.models import Collection, CollectionItem, Media, Tag
 from flowdash.gallery.selection import (
@@ -94,7 +100,7 @@ def gallery_view(request):
     if target == "gallery-results":  # the scope links ride along out of band
         return render(request, "gallery/index.html#gallery-results", context)
     context.update(
-        menus=filters.menus(),
+        menus_html=menus_html(filters.menus()),
         selection_collections=menu_data()["collections"],
         page_sizes=PAGE_SIZES,
         has_any=bool(items) or filters.facets["newest"] > 0,

@@ -171,6 +171,31 @@ def test_filters_narrow_the_grid_and_stay_in_the_links(viewer_client, make_user,
 
 
 @pytest.mark.django_db
+def test_the_menus_mark_the_chosen_filters_and_keep_names_as_text(viewer_client, make_user):
+    """The filter menus follow the URL's choices from page to page (they are kept, drawn once
+    per set of choices), and a tag or person's name is shown as text, never as markup."""
+    make_media(prompt="fox", kind="video", model="veo-3.1-fast")
+    Tag.objects.create(name='<b>"hero"</b>')
+    make_user("dana", "creator")
+    cache.clear()
+
+    def menus(params):
+        html = viewer_client.get(URL, params).text
+        return html[html.index('id="g-filter-row"') : html.index('name="from"')]
+
+    plain = menus({})
+    assert '<option value="video">' in plain and " selected" not in plain
+    assert '<option value="&lt;b&gt;&quot;hero&quot;&lt;/b&gt;">&lt;b&gt;&quot;hero' in plain
+    assert "<b>" not in plain
+    chosen = menus({"kind": "video", "creator": "dana", "tag": '<b>"hero"</b>'})
+    assert '<option value="video" selected>Video</option>' in chosen
+    assert '<option value="dana" selected>dana</option>' in chosen
+    assert '&lt;/b&gt;" selected>' in chosen
+    assert menus({"kind": "image"}).count(" selected") == 1
+    assert menus({}) == plain
+
+
+@pytest.mark.django_db
 def test_mine_shows_only_my_items(client, creator_user, make_user):
     other = make_user("otto", "creator")
     mine = make_media(prompt="mine", created_by=creator_user)
