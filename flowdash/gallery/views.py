@@ -11,12 +11,15 @@ Who may do what (enforced here, not only in menus):
 from __future__ import annotations
 
 import re
+from functools import cache
+from typing import NamedTuple
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
-from django.db.models import Count, Max, Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Max, Q
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -391,20 +394,48 @@ def collections_view(request):
             forget_menus()
             messages.success(request, f"Collection “{collection.name}” was made.")
             return redirect("gallery:collection", pk=collection.pk)
-    # Only what the boards show: the columns of two joined tables in SELECT and GROUP BY made
-    # compiling this query cost more than anything else on the page.
-    collections = (
-        Collection.objects.select_related("created_by")
-        .only("name", "cover_id", "created_by__username")
-        .annotate(count=Count("entries"))
-        .order_by("name", "pk")
-    )
     return render(
         request,
         "gallery/collections.html",
-        {"collections": collections, "form": form, "can_arrange": can_arrange(request.user)},
+        {"collections": boards(), "form": form, "can_arrange": can_arrange(request.user)},
         status=400 if form.errors else 200,
     )
+
+
+class Board(NamedTuple):
+    """What the collections page shows of one collection."""
+
+    pk: int
+    name: str
+    cover_id: int | None
+    creator: str | None  # the maker's username; None once that account is gone
+    count: int
+
+
+@cache
+def _boards_sql() -> str:
+    q = connection.ops.quote_name
+    boards, entries = Collection._meta, CollectionItem._meta
+    people = get_user_model()._meta
+    username = people.get_field(people.model.USERNAME_FIELD).column
+    return (
+        f"SELECT c.{q('id')}, c.{q('name')}, c.{q('cover_id')}, u.{q(username)},"  # noqa: S608 - names from the models
+        f" (SELECT COUNT(*) FROM {q(entries.db_table)} e WHERE e.{q('collection_id')} = c.{q('id')})"
+        f" FROM {q(boards.db_table)} c"
+        f" LEFT JOIN {q(people.db_table)} u ON u.{q(people.pk.column)} = c.{q('created_by_id')}"
+        f" ORDER BY c.{q('name')}, c.{q('id')}"
+    )
+
+
+def boards() -> list[Board]:
+    """Every collection by name, with its cover, its maker and how many items it holds.
+
+    One query written once as SQL: built with the ORM (a join, a count) it took longer to
+    compile on every visit than to run, about a fifth of the page.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_boards_sql())
+        return [Board(*row) for row in cursor.fetchall()]
 
 
 def _collection(pk: int) -> Collection:

@@ -35,6 +35,26 @@ def test_empty_states(viewer_client):
 
 
 @pytest.mark.django_db
+def test_the_boards_list_each_collection_by_name_with_its_count_cover_and_maker(
+    viewer_client, make_user
+):
+    dana = make_user("dana", "creator")
+    gone = make_user("gone", "creator")
+    a, b = make_media(prompt="a"), make_media(prompt="b")
+    board_with([a, b], name="Zebra", owner=dana)
+    board_with([b], name="<Alpha>", owner=gone)
+    Collection.objects.create(name="Middle")
+    gone.delete()  # the board stays, without a maker
+    page = viewer_client.get(reverse("gallery:collections")).text
+    names = [page.index(n) for n in ("&lt;Alpha&gt;", "Middle", "Zebra")]
+    assert names == sorted(names)
+    assert "2 items · by dana" in page and "1 item<" in page and "0 items<" in page
+    assert "by gone" not in page
+    assert reverse("gallery:thumbnail", args=[a.pk]) in page  # Zebra's cover
+    assert page.count("No cover yet") == 1  # Middle's
+
+
+@pytest.mark.django_db
 def test_a_creator_makes_a_collection(creator_client, creator_user):
     response = creator_client.post(reverse("gallery:collections"), {"name": " Moodboard "})
     board = Collection.objects.get()
