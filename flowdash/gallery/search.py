@@ -5,7 +5,7 @@ query word as a word or the start of one (``LIKE '% word%'``). That condition st
 query; this module only adds a way to reach the few candidates without reading every row:
 
 - a common word is found by reading the gallery newest first (one page needs a few hundred
-  rows): :func:`newest_window` bounds that walk to the newest ``WINDOW`` items
+  rows): :func:`window_edge` bounds that walk to the newest ``WINDOW`` items
   per item of a page;
 - a rare word would make that walk read the whole table (1.8 s at a million items on SQLite),
   so the page is then drawn from a word index (migration 0007), asked only for the query's
@@ -14,19 +14,22 @@ query; this module only adds a way to reach the few candidates without reading e
   told apart by the statistics ANALYZE keeps of it; on SQLite an FTS5 table, asked for the
   rarest word (counted with fts5vocab).
 
-What picks the way is kept for a while (:func:`word_counts`, :func:`newest_window`): a search
+What picks the way is kept for a while (:func:`word_counts`, :func:`window_edge`): a search
 with a word already known to be rare goes to the word index at once, without reading the
 window first.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import BooleanField, Q, QuerySet
+from django.db.models import BooleanField, QuerySet
 from django.db.models.expressions import RawSQL
 
-from flowdash.gallery.models import search_words
+from flowdash.gallery.models import Media, search_words
 
 # The newest items a search reads before it turns to the word index, per item of a page: a
 # page is found there when at least one item in WINDOW has the words (2%).
@@ -55,19 +58,20 @@ def query_words(query: str) -> list[str]:
     return [w[:MAX_WORD_CHARS] for w in search_words(query)[:MAX_WORDS]]
 
 
-def newest_window(
-    qs: QuerySet, page: int, total: int, view: str, order: tuple[str, str] = ("created_at", "pk")
-) -> QuerySet | None:
-    """``qs`` cut to its newest ``WINDOW * page`` items (by created_at, pk, or the names
-    ``order`` gives them in ``qs``), or None when it has no more than that many (then ``qs``
-    itself is as cheap).
+def window_edge(
+    newest: Callable[[], QuerySet], page: int, total: int, view: str
+) -> tuple[datetime, int] | None:
+    """Where the newest ``WINDOW * page`` items of a view end: the (created_at, id) of the last
+    of them, or None when the view has no more than that many (then the whole view is as cheap).
 
-    ``total``: at least the number of items in the gallery. ``view``: a key naming the items
-    of ``qs`` (see ``GalleryFilters._view_key``). Where the window ends is one query, an index
-    walk, kept for a minute under that key: someone typing a search asks for the same view
-    with each word. Any edge gives a window that is the start of ``qs`` in the page's order,
-    so one that is out of date changes how many rows are read, never which items are shown
-    (a page the window does not fill is looked for past it).
+    ``newest()``: the view's items (a queryset, built only when the edge is not kept), whose
+    ``order_by("-at", "-pk")`` names their created_at and id; ``total``: at least the number of
+    items in the gallery; ``view``: a key naming the items of the view (see
+    ``GalleryFilters._view_key``). The edge is one query, an index walk, kept for a minute
+    under that key: someone typing a search asks for the same view with each word. Any edge
+    gives a window that is the start of the view in the page's order, so one that is out of date
+    changes how many rows are read, never which items are shown (a page the window does not fill
+    is looked for past it).
     """
     size = max(1, int(WINDOW * page))
     if total <= size:
@@ -75,16 +79,10 @@ def newest_window(
     key = f"gallery:edge:{size}:{view}"
     edge = cache.get(key)
     if edge is None:
-        # The values are the item's (equal to what ``order`` names, which may be aliases).
-        found = qs.order_by(*(f"-{name}" for name in order)).values_list("created_at", "pk")
+        found = newest().values_list("created_at", "pk")
         edge = tuple(next(iter(found[size - 1 : size]), ()))
         cache.set(key, edge, PLAN_SECONDS)
-    if not edge:
-        return None
-    (at, pk), (at_key, pk_key) = edge, order
-    return qs.filter(
-        Q((f"{at_key}__gte", at)), Q((f"{at_key}__gt", at)) | Q((f"{pk_key}__gte", pk))
-    )
+    return edge or None
 
 
 def index_first(query: str, total: int) -> bool:
@@ -95,36 +93,41 @@ def index_first(query: str, total: int) -> bool:
     return any(n <= FEW and n * WINDOW < total for n in counts.values())
 
 
-def narrowed(qs: QuerySet, query: str) -> QuerySet:
-    """``qs`` (already filtered by ``matching(query)``) with a condition the word index can
-    answer, implied by the search itself, so the result is the same."""
+def narrowing(query: str) -> tuple[str, list] | None:
+    """A condition on the gallery's items (SQL and its parameters) that the word index answers,
+    implied by the search ``query`` itself (every item that has its words meets it), or None
+    when no word is rare enough to be worth asking the index for."""
     words = query_words(query)
     if not words:
-        return qs
+        return None
     counts = word_counts(words)
     if connection.vendor == "postgresql":
         # GIN reads every item of a word start it is asked for (60 ms for a word in 17% of a
         # million items, 0.8 s for four such words): ask it only for the rare words.
         rare = [w for w in words if counts[w] <= FEW]
         if not rare:
-            return qs
+            return None
         terms = " & ".join(f"'{w}':*" for w in rare)  # words hold only letters and digits
-        words_match = RawSQL(  # noqa: S611 - a fixed expression, the words a parameter
-            f"{PG_WORDS_SQL.format(column=_column(qs))} @@ %s::tsquery",
-            [terms],
-            output_field=BooleanField(),
-        )
-        return qs.filter(words_match)
+        return f"{PG_WORDS_SQL.format(column=_column('search_text'))} @@ %s::tsquery", [terms]
     if connection.vendor == "sqlite":
         rarest = min(counts, key=counts.__getitem__)
         if counts[rarest] <= FEW:
-            return qs.filter(
-                pk__in=RawSQL(
-                    "SELECT rowid FROM gallery_media_fts WHERE gallery_media_fts MATCH %s",
-                    [f'"{rarest}"*'],
-                )
+            return (
+                f"{_column('id')} IN "  # noqa: S608 - a fixed name, the word a parameter
+                "(SELECT rowid FROM gallery_media_fts WHERE gallery_media_fts MATCH %s)",
+                [f'"{rarest}"*'],
             )
-    return qs
+    return None
+
+
+def narrowed(qs: QuerySet, query: str) -> QuerySet:
+    """``qs`` (already filtered by ``matching(query)``) with the condition of
+    :func:`narrowing`, so the result is the same and the word index can answer it."""
+    found = narrowing(query)
+    if found is None:
+        return qs
+    sql, params = found
+    return qs.filter(RawSQL(sql, params, output_field=BooleanField()))  # noqa: S611 - see narrowing
 
 
 def word_counts(words: list[str], *, known_only: bool = False) -> dict[str, float]:
@@ -150,8 +153,10 @@ def word_counts(words: list[str], *, known_only: bool = False) -> dict[str, floa
     return {**counts, **fresh}
 
 
-def _column(qs: QuerySet) -> str:
-    return f"{connection.ops.quote_name(qs.model._meta.db_table)}.{connection.ops.quote_name('search_text')}"
+def _column(name: str) -> str:
+    """A column of the gallery's table, as the page's query names it."""
+    q = connection.ops.quote_name
+    return f"{q(Media._meta.db_table)}.{q(name)}"
 
 
 def _pg_items_with(words: list[str]) -> tuple[dict[str, float], bool]:
