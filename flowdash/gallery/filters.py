@@ -25,8 +25,15 @@ from django.utils.safestring import SafeString
 
 from flowdash.accounts.models import FlowAccount
 from flowdash.gallery.cards import CardRef
-from flowdash.gallery.models import Collection, CollectionItem, Media, Tag, search_words
-from flowdash.gallery.search import PLAN_SECONDS, index_first, narrowed, narrowing, window_edge
+from flowdash.gallery.models import Collection, CollectionItem, Media, Tag
+from flowdash.gallery.search import (
+    PLAN_SECONDS,
+    index_first,
+    narrowed,
+    narrowing,
+    query_words,
+    window_edge,
+)
 from flowdash.lib.params import MAX_DATE, MIN_DATE, parse_bool, parse_date, parse_id
 
 PAGE_SIZES = (24, 48, 96)
@@ -265,10 +272,7 @@ class GalleryFilters:
         qs = self.queryset(user, search=False)
         at_key, pk_key = "created_at", "pk"
         walked = self.walked()
-        if walked:
-            # The favourite and tag rows keep their items' created_at: the page walks the
-            # person's favourites (index favourite_newest) or the tag's items (tagging_newest)
-            # newest first and stops after one page.
+        if walked:  # see PageQuery._view
             rows = {"fav": "favourite_rows", "tag": "tagging_rows"}[walked]
             qs = qs.alias(row_at=F(f"{rows}__media_created_at"), row_pk=F(f"{rows}__media_id"))
             at_key, pk_key = "row_at", "row_pk"
@@ -408,7 +412,13 @@ class PageQuery:
             equal("created_by_id", f.creator.pk)
         joins, self.order = "", (col("created_at"), col("id"))
         walked, tag_ids = f.walked(), f.tag_ids
-        if walked:  # see GalleryFilters._walk
+        if walked:
+            # The favourite and tag rows keep their items' created_at: the page walks the
+            # person's favourites (index favourite_newest) or the tag's items (tagging_newest)
+            # newest first and stops after one page, where walking the gallery and looking each
+            # item up read 100 rows per card at 1%. Ordering and the cursor name the row's
+            # columns (the same values as the item's) so that the database sees the index's
+            # order; the join is the filter's.
             through = (Media.favourited_by if walked == "fav" else Media.tags).through._meta
             table = _quoted(through.db_table)
             joins = f" INNER JOIN {table} ON ({col('id')} = {table}.{_quoted('media_id')})"
@@ -475,9 +485,9 @@ class PageQuery:
             params += values
         if search:  # as MediaQuerySet.matching: every word the start of a word
             lhs = ops.lookup_cast("contains", "TextField") % col("search_text")
-            for word in search_words(f.q)[:8]:
+            for word in query_words(f.q):
                 where.append(f"{lhs} {connection.operators['contains'] % '%s'}")
-                params.append(f"%{ops.prep_for_like_query(f' {word[:60]}')}%")
+                params.append(f"%{ops.prep_for_like_query(f' {word}')}%")
         if narrowing is not None:
             where.append(f"({narrowing[0]})")
             params.extend(narrowing[1])
