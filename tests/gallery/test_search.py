@@ -192,7 +192,7 @@ def test_a_common_word_is_tested_in_the_index_without_reading_the_items(viewer_c
     walks = [
         q["sql"]
         for q in ctx.captured_queries
-        if "LIKE '% lighthouse%'" in q["sql"] and 'created_at" >=' in q["sql"]
+        if "lighthouse" in q["sql"] and 'created_at" >=' in q["sql"]
     ]
     assert walks, "no query read the newest window"
     with connection.cursor() as cursor:
