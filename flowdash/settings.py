@@ -114,6 +114,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "flowdash.team.context.roles",
+                "flowdash.team.context.layout_links",
                 "flowdash.accounts.context.connection",
             ],
             "builtins": ["template_partials.templatetags.partials"],
