@@ -29,11 +29,13 @@ from flowdash.gallery.models import Collection, CollectionItem, Media, Tag
 from flowdash.gallery.search import (
     PLAN_SECONDS,
     index_first,
+    media_column,
     narrowed,
     narrowing,
     query_words,
     window_edge,
 )
+from flowdash.lib.database import column_reader
 from flowdash.lib.params import MAX_DATE, MIN_DATE, parse_bool, parse_date, parse_id
 
 PAGE_SIZES = (24, 48, 96)
@@ -389,8 +391,7 @@ class PageQuery:
 
     def __init__(self, filters: GalleryFilters, user):
         self.filters, self.user = filters, user
-        media = _quoted(Media._meta.db_table)
-        self.col = lambda name: f"{media}.{_quoted(name)}"
+        self.col = media_column
         self.joins, self.where, self.params = self._view()
 
     def _view(self) -> tuple[str, list[str], list]:
@@ -516,26 +517,12 @@ class PageQuery:
         with connection.cursor() as cursor:
             cursor.execute(sql, select_params + params)
             found = cursor.fetchall()
-        moment = _created_at_converters()
-        cards = []
-        for row in found:
-            at = row[1]
-            for convert, column in moment:
-                at = convert(at, column, connection)
-            cards.append(CardRef(row[0], at, row[2], True if f.fav else bool(row[3])))
+        moment = column_reader(Media._meta.get_field("created_at"))
+        cards = [
+            CardRef(row[0], moment(row[1]), row[2], True if f.fav else bool(row[3]))
+            for row in found
+        ]
         return cards
-
-
-def _created_at_converters() -> list[tuple]:
-    """What the ORM applies to created_at as the database returns it (on SQLite, the time zone),
-    each with the column it is given."""
-    field = Media._meta.get_field("created_at")
-    column = field.get_col(Media._meta.db_table)
-    return [
-        (convert, column)
-        for convert in connection.ops.get_db_converters(column)
-        + field.get_db_converters(connection)
-    ]
 
 
 # Up to this many items in a tag or a collection, the page starts from them.
@@ -575,7 +562,7 @@ def related_filter(kind: str, value: int) -> RawSQL:
         few = rows[: FEW_RELATED + 1].count() <= FEW_RELATED
         cache.set(key, few, PLAN_SECONDS)
     table, media = _quoted(model._meta.db_table), _quoted("media_id")
-    item, column = _media_id(), _quoted(column)
+    item, column = media_column("id"), _quoted(column)
     if few:
         sql = f"{item} IN (SELECT {media} FROM {table} WHERE {column} = %s)"  # noqa: S608
     else:
@@ -592,7 +579,7 @@ def favourite_mark(user) -> RawSQL:
     table = _quoted(Media.favourited_by.through._meta.db_table)
     media, who = _quoted("media_id"), _quoted("user_id")
     return RawSQL(  # noqa: S611 - names from the model, the person a parameter
-        f"(SELECT 1 FROM {table} WHERE {media} = {_media_id()} AND {who} = %s LIMIT 1)"  # noqa: S608
+        f"(SELECT 1 FROM {table} WHERE {media} = {media_column('id')} AND {who} = %s LIMIT 1)"  # noqa: S608
         " IS NOT NULL",
         [user.pk],
         output_field=BooleanField(),
@@ -601,11 +588,6 @@ def favourite_mark(user) -> RawSQL:
 
 def _quoted(name: str) -> str:
     return connection.ops.quote_name(name)
-
-
-def _media_id() -> str:
-    """The item's id in the page's query (the gallery's table is never renamed there)."""
-    return f"{_quoted(Media._meta.db_table)}.{_quoted('id')}"
 
 
 def _pairs(values) -> list[tuple[str, str]]:

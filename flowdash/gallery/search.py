@@ -108,12 +108,12 @@ def narrowing(query: str) -> tuple[str, list] | None:
         if not rare:
             return None
         terms = " & ".join(f"'{w}':*" for w in rare)  # words hold only letters and digits
-        return f"{PG_WORDS_SQL.format(column=_column('search_text'))} @@ %s::tsquery", [terms]
+        return f"{PG_WORDS_SQL.format(column=media_column('search_text'))} @@ %s::tsquery", [terms]
     if connection.vendor == "sqlite":
         rarest = min(counts, key=counts.__getitem__)
         if counts[rarest] <= FEW:
             return (
-                f"{_column('id')} IN "  # noqa: S608 - a fixed name, the word a parameter
+                f"{media_column('id')} IN "  # noqa: S608 - a fixed name, the word a parameter
                 "(SELECT rowid FROM gallery_media_fts WHERE gallery_media_fts MATCH %s)",
                 [f'"{rarest}"*'],
             )
@@ -153,7 +153,7 @@ def word_counts(words: list[str], *, known_only: bool = False) -> dict[str, floa
     return {**counts, **fresh}
 
 
-def _column(name: str) -> str:
+def media_column(name: str) -> str:
     """A column of the gallery's table, as the page's query names it."""
     q = connection.ops.quote_name
     return f"{q(Media._meta.db_table)}.{q(name)}"

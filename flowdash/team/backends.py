@@ -9,6 +9,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group
 from django.db import connection
 
+from flowdash.lib.database import column_reader
 from flowdash.team.roles import ROLES
 
 
@@ -38,18 +39,10 @@ def _user_with_role_sql() -> str:
 
 
 @cache
-def _converters() -> list[tuple[list, object]]:
-    """For each column of the person's row: the converters the ORM applies, and the column.
-    (Kept once per process, like the SQL: they depend on the database's kind and the settings,
-    which do not change while it runs.)"""
-    User = get_user_model()
-    found = []
-    for field in User._meta.concrete_fields:
-        column = field.get_col(User._meta.db_table)
-        found.append(
-            (connection.ops.get_db_converters(column) + field.get_db_converters(connection), column)
-        )
-    return found
+def _readers() -> list:
+    """For each column of the person's row, how the ORM reads it (see column_reader). Kept once
+    per process, like the SQL: they depend on the database's kind and the settings."""
+    return [column_reader(field) for field in get_user_model()._meta.concrete_fields]
 
 
 class RoleBackend(ModelBackend):
@@ -71,9 +64,7 @@ class RoleBackend(ModelBackend):
         # the database's converters), without a raw queryset's work of matching columns to
         # fields on every request (half the cost of loading the person).
         *values, role = row
-        for n, (converters, column) in enumerate(_converters()):
-            for convert in converters:
-                values[n] = convert(values[n], column, connection)
+        values = [read(value) for read, value in zip(_readers(), values, strict=True)]
         User = get_user_model()
         user = User.from_db(
             connection.alias, [f.attname for f in User._meta.concrete_fields], values

@@ -44,7 +44,3 @@ class SessionStore(DatabaseSessionStore):
     def load(self):
         data = self._session_data()
         return {} if data is None else self.decode(data)
-
-    def _get_session_from_db(self):
-        data = self._session_data()
-        return None if data is None else Session(session_key=self.session_key, session_data=data)
