@@ -249,11 +249,13 @@ def row_writer(connection, table: str, columns: list[str]):
 def session_cookie(user) -> str:
     """The Cookie header of a browser signed in as ``user``: its session, and the CSRF cookie
     the sign-in form gave it (without that, every page would make and set a new one)."""
+    from importlib import import_module
+
+    from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
     from django.middleware.csrf import _get_new_csrf_string
 
-    store = SessionStore()
+    store = import_module(settings.SESSION_ENGINE).SessionStore()
     store[SESSION_KEY] = str(user.pk)
     store[BACKEND_SESSION_KEY] = "flowdash.team.backends.RoleBackend"
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()

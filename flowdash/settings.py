@@ -87,7 +87,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "flowdash.team.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -229,6 +229,9 @@ CELERY_BEAT_SCHEDULE: dict = {
         "flowdash.accounts.tasks.refresh_captcha_providers_task", 900.0, 890
     ),
     "prune-snapshots": every("flowdash.stats.tasks.prune_snapshots_task", 3600.0, 3500),
+    "clear-expired-sessions": every(
+        "flowdash.team.tasks.clear_expired_sessions_task", 3600.0, 3500
+    ),
     "reconcile-jobs": every(
         "flowdash.jobs.tasks.reconcile_jobs", RECONCILE_SECONDS, RECONCILE_SECONDS * 0.9
     ),
@@ -345,7 +348,8 @@ AUTHENTICATION_BACKENDS = [
     # Django's ModelBackend, loading the role with the person (one query per page less).
     "flowdash.team.backends.RoleBackend",
 ]
-# Django's database sessions, read with one plain query instead of an ORM query on every page.
+# Django's database sessions with the person's id beside them (team.Session): the session, the
+# person and their role are one plain query on every page (team/sessions.py, team/middleware.py).
 SESSION_ENGINE = "flowdash.team.sessions"
 # Each web process's own cache: the gallery's cards, filter menus and plan choices, and the
 # token's masked form. Django's default keeps 300 entries and throws out a third when full: two

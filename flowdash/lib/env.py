@@ -121,6 +121,9 @@ def database_config(url: str, name: str = "DATABASE_URL") -> dict:
         )
     elif not config.get("NAME"):
         raise ConfigError(name, "names no database (add /dbname at the end)")
+    else:
+        # Django's backend with a health check that needs no round trip (see its module).
+        config["ENGINE"] = "flowdash.lib.postgresql"
     return config
 
 

@@ -85,17 +85,17 @@ def test_each_page_has_the_same_query_count_at_ten_times_the_rows(client, make_u
     add_rows(540, user, tag, start=60)
     large = warm_counts(client)
     assert small == large
-    # Session, person with role, facets, the page. What picks a plan (which way a tag or the
+    # The session with the person and role, facets, the page. What picks a plan (which way a tag or the
     # favourites are read, where the newest items a search reads end) is kept for a minute,
     # and the tag's id with the menus: see the next test for the first request.
     assert large == {
-        "first": 4,
-        "filtered": 4,
-        "favourites+tag": 4,
-        "tag": 4,
-        "search": 4,
-        "deep": 4,
-        "load more": 4,
+        "first": 3,
+        "filtered": 3,
+        "favourites+tag": 3,
+        "tag": 3,
+        "search": 3,
+        "deep": 3,
+        "load more": 3,
     }
 
 
@@ -120,7 +120,7 @@ def test_a_filter_asks_which_plan_to_use_once_a_minute(client, make_user):
     assert len(counts) == 1 and '"gallery_media_tags"' in counts[0]
     assert [sql for sql in first if '"gallery_tag"' in sql]
     assert not [sql for sql in again if "COUNT(*)" in sql or '"gallery_tag"' in sql]
-    assert len(again) == 4  # session, person, facets, the page
+    assert len(again) == 3  # the session with the person, facets, the page
 
 
 @pytest.mark.django_db
@@ -196,4 +196,4 @@ def test_browsing_hundreds_of_cards_keeps_what_picks_the_plans(client, make_user
     with CaptureQueriesContext(connection) as ctx:
         assert 'class="g-thumb"' in client.get(URL, filtered).text
     assert not [q for q in ctx.captured_queries if "COUNT(*)" in q["sql"]]
-    assert len(ctx.captured_queries) == 4
+    assert len(ctx.captured_queries) == 3  # the session with the person, facets, the page

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -22,13 +23,53 @@ def queries(client, url: str = PAGE) -> list[str]:
 
 
 @pytest.mark.django_db
-def test_the_person_and_their_role_are_one_query(client, creator_user):
+def test_the_session_the_person_and_their_role_are_one_query(client, creator_user):
     client.force_login(creator_user)
     client.get(PAGE)  # the saved token's masked form is read once, then cached
     sql = queries(client)
-    people = [s for s in sql if 'FROM "auth_user"' in s or "auth_user_groups" in s]
-    assert len(people) == 1 and "auth_group" in people[0]
-    assert len(sql) == 3  # session, person with role, the page's collections
+    people = [s for s in sql if "auth_user_groups" in s]
+    assert len(people) == 1 and "team_session" in people[0] and "auth_group" in people[0]
+    assert len(sql) == 2  # session with person and role, the page's collections
+    assert client.get(PAGE).wsgi_request.user == creator_user
+
+
+@pytest.mark.django_db
+def test_a_session_is_saved_with_its_person(client, creator_user, make_user):
+    from flowdash.team.models import Session
+
+    client.get(reverse("team:login"))
+    client.force_login(creator_user)
+    assert list(Session.objects.values_list("user_id", flat=True)) == [creator_user.pk]
+    # signing in as someone else in the same browser: a new session, theirs
+    other = make_user("otto", "viewer")
+    client.force_login(other)
+    assert client.get(PAGE).wsgi_request.user == other
+    assert Session.objects.get(session_key=client.cookies["sessionid"].value).user_id == other.pk
+
+
+@pytest.mark.django_db
+def test_removing_a_person_ends_their_sessions(client, make_user):
+    from flowdash.team.models import Session
+
+    leaving = make_user("lea", "creator")
+    client.force_login(leaving)
+    assert client.get(PAGE).status_code == 200
+    leaving.delete()
+    assert not Session.objects.exists()
+    response = client.get(PAGE)
+    assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+@pytest.mark.django_db
+def test_a_changed_password_still_ends_the_other_sessions(client, creator_user):
+    """The person comes with the session's query, and Django still checks the session's
+    password hash against them: a password changed elsewhere signs this browser out."""
+    client.force_login(creator_user)
+    assert client.get(PAGE).status_code == 200
+    creator_user.set_password("an-entirely-new-phrase")
+    creator_user.save()
+    response = client.get(PAGE)
+    assert response.status_code == 302 and "/login/" in response["Location"]
 
 
 @pytest.mark.django_db
@@ -85,8 +126,9 @@ def test_saving_or_removing_the_token_shows_on_the_next_page(settings, client, a
 def test_a_session_read_by_plain_sql_still_ends_on_sign_out_and_on_expiry(client, creator_user):
     from datetime import timedelta
 
-    from django.contrib.sessions.models import Session
     from django.utils import timezone
+
+    from flowdash.team.models import Session
 
     client.force_login(creator_user)
     old = client.cookies["sessionid"].value
@@ -116,3 +158,62 @@ def test_the_person_a_page_loads_is_the_one_stored(client, creator_user):
         assert getattr(loaded, field.attname) == getattr(stored, field.attname), field.name
     assert timezone.is_aware(loaded.last_login) and timezone.is_aware(loaded.date_joined)
     assert loaded.get_session_auth_hash() == stored.get_session_auth_hash()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_people_signed_in_before_the_upgrade_stay_signed_in(client, make_user):
+    """Migration team 0003 carries the open sessions over, each with its person."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore as DjangoStore
+    from django.db.migrations.executor import MigrationExecutor
+
+    from flowdash.team.models import Session
+
+    executor = MigrationExecutor(connection)
+    latest = executor.loader.graph.leaf_nodes()
+    executor.migrate([("team", "0002_drop_loginfailure")])
+    try:
+        ines = make_user("ines", "creator")
+        old = DjangoStore()
+        old[SESSION_KEY] = str(ines.pk)
+        old[BACKEND_SESSION_KEY] = "flowdash.team.backends.RoleBackend"
+        old[HASH_SESSION_KEY] = ines.get_session_auth_hash()
+        old.create()
+        anonymous = DjangoStore()
+        anonymous["seen"] = True
+        anonymous.create()
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(latest)
+    assert dict(Session.objects.values_list("session_key", "user_id")) == {
+        old.session_key: ines.pk,
+        anonymous.session_key: None,
+    }
+    client.cookies["sessionid"] = old.session_key
+    response = client.get(PAGE)
+    assert response.status_code == 200 and response.wsgi_request.user == ines
+
+
+@pytest.mark.django_db
+def test_the_hourly_housekeeping_clears_expired_sessions(client, creator_user, make_user):
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from flowdash.team.models import Session
+    from flowdash.team.tasks import clear_expired_sessions_task
+
+    client.force_login(creator_user)
+    live = client.cookies["sessionid"].value
+    gone = Client()
+    gone.force_login(make_user("gus", "viewer"))
+    Session.objects.filter(user__username="gus").update(
+        expire_date=timezone.now() - timedelta(seconds=1)
+    )
+    task = settings.CELERY_BEAT_SCHEDULE["clear-expired-sessions"]["task"]
+    assert task == clear_expired_sessions_task.name
+    clear_expired_sessions_task()
+    assert list(Session.objects.values_list("session_key", flat=True)) == [live]
+    assert client.get(PAGE).status_code == 200
