@@ -150,6 +150,19 @@ def use_simulator(settings, simulator):
     return simulator
 
 
+def sent_sql(captured: list[dict]) -> list[str]:
+    """The SQL of each captured query, a prepared statement's ``EXECUTE name(…)`` (PostgreSQL,
+    see lib.database.execute_prepared) as the SQL prepared under that name."""
+    from flowdash.lib.database import PREPARED
+
+    texts = []
+    for query in captured:
+        sql = query["sql"]
+        name = sql.removeprefix("EXECUTE ").split("(", 1)[0] if sql.startswith("EXECUTE ") else ""
+        texts.append(PREPARED.get(name, sql))
+    return texts
+
+
 def database_url_for_subprocess() -> str:
     from django.db import connection
 

@@ -35,7 +35,7 @@ from flowdash.gallery.search import (
     query_words,
     window_edge,
 )
-from flowdash.lib.database import column_reader
+from flowdash.lib.database import column_reader, execute_prepared
 from flowdash.lib.params import MAX_DATE, MIN_DATE, parse_bool, parse_date, parse_id
 
 PAGE_SIZES = (24, 48, 96)
@@ -684,7 +684,8 @@ def media_facets() -> dict:
     newer row exists (the highest id changes) or after ten minutes.
     """
     with connection.cursor() as cursor:  # every page asks: as SQL, not compiled each time
-        cursor.execute(f"SELECT MAX({_quoted('id')}) FROM {_quoted(Media._meta.db_table)}")  # noqa: S608
+        newest_sql = f"SELECT MAX({_quoted('id')}) FROM {_quoted(Media._meta.db_table)}"  # noqa: S608
+        execute_prepared(cursor, "flowdash_newest", newest_sql)
         newest = cursor.fetchone()[0] or 0
     key = f"gallery:facets:{newest}"
     facets = cache.get(key)

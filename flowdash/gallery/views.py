@@ -47,6 +47,7 @@ from flowdash.gallery.selection import (
     read_selection,
     require_all,
 )
+from flowdash.lib.database import execute_prepared
 from flowdash.lib.params import parse_id, safe_next
 from flowdash.team.roles import ADMIN, CREATOR, has_role
 
@@ -434,7 +435,7 @@ def boards() -> list[Board]:
     compile on every visit than to run, about a fifth of the page.
     """
     with connection.cursor() as cursor:
-        cursor.execute(_boards_sql())
+        execute_prepared(cursor, "flowdash_boards", _boards_sql())
         return [Board(*row) for row in cursor.fetchall()]
 
 

@@ -22,6 +22,7 @@ from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionS
 from django.db import connections, router
 from django.utils import timezone
 
+from flowdash.lib.database import execute_prepared
 from flowdash.team import backends
 from flowdash.team.models import Session
 
@@ -36,6 +37,13 @@ def _session_sql(database: str) -> str:
         f" LEFT JOIN {q(user.db_table)} u ON u.{q(user.pk.column)} = s.{q('user_id')}"
         f" WHERE s.{q('session_key')} = %s AND s.{q('expire_date')} > %s"
     )
+
+
+@cache
+def _pk_position() -> int:
+    """Where the person's id is in their row as person_sql lists it."""
+    User = get_user_model()
+    return User._meta.concrete_fields.index(User._meta.pk)
 
 
 class SessionStore(DatabaseSessionStore):
@@ -60,14 +68,16 @@ class SessionStore(DatabaseSessionStore):
         connection = connections[database]
         now = connection.ops.adapt_datetimefield_value(timezone.now())
         with connection.cursor() as cursor:
-            cursor.execute(_session_sql(database), [self.session_key, now])
+            execute_prepared(
+                cursor, "flowdash_session", _session_sql(database), [self.session_key, now]
+            )
             row = cursor.fetchone()
         self._person = None
         if row is None:
             self._session_key = None
             return {}
         data, user_id, *person = row
-        if user_id is not None:
+        if user_id is not None and person[_pk_position()] is not None:
             self._person = (user_id, person)
         return self.decode(data)
 

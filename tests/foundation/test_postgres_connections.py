@@ -116,7 +116,11 @@ def test_a_kept_connection_is_checked_without_a_query(cluster, web):
     _page(browser, url)
     _page(browser, url)
     sent = _statements_since(cluster, mark)
-    assert any("team_session" in s for s in sent), sent  # the log does show the pages' SQL
+    # each page runs the session's statement, prepared by this connection on its first page
+    assert sum(s.startswith("EXECUTE flowdash_session(") for s in sent) == 2, sent
+    assert not [s for s in sent if s.startswith("PREPARE")], sent
+    everything = _statements_since(cluster, 0)
+    assert sum(s.startswith("PREPARE flowdash_session AS SELECT") for s in everything) == 1
     # Django's own check sends SELECT 1 before each page's first query; ours reads the socket.
     assert not [s for s in sent if s.strip() == "SELECT 1"], sent
     # one kept connection (one server process) served both pages

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from flowdash.accounts.models import ApiToken
 from flowdash.team.roles import set_role
+from tests.conftest import sent_sql
 
 PAGE = reverse("gallery:collections")
 
@@ -19,7 +20,7 @@ def queries(client, url: str = PAGE) -> list[str]:
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(url)
     assert response.status_code == 200
-    return [q["sql"] for q in ctx.captured_queries]
+    return sent_sql(ctx.captured_queries)
 
 
 @pytest.mark.django_db

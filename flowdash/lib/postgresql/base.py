@@ -13,6 +13,9 @@ is taken as alive at no cost; anything else (something to read, a hang-up, an op
 transaction, a socket that cannot be polled) gets Django's own ``SELECT 1`` check. A link that
 dies silently (no packet at all) is missed by both checks alike: ``SELECT 1`` would wait on it
 as the page's own query does.
+
+It also keeps which statements this connection has prepared (``prepared_statements``, see
+lib.database.execute_prepared): a new connection starts with none.
 """
 
 from __future__ import annotations
@@ -24,6 +27,14 @@ from psycopg import pq
 
 
 class DatabaseWrapper(PostgreSQLDatabaseWrapper):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.prepared_statements: set[str] = set()
+
+    def get_new_connection(self, conn_params):
+        self.prepared_statements = set()  # a new server session: nothing prepared in it yet
+        return super().get_new_connection(conn_params)
+
     def is_usable(self) -> bool:
         if self.connection is not None and self._idle_and_quiet():
             return True
