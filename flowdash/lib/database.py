@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field
 
@@ -53,14 +53,36 @@ def execute_prepared(cursor, name: str, sql: str, params: Sequence = ()) -> None
         cursor.execute(sql, params)
         return
     if name not in prepared:
-        numbers = iter(range(1, len(params) + 1))
-        text = _PLACEHOLDER.sub(lambda m: "%" if m[0] == "%%" else f"${next(numbers)}", sql)
-        with db.connection.cursor() as raw:
-            raw.execute(f"PREPARE {name} AS {text}")
-        prepared.add(name)
-        PREPARED[name] = sql
+        _prepare(db, name, sql, len(params))
     arguments = f"({', '.join(['%s'] * len(params))})" if params else ""
-    cursor.execute(f"EXECUTE {name}{arguments}", params)
+    try:
+        cursor.execute(f"EXECUTE {name}{arguments}", params)
+    except DatabaseError as exc:
+        state = getattr(exc.__cause__, "sqlstate", None)
+        if state not in _PREPARE_AGAIN or db.in_atomic_block:
+            raise
+        # Outside a transaction nothing else was lost: prepare it again and run it, once.
+        if state == _RESULT_CHANGED:
+            with db.connection.cursor() as raw:
+                raw.execute(f"DEALLOCATE {name}")
+        _prepare(db, name, sql, len(params))
+        cursor.execute(f"EXECUTE {name}{arguments}", params)
+
+
+# What makes a prepared statement worth preparing again: the server no longer has it (26000),
+# or the tables under it changed shape since ("cached plan must not change result type",
+# 0A000: a migration that ran while this process kept its connection).
+_RESULT_CHANGED = "0A000"
+_PREPARE_AGAIN = {"26000", _RESULT_CHANGED}
+
+
+def _prepare(db: BaseDatabaseWrapper, name: str, sql: str, count: int) -> None:
+    numbers = iter(range(1, count + 1))
+    text = _PLACEHOLDER.sub(lambda m: "%" if m[0] == "%%" else f"${next(numbers)}", sql)
+    with db.connection.cursor() as raw:
+        raw.execute(f"PREPARE {name} AS {text}")
+    db.prepared_statements.add(name)
+    PREPARED[name] = sql
 
 
 # Rows SQLite samples per index: the figures are estimates, made in milliseconds even on a

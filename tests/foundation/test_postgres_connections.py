@@ -145,3 +145,21 @@ def test_a_page_after_the_server_ended_the_connection(cluster, web, ending):
     _page(browser, url)
     _page(browser, url)
     assert "Traceback" not in Path(log).read_text()
+
+
+def test_a_migration_under_a_running_web_process(cluster, web):
+    """A table the prepared session statement reads changes shape while the web process keeps
+    its connection (a migration run before the restart): the next page prepares it again
+    instead of failing ("cached plan must not change result type")."""
+    url, log = web
+    browser = _signed_in(url)
+    _page(browser, url)
+    with psycopg.connect(cluster.url.replace("postgres://", "postgresql://")) as admin:
+        admin.execute("ALTER TABLE auth_user ALTER COLUMN first_name TYPE varchar(200)")
+    mark = len(cluster.log)
+    _page(browser, url)
+    _page(browser, url)
+    assert "cached plan must not change result type" in cluster.log[mark:]
+    sent = _statements_since(cluster, mark)
+    assert sum(s.startswith("PREPARE flowdash_session AS") for s in sent) == 1, sent
+    assert "Traceback" not in Path(log).read_text()
