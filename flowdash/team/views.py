@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from flowdash.lib.params import safe_next
+from flowdash.team import signins
 from flowdash.team.forms import LoginForm, NewUserForm, UserRoleForm, generated_password
 from flowdash.team.roles import ADMIN, ROLES, role_of, role_required, set_role
 
@@ -62,7 +63,26 @@ def password_view(request):
         update_session_auth_hash(request, user)
         messages.success(request, "Your password was changed.")
         return redirect("dashboard:home")
-    return render(request, "team/password.html", {"form": form}, status=400 if form.errors else 200)
+    others = signins.live(request.user).exclude(session_key=request.session.session_key or "")
+    return render(
+        request,
+        "team/password.html",
+        {"form": form, "other_browsers": others.count()},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_POST
+def sign_out_others_view(request):
+    """End every session of the signed-in person but this browser's."""
+    ended = signins.end(request.user, keep=request.session.session_key)
+    if ended:
+        messages.success(
+            request, f"Signed out of {ended} other browser{'' if ended == 1 else 's'}."
+        )
+    else:
+        messages.info(request, "No other browser was signed in.")
+    return redirect("team:password")
 
 
 @role_required(ADMIN)
@@ -85,7 +105,8 @@ def users_view(request):
             )
         return redirect("team:users")
     users = User.objects.order_by("username").prefetch_related("groups")
-    rows = [{"user": u, "role": role_of(u)} for u in users]
+    browsers = signins.counts()
+    rows = [{"user": u, "role": role_of(u), "browsers": browsers.get(u.pk, 0)} for u in users]
     return render(
         request,
         "team/users.html",
@@ -129,4 +150,27 @@ def user_reset_password_view(request, user_id: int):
         f"New password for {target.username}: {password} — pass it on privately; "
         "it is not shown again.",
     )
+    return redirect("team:users")
+
+
+@role_required(ADMIN)
+@require_POST
+def user_sign_out_view(request, user_id: int):
+    """Sign a person out of every browser (their password stays as it is)."""
+    target = get_object_or_404(User, pk=user_id)
+    if target == request.user:
+        messages.error(
+            request,
+            "To sign yourself out elsewhere, use “Sign out the other browsers” on your "
+            "password page; this browser stays signed in.",
+        )
+        return redirect("team:users")
+    ended = signins.end(target)
+    if ended:
+        messages.success(
+            request,
+            f"{target.username} was signed out of {ended} browser{'' if ended == 1 else 's'}.",
+        )
+    else:
+        messages.info(request, f"{target.username} was not signed in anywhere.")
     return redirect("team:users")

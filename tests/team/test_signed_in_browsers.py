@@ -1,0 +1,87 @@
+"""Where a person is signed in: the password page lists their other browsers and signs them out;
+an admin signs a person out of every browser from the Users page."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from flowdash.team.models import Session
+
+PASSWORD = reverse("team:password")
+USERS = reverse("team:users")
+PAGE = reverse("gallery:collections")
+
+
+def browser(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def signed_in(client: Client) -> bool:
+    response = client.get(PAGE)
+    assert response.status_code in (200, 302)
+    return response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_signing_out_the_other_browsers_keeps_this_one(make_user):
+    rosa, otto = make_user("rosa", "creator"), make_user("otto", "creator")
+    laptop, phone, tablet, others = browser(rosa), browser(rosa), browser(rosa), browser(otto)
+    # an expired session of hers is neither counted nor left behind
+    old = browser(rosa)
+    Session.objects.filter(session_key=old.cookies["sessionid"].value).update(
+        expire_date=timezone.now() - timedelta(minutes=1)
+    )
+
+    page = laptop.get(PASSWORD).text
+    assert "This browser and 2 others are signed in as you." in page
+    assert "Sign out the other browsers</button>" in page
+
+    response = laptop.post(reverse("team:sign-out-others"), follow=True)
+    assert "Signed out of 2 other browsers." in response.text
+    assert "Only this browser is signed in as you." in response.text
+    assert signed_in(laptop) and signed_in(others)
+    assert not signed_in(phone) and not signed_in(tablet)
+    assert list(Session.objects.filter(user=rosa).values_list("session_key", flat=True)) == [
+        laptop.cookies["sessionid"].value
+    ]
+
+    again = laptop.post(reverse("team:sign-out-others"), follow=True)
+    assert "No other browser was signed in." in again.text
+
+
+@pytest.mark.django_db
+def test_an_admin_signs_a_person_out_everywhere(make_user, admin_user):
+    admin, lena = browser(admin_user), make_user("lena", "viewer")
+    first, second = browser(lena), browser(lena)
+    page = admin.get(USERS).text
+    assert "2 browsers" in page
+    response = admin.post(reverse("team:user-sign-out", args=[lena.pk]), follow=True)
+    assert "lena was signed out of 2 browsers." in response.text
+    assert not signed_in(first) and not signed_in(second)
+    assert signed_in(admin)
+    lena.refresh_from_db()
+    assert lena.check_password("a-long-password-1")  # the password stays as it was
+    assert "nowhere" in admin.get(USERS).text
+    again = admin.post(reverse("team:user-sign-out", args=[lena.pk]), follow=True)
+    assert "lena was not signed in anywhere." in again.text
+
+
+@pytest.mark.django_db
+def test_only_an_admin_signs_others_out_and_not_themself(make_user, admin_user):
+    admin, carl = browser(admin_user), make_user("carl", "creator")
+    carls = browser(carl)
+    assert carls.post(reverse("team:user-sign-out", args=[admin_user.pk])).status_code == 403
+    assert signed_in(admin)
+    response = admin.post(reverse("team:user-sign-out", args=[admin_user.pk]), follow=True)
+    assert "this browser stays signed in" in response.text
+    assert signed_in(admin)
+    assert admin.post(reverse("team:user-sign-out", args=[999999])).status_code == 404
+    assert admin.get(reverse("team:user-sign-out", args=[carl.pk])).status_code == 405
+    assert signed_in(carls)
