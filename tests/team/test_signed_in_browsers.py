@@ -61,7 +61,9 @@ def test_an_admin_signs_a_person_out_everywhere(make_user, admin_user):
     admin, lena = browser(admin_user), make_user("lena", "viewer")
     first, second = browser(lena), browser(lena)
     page = admin.get(USERS).text
-    assert "2 browsers" in page
+    assert "2 browsers</td>" in page
+    # their own browsers are ended from the password page, which the count links to
+    assert f'<a href="{PASSWORD}#browsers-title">1 browser</a>' in page
     response = admin.post(reverse("team:user-sign-out", args=[lena.pk]), follow=True)
     assert "lena was signed out of 2 browsers." in response.text
     assert not signed_in(first) and not signed_in(second)
