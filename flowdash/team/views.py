@@ -61,7 +61,11 @@ def password_view(request):
     if request.method == "POST" and form.is_valid():
         user = form.save()
         update_session_auth_hash(request, user)
-        messages.success(request, "Your password was changed.")
+        # The other browsers' sessions no longer pass the password check: end them now, so
+        # "Where you are signed in" counts only browsers that are.
+        ended = signins.end(user, keep=request.session.session_key)
+        others = f" {ended} other browser{'' if ended == 1 else 's'} signed out." if ended else ""
+        messages.success(request, f"Your password was changed.{others}")
         return redirect("dashboard:home")
     others = signins.live(request.user).exclude(session_key=request.session.session_key or "")
     return render(
@@ -133,6 +137,8 @@ def user_update_view(request, user_id: int):
             target.is_superuser = False
         target.is_active = active
         target.save(update_fields=["is_active", "is_superuser"])
+        if not active:
+            signins.end(target)  # switched off: no session of theirs signs in any more
     state = "active" if active else "switched off"
     messages.success(request, f"{target.username} is now {role} ({state}).")
     return redirect("team:users")
@@ -145,6 +151,7 @@ def user_reset_password_view(request, user_id: int):
     password = generated_password()
     target.set_password(password)
     target.save(update_fields=["password"])
+    signins.end(target)  # their sessions no longer pass the password check
     messages.success(
         request,
         f"New password for {target.username}: {password} — pass it on privately; "

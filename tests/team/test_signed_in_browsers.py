@@ -87,3 +87,34 @@ def test_only_an_admin_signs_others_out_and_not_themself(make_user, admin_user):
     assert admin.post(reverse("team:user-sign-out", args=[999999])).status_code == 404
     assert admin.get(reverse("team:user-sign-out", args=[carl.pk])).status_code == 405
     assert signed_in(carls)
+
+
+@pytest.mark.django_db
+def test_a_new_password_or_switching_off_ends_the_sessions_it_makes_useless(make_user, admin_user):
+    """A session that no longer signs in (another password, a person switched off) is removed
+    at once, so the counts above are of browsers really signed in."""
+    nina = make_user("nina", "creator")
+    laptop, phone = browser(nina), browser(nina)
+    response = laptop.post(
+        PASSWORD,
+        {
+            "old_password": "a-long-password-1",
+            "new_password1": "another-long-phrase-2",
+            "new_password2": "another-long-phrase-2",
+        },
+        follow=True,
+    )
+    assert "Your password was changed. 1 other browser signed out." in response.text
+    assert signed_in(laptop) and not signed_in(phone)
+    assert Session.objects.filter(user=nina).count() == 1
+
+    admin = browser(admin_user)
+    admin.post(reverse("team:user-password", args=[nina.pk]))
+    assert not Session.objects.filter(user=nina).exists() and not signed_in(laptop)
+
+    ivan = make_user("ivan", "viewer")
+    desk = browser(ivan)
+    admin.post(reverse("team:user-update", args=[ivan.pk]), {"role": "viewer"})  # not active
+    assert not Session.objects.filter(user=ivan).exists() and not signed_in(desk)
+    admin.post(reverse("team:user-update", args=[ivan.pk]), {"role": "viewer", "is_active": "on"})
+    assert browser(ivan).get(PAGE).status_code == 200  # back on, they sign in again
