@@ -39,13 +39,6 @@ def _session_sql(database: str) -> str:
     )
 
 
-@cache
-def _pk_position() -> int:
-    """Where the person's id is in their row as person_sql lists it."""
-    User = get_user_model()
-    return User._meta.concrete_fields.index(User._meta.pk)
-
-
 class SessionStore(DatabaseSessionStore):
     # The person read with the session: (their id, their row) or None (nobody signed in).
     _person: tuple[object, list] | None = None
@@ -77,7 +70,7 @@ class SessionStore(DatabaseSessionStore):
             self._session_key = None
             return {}
         data, user_id, *person = row
-        if user_id is not None and person[_pk_position()] is not None:
+        if user_id is not None:
             self._person = (user_id, person)
         return self.decode(data)
 

@@ -26,9 +26,12 @@ def counts() -> dict[int, int]:
     return dict(rows)
 
 
+def others(user, keep: str | None) -> QuerySet[Session]:
+    """The person's live sessions but the one ``keep`` (this browser's)."""
+    return live(user).exclude(session_key=keep or "")
+
+
 def end(user, keep: str | None = None) -> int:
-    """Sign ``user`` out of every browser but the session ``keep``; how many were ended (the
-    expired ones are removed too, not counted)."""
-    ended = live(user).exclude(session_key=keep or "").count()
-    Session.objects.filter(user=user).exclude(session_key=keep or "").delete()
-    return ended
+    """Sign ``user`` out of every browser but the session ``keep``; how many were ended (their
+    expired sessions are left to the hourly housekeeping)."""
+    return others(user, keep).delete()[0]

@@ -10,6 +10,7 @@ from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth.views import LogoutView
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_http_methods, require_POST
 
 from flowdash.lib.params import safe_next
@@ -64,14 +65,14 @@ def password_view(request):
         # The other browsers' sessions no longer pass the password check: end them now, so
         # "Where you are signed in" counts only browsers that are.
         ended = signins.end(user, keep=request.session.session_key)
-        others = f" {ended} other browser{'' if ended == 1 else 's'} signed out." if ended else ""
+        others = f" {ended} other browser{pluralize(ended)} signed out." if ended else ""
         messages.success(request, f"Your password was changed.{others}")
         return redirect("dashboard:home")
-    others = signins.live(request.user).exclude(session_key=request.session.session_key or "")
+    others = signins.others(request.user, keep=request.session.session_key).count()
     return render(
         request,
         "team/password.html",
-        {"form": form, "other_browsers": others.count()},
+        {"form": form, "other_browsers": others},
         status=400 if form.errors else 200,
     )
 
@@ -81,9 +82,7 @@ def sign_out_others_view(request):
     """End every session of the signed-in person but this browser's."""
     ended = signins.end(request.user, keep=request.session.session_key)
     if ended:
-        messages.success(
-            request, f"Signed out of {ended} other browser{'' if ended == 1 else 's'}."
-        )
+        messages.success(request, f"Signed out of {ended} other browser{pluralize(ended)}.")
     else:
         messages.info(request, "No other browser was signed in.")
     return redirect("team:password")
@@ -176,7 +175,7 @@ def user_sign_out_view(request, user_id: int):
     if ended:
         messages.success(
             request,
-            f"{target.username} was signed out of {ended} browser{'' if ended == 1 else 's'}.",
+            f"{target.username} was signed out of {ended} browser{pluralize(ended)}.",
         )
     else:
         messages.info(request, f"{target.username} was not signed in anywhere.")
