@@ -110,6 +110,14 @@ def test_the_menu_marks_the_open_page(client, creator_user):
 
 
 @pytest.mark.django_db
+def test_your_password_page_is_not_marked_as_the_users_page(client, admin_user):
+    client.force_login(admin_user)
+    users = f'href="{reverse("team:users")}" aria-current="page"'
+    assert users in client.get(reverse("team:users")).text
+    assert users not in client.get(reverse("team:password")).text
+
+
+@pytest.mark.django_db
 def test_saving_or_removing_the_token_shows_on_the_next_page(settings, client, admin_user):
     settings.FLOWDASH_SANDBOX = None  # sandbox only while no token is configured
     settings.USEAPI_TOKEN = ""
